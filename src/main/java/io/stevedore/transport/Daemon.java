@@ -98,6 +98,7 @@ public final class Daemon implements AutoCloseable {
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(index, loop, forwarding, counters.loop(index), table, transport, server);
                 DatagramChannel listener = transport.newChannel(family);
+                Transport.configureAnyListener(listener);
                 transport.configureListener(listener, server, shared);
                 listener.pipeline().addLast(new ListenerHandler(worker));
                 await(loop.register(listener), address, "register");
