@@ -48,6 +48,19 @@ class DropTest {
     }
 
     @Test
+    void emptyDatagramsAreCountedAndForwardingGoesOn() throws Exception {
+        try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                        .upstream(rr("echo", peer(backend.address()))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            client.send(new byte[0]);
+            Await.equal("empty drops", 1, () -> daemon.counters().dropped("empty"));
+            assertThat(client.request(bytes(1, 1)).backend()).isEqualTo(2);
+            assertThat(backend.received()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void datagramsShorterThanTheHashKeyAreCountedAndOpenNoSession() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
