@@ -61,9 +61,15 @@ class HotPathAllocationTest {
         long sink = loop(table, selectors, datagram, payload, 50_000);
         long before = THREADS.getCurrentThreadAllocatedBytes();
         long baseline = THREADS.getCurrentThreadAllocatedBytes() - before;
-        long start = THREADS.getCurrentThreadAllocatedBytes();
-        sink += loop(table, selectors, datagram, payload, 200_000);
-        long allocated = THREADS.getCurrentThreadAllocatedBytes() - start - baseline;
+        // Code compiled earlier in this JVM for other buffer types (a daemon ran in another test) is
+        // deoptimized on its first run here, and deoptimization materialises scalar-replaced objects:
+        // a few bytes, once. An allocation on the path itself shows in every round.
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 3 && allocated != 0; round++) {
+            long start = THREADS.getCurrentThreadAllocatedBytes();
+            sink += loop(table, selectors, datagram, payload, 200_000);
+            allocated = THREADS.getCurrentThreadAllocatedBytes() - start - baseline;
+        }
 
         assertThat(sink).as("datagrams went to peers").isGreaterThan(200_000);
         assertThat(allocated).as("bytes allocated by 200000 route+select").isZero();

@@ -307,4 +307,29 @@ class ReloadTest {
             assertThat(daemon.counters().dropped(DropReason.SEND_ERROR)).isZero();
         }
     }
+
+    @Test
+    void aLatchSurvivesAReloadThatKeepsItsPeerLatchedAndIsForgottenWhenLatchIsTurnedOff() throws Exception {
+        try (EchoBackend tftp = EchoBackend.start("127.0.0.2", 7).answerFromNewPort();
+                EchoBackend other = EchoBackend.start("127.0.0.3", 8);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("tftp")
+                        .upstream(TestConfig.sessionLatched(rr("tftp", peer(tftp.address())))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            assertThat(client.request(new byte[] {'R'}).backend()).isEqualTo(7);
+            assertThat(client.request(new byte[] {'A', 1}).backend()).isEqualTo(7);
+            assertThat(tftp.receivedOnMainPort()).isEqualTo(1);
+
+            // A peer added in front: the kept peer and its latch stay.
+            daemon.reload(new TestConfig().defaultUpstream("tftp")
+                    .upstream(TestConfig.sessionLatched(rr("tftp", peer(other.address()), peer(tftp.address())))).build());
+            assertThat(client.request(new byte[] {'A', 2}).backend()).isEqualTo(7);
+            assertThat(tftp.receivedOnMainPort()).as("still the port the peer answered from").isEqualTo(1);
+
+            UpstreamConfig unlatched = sessionAffinity(rr("tftp", peer(other.address()), peer(tftp.address())));
+            daemon.reload(new TestConfig().defaultUpstream("tftp").upstream(unlatched).build());
+            assertThat(client.request(new byte[] {'A', 3}).backend()).isEqualTo(7);
+            assertThat(tftp.receivedOnMainPort()).as("without Latch, the configured port").isEqualTo(2);
+            assertThat(other.received()).isZero();
+        }
+    }
 }
