@@ -1,0 +1,113 @@
+package io.stevedore.protocols;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real tftpd-hpa server in the foreground on one loopback address, serving and accepting
+ * uploads into {@code root}. Like every TFTP server it answers each request from a new port.
+ */
+final class Tftpd implements AutoCloseable {
+
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
+
+    private final InetSocketAddress address;
+    private final Path root;
+    private final ChildProcess process;
+
+    private Tftpd(InetSocketAddress address, Path root, ChildProcess process) {
+        this.address = address;
+        this.root = root;
+        this.process = process;
+    }
+
+    /** Starts in.tftpd on {@code address} and waits until it answers a request. */
+    static Tftpd start(String name, InetSocketAddress address, Path root) throws IOException {
+        String tftpd = RequiredProgram.TFTPD.path();
+        // Without --secure (chroot, root only) tftpd wants absolute names; the remap rule lets
+        // clients ask for plain names, as they would of a chrooted server.
+        Path remap = Files.writeString(root.resolveSibling(root.getFileName() + ".remap"),
+                "r ^/*(.*) " + root.toAbsolutePath() + "/\\1\n", StandardCharsets.US_ASCII);
+        List<String> command = List.of(tftpd,
+                "--foreground",
+                "--address", address.getAddress().getHostAddress() + ":" + address.getPort(),
+                // Run as whoever runs the tests, so files in root need no special permissions.
+                "--user", System.getProperty("user.name"),
+                "--map-file", remap.toString(),
+                "--create", "--permissive", "--umask", "022",
+                root.toString());
+        ChildProcess process = ChildProcess.start(name, command, null);
+        Tftpd server = new Tftpd(address, root, process);
+        try {
+            server.awaitReady();
+        } catch (RuntimeException | Error | IOException e) {
+            process.close();
+            throw e;
+        }
+        return server;
+    }
+
+    InetSocketAddress address() {
+        return address;
+    }
+
+    Path root() {
+        return root;
+    }
+
+    String describe() {
+        return process.describe();
+    }
+
+    /** Polls with a read request for a file that does not exist until an error packet answers it. */
+    private void awaitReady() throws IOException {
+        byte[] request = readRequest("stevedore-readiness-probe");
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Loopback.CLIENT, 0))) {
+            socket.setSoTimeout(100);
+            byte[] reply = new byte[600];
+            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+            while (System.nanoTime() - deadline < 0) {
+                if (!process.isAlive()) {
+                    fail("in.tftpd on " + address + " exited at startup: " + process.describe());
+                }
+                socket.send(new DatagramPacket(request, request.length, address));
+                try {
+                    DatagramPacket answer = new DatagramPacket(reply, reply.length);
+                    socket.receive(answer);
+                    if (answer.getLength() >= 2 && reply[1] == 5) {
+                        return;
+                    }
+                } catch (SocketTimeoutException notYet) {
+                    // not listening yet: ask again
+                }
+            }
+        }
+        fail("in.tftpd on " + address + " did not answer within " + READY_TIMEOUT + ": " + process.describe());
+    }
+
+    /** A TFTP read request (RFC 1350 opcode 1) in octet mode. */
+    private static byte[] readRequest(String file) {
+        byte[] name = file.getBytes(StandardCharsets.US_ASCII);
+        byte[] mode = "octet".getBytes(StandardCharsets.US_ASCII);
+        byte[] packet = new byte[2 + name.length + 1 + mode.length + 1];
+        packet[1] = 1;
+        System.arraycopy(name, 0, packet, 2, name.length);
+        System.arraycopy(mode, 0, packet, 3 + name.length, mode.length);
+        return packet;
+    }
+
+    @Override
+    public void close() {
+        process.close();
+    }
+}
