@@ -1,0 +1,45 @@
+package io.stevedore.balancing;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/** One peer of an upstream as configured; its health lives in the upstream's snapshot, not here. */
+public final class Peer {
+
+    private final int index;
+    private final InetSocketAddress address;
+    private final int weight;
+    private final boolean backup;
+
+    Peer(int index, InetSocketAddress address, int weight, boolean backup) {
+        if (weight < 1) {
+            throw new IllegalArgumentException("peer " + address + ": weight must be >= 1, got " + weight);
+        }
+        this.index = index;
+        this.address = Objects.requireNonNull(address, "address");
+        this.weight = weight;
+        this.backup = backup;
+    }
+
+    /** Position in {@code UpstreamConfig.peers()}. */
+    public int index() {
+        return index;
+    }
+
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    public int weight() {
+        return weight;
+    }
+
+    public boolean backup() {
+        return backup;
+    }
+
+    @Override
+    public String toString() {
+        return address.getHostString() + ":" + address.getPort() + (backup ? " (backup)" : "");
+    }
+}

@@ -1,0 +1,75 @@
+package io.stevedore.balancing;
+
+import io.netty.buffer.ByteBuf;
+import io.stevedore.config.KeyBytes;
+import java.util.Arrays;
+
+/**
+ * Picks the peer for one datagram on one event loop. Reads the upstream's current snapshot once
+ * per call (a volatile read, no lock) and keeps the round-robin position itself, so event loops
+ * share no mutable state. Not thread-safe: one per event loop.
+ */
+public final class Selector {
+
+    /** Nothing in the rotation: every primary is down and the backup is down or absent. */
+    public static final int NO_PEER = -1;
+    /** A {@code chash} datagram shorter than {@code KeyBytes.end}. */
+    public static final int SHORT_KEY = -2;
+
+    private final Upstream upstream;
+    private final boolean chash;
+    private final int keyStart;
+    private final int keyLength;
+    private final int keyEnd;
+    private int position;
+    /** Current weights for cycles too long to unroll; reset whenever the snapshot changes. */
+    private final long[] current;
+    private Snapshot currentFor;
+
+    Selector(Upstream upstream, KeyBytes key, int peerCount) {
+        this.upstream = upstream;
+        this.chash = key != null;
+        this.keyStart = chash ? key.start() : 0;
+        this.keyLength = chash ? key.length() : 0;
+        this.keyEnd = chash ? key.end() : 0;
+        this.current = new long[peerCount];
+    }
+
+    /**
+     * The peer index for this datagram's readable bytes, {@link #SHORT_KEY} or {@link #NO_PEER}.
+     * A short key is reported even when no peer is up: it is a property of the datagram. Does not
+     * move the buffer's indices; no allocation, no locks.
+     */
+    public int select(ByteBuf datagram) {
+        Snapshot s = upstream.snapshot();
+        if (chash) {
+            int base = datagram.readerIndex();
+            if (datagram.writerIndex() - base < keyEnd) {
+                return SHORT_KEY;
+            }
+            int[] table = s.table;
+            if (table == null) {
+                return NO_PEER;
+            }
+            long hash = KeyHash.hash(datagram, base + keyStart, keyLength, KeyHash.KEY_SEED);
+            return table[MaglevTable.slot(hash, table.length)];
+        }
+        int[] cycle = s.cycle;
+        if (cycle != null) {
+            int p = position;
+            if (p >= cycle.length) {
+                p = 0;
+            }
+            position = p + 1;
+            return cycle[p];
+        }
+        if (s.active.length == 0) {
+            return NO_PEER;
+        }
+        if (currentFor != s) {
+            currentFor = s;
+            Arrays.fill(current, 0);
+        }
+        return s.active[SmoothRoundRobin.pick(s.activeWeights, current, s.totalWeight)];
+    }
+}

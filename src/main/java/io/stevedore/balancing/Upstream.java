@@ -1,0 +1,142 @@
+package io.stevedore.balancing;
+
+import io.stevedore.config.BalanceType;
+import io.stevedore.config.KeyBytes;
+import io.stevedore.config.PeerConfig;
+import io.stevedore.config.UpstreamConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An upstream's peers and their health. Health lives in an immutable {@link Snapshot} behind one
+ * volatile reference: a health change (from the checker, or a send error on any event loop)
+ * builds the next snapshot, Maglev table or round-robin cycle included, and publishes it; selectors
+ * on the event loops read the current one without locking.
+ *
+ * <p>The backup peer (at most one) is in the rotation only while every primary is down. It has its
+ * own health like any peer: when it is down too, selection yields {@link Selector#NO_PEER}.
+ */
+public final class Upstream {
+
+    private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+
+    private final UpstreamConfig config;
+    private final List<Peer> peers;
+    private final int primaryCount;
+    private final Object writeLock = new Object();
+    private volatile Snapshot snapshot;
+
+    private Upstream(UpstreamConfig config, List<Peer> peers) {
+        this.config = config;
+        this.peers = peers;
+        this.primaryCount = (int) peers.stream().filter(p -> !p.backup()).count();
+        boolean[] up = new boolean[peers.size()];
+        Arrays.fill(up, true);
+        this.snapshot = Snapshot.build(peers, config.type(), config.tableSize(), up);
+    }
+
+    /** Every peer starts up. */
+    public static Upstream of(UpstreamConfig config) {
+        if (config.type() == BalanceType.CHASH) {
+            if (config.keyBytes().isEmpty()) {
+                throw new IllegalArgumentException("upstream " + config.name() + ": chash needs KeyBytes");
+            }
+            MaglevTable.requirePrime(config.tableSize());
+        }
+        List<Peer> peers = new ArrayList<>();
+        int backups = 0;
+        for (PeerConfig pc : config.peers()) {
+            peers.add(new Peer(peers.size(), pc.address(), pc.weight(), pc.backup()));
+            backups += pc.backup() ? 1 : 0;
+        }
+        if (backups > 1) {
+            throw new IllegalArgumentException("upstream " + config.name() + ": at most one backup peer, got " + backups);
+        }
+        return new Upstream(config, Collections.unmodifiableList(peers));
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public UpstreamConfig config() {
+        return config;
+    }
+
+    public List<Peer> peers() {
+        return peers;
+    }
+
+    public Peer peer(int index) {
+        return peers.get(index);
+    }
+
+    public boolean isUp(int peerIndex) {
+        return snapshot.up[peerIndex];
+    }
+
+    /**
+     * Marks a peer up or down. Any thread. When the state changes, builds and publishes the next
+     * immutable snapshot (Maglev table included) and logs one line: upstream, peer, old and new
+     * state, reason, and what now takes traffic. Writers serialise among themselves; readers never
+     * lock. Returns whether the state changed.
+     */
+    public boolean setUp(int peerIndex, boolean up, String reason) {
+        Objects.checkIndex(peerIndex, peers.size());
+        synchronized (writeLock) {
+            Snapshot current = snapshot;
+            if (current.up[peerIndex] == up) {
+                return false;
+            }
+            boolean[] next = current.up.clone();
+            next[peerIndex] = up;
+            Snapshot built = Snapshot.build(peers, config.type(), config.tableSize(), next);
+            snapshot = built;
+            log.info("upstream {} peer {}: {} -> {} ({}); {}", name(), peers.get(peerIndex),
+                    state(!up), state(up), reason, built.describeRotation(primaryCount));
+            return true;
+        }
+    }
+
+    /** A selector for one event loop; not thread-safe. */
+    public Selector newSelector() {
+        KeyBytes key = config.type() == BalanceType.CHASH ? config.keyBytes().orElseThrow() : null;
+        return new Selector(this, key, peers.size());
+    }
+
+    /**
+     * Maglev table entries per peer index in the current snapshot, so imbalance can be seen
+     * (empty for {@code rr}; all zero when no peer is up).
+     */
+    public int[] tableEntriesPerPeer() {
+        if (config.type() != BalanceType.CHASH) {
+            return new int[0];
+        }
+        int[] counts = new int[peers.size()];
+        int[] table = snapshot.table;
+        if (table != null) {
+            for (int peer : table) {
+                counts[peer]++;
+            }
+        }
+        return counts;
+    }
+
+    Snapshot snapshot() {
+        return snapshot;
+    }
+
+    private static String state(boolean up) {
+        return up ? "up" : "down";
+    }
+
+    @Override
+    public String toString() {
+        return "upstream " + name() + " (" + config.type().configName() + ", " + peers.size() + " peers)";
+    }
+}

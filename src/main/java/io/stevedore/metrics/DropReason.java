@@ -1,0 +1,42 @@
+package io.stevedore.metrics;
+
+/**
+ * Why a datagram was not delivered. Every drop path in the data plane counts exactly one of these;
+ * {@link #label()} is the Prometheus {@code reason} label value.
+ */
+public enum DropReason {
+    /** No route matched and the default names no upstream, or the matching route names none. */
+    NO_ROUTE("no_route"),
+    /** A {@code chash} datagram shorter than the upstream's {@code KeyBytes}. */
+    SHORT_KEY("short_key"),
+    /** A client datagram larger than {@code BufSize}: never forwarded truncated. */
+    OVERSIZE("oversize"),
+    /** A new client while {@code MaxSessions} sessions are live. */
+    SESSION_LIMIT("session_limit"),
+    /** Every peer of the upstream, backup included, is down. */
+    NO_PEER("no_peer"),
+    /** Sending failed on every peer tried ({@code MaxTryTimes}). */
+    SEND_ERROR("send_error"),
+    /** A datagram reached a session socket from an address that is no peer IP. */
+    FOREIGN_REPLY("foreign_reply");
+
+    private final String label;
+
+    DropReason(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    /** The reason whose label is {@code label}, e.g. {@code "no_route"}. */
+    public static DropReason ofLabel(String label) {
+        for (DropReason reason : values()) {
+            if (reason.label.equals(label)) {
+                return reason;
+            }
+        }
+        throw new IllegalArgumentException("no drop reason \"" + label + "\"");
+    }
+}

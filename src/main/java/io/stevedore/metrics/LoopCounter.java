@@ -1,0 +1,12 @@
+package io.stevedore.metrics;
+
+/** What is counted once per event loop, whatever the upstream. */
+public enum LoopCounter {
+    /** Datagrams read from clients by this loop's listener, dropped ones included. */
+    RECEIVED_DATAGRAMS,
+    RECEIVED_BYTES,
+    SESSIONS_OPENED,
+    SESSIONS_CLOSED,
+    /** Errors on the listening socket, mostly replies that could not be sent to their client. */
+    LISTENER_ERRORS
+}

@@ -1,0 +1,133 @@
+package io.stevedore.session;
+
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+
+/**
+ * One client (IP, port) and the upstream socket that speaks for it. A session belongs to the event
+ * loop that received its client's first datagram: only that loop reads or writes these fields, so
+ * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
+ * {@link #close()}, which also removes it from the table and closes its socket.
+ *
+ * <p>Besides its idle clock, a session remembers what {@code Affinity: session} and {@code Latch}
+ * need: the peer kept per upstream, and the address each peer last replied from. Peers are named by
+ * their flat slot (upstream, peer) across the configuration.
+ */
+public final class Session {
+
+    /** No peer kept, or no slot. */
+    public static final int NONE = -1;
+
+    private final InetSocketAddress client;
+    private final SessionTable table;
+    private final int[] keptPeers;
+    private final InetSocketAddress[] latched;
+    private Channel channel;
+    private long lastActiveNanos;
+    private int lastSlot = NONE;
+    private boolean flushPending;
+    private boolean closed;
+
+    Session(InetSocketAddress client, SessionTable table, int affinityUpstreams, int latchSlots, long nowNanos) {
+        this.client = client;
+        this.table = table;
+        this.lastActiveNanos = nowNanos;
+        if (affinityUpstreams > 0) {
+            keptPeers = new int[affinityUpstreams];
+            Arrays.fill(keptPeers, NONE);
+        } else {
+            keptPeers = null;
+        }
+        latched = latchSlots > 0 ? new InetSocketAddress[latchSlots] : null;
+    }
+
+    void attach(Channel channel) {
+        this.channel = channel;
+    }
+
+    public InetSocketAddress client() {
+        return client;
+    }
+
+    /** The session's own upstream socket: unconnected, so any peer port may answer on it. */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** Traffic in either direction: the session is not idle. */
+    public void touch(long nowNanos) {
+        lastActiveNanos = nowNanos;
+    }
+
+    public long lastActiveNanos() {
+        return lastActiveNanos;
+    }
+
+    /** The peer kept for the upstream at {@code upstream} under {@code Affinity: session}, or {@link #NONE}. */
+    public int keptPeer(int upstream) {
+        return keptPeers[upstream];
+    }
+
+    public void keepPeer(int upstream, int peer) {
+        keptPeers[upstream] = peer;
+    }
+
+    /** Where the peer at {@code slot} last replied from, when that differs from its configured address; else null. */
+    public InetSocketAddress latched(int slot) {
+        return latched == null ? null : latched[slot];
+    }
+
+    /** Records the reply source of the peer at {@code slot}; null goes back to the configured address. */
+    public void latch(int slot, InetSocketAddress source) {
+        latched[slot] = source;
+    }
+
+    /** The slot of the peer this session last sent to, or {@link #NONE}. */
+    public int lastSlot() {
+        return lastSlot;
+    }
+
+    public void sentTo(int slot) {
+        lastSlot = slot;
+    }
+
+    /**
+     * Marks the session as having writes waiting for the end of the read batch. Returns true only
+     * the first time per batch, so each socket is flushed once and sendmmsg carries the batch.
+     */
+    public boolean markFlushPending() {
+        if (flushPending) {
+            return false;
+        }
+        flushPending = true;
+        return true;
+    }
+
+    /** Sends what {@link #markFlushPending()} deferred. */
+    public void flush() {
+        flushPending = false;
+        channel.flush();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Removes the session from its table, lowers the gauge and closes its socket. Idempotent. */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        table.closed(this);
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Session[" + client + (closed ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,55 @@
+package io.stevedore.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.DefaultChannelPromise;
+import io.stevedore.session.Session;
+
+/**
+ * The outcome of one datagram sent to one peer. Netty settles it when the batch is flushed; the
+ * promise then counts the datagram as forwarded, or reports the failure so the peer is marked down
+ * and, while tries remain, the datagram goes to the next peer. For that it holds one extra
+ * reference to the payload, {@code retry}, which it gives back on success.
+ */
+final class ForwardPromise extends DefaultChannelPromise {
+
+    final Worker worker;
+    final Session session;
+    final int upstream;
+    final int peer;
+    final int slot;
+    final int bytes;
+    final int triesLeft;
+    /** The payload kept for another try, or null on the last try. */
+    final ByteBuf retry;
+
+    ForwardPromise(Worker worker, Session session, int upstream, int peer, int slot, int bytes,
+            int triesLeft, ByteBuf retry) {
+        super(session.channel(), worker.loop);
+        this.worker = worker;
+        this.session = session;
+        this.upstream = upstream;
+        this.peer = peer;
+        this.slot = slot;
+        this.bytes = bytes;
+        this.triesLeft = triesLeft;
+        this.retry = retry;
+    }
+
+    @Override
+    public boolean trySuccess(Void result) {
+        if (!super.trySuccess(result)) {
+            return false;
+        }
+        worker.forwarded(this);
+        return true;
+    }
+
+    @Override
+    public boolean tryFailure(Throwable cause) {
+        if (!super.tryFailure(cause)) {
+            return false;
+        }
+        worker.sendFailed(this, cause);
+        return true;
+    }
+}

@@ -1,0 +1,41 @@
+package io.stevedore.transport;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads client datagrams from one listening socket. Each read batch (one recvmmsg) ends with
+ * {@code channelReadComplete}, where the worker flushes every session socket written to during the
+ * batch, once, so several datagrams for one session leave in one sendmmsg.
+ */
+final class ListenerHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenerHandler.class);
+
+    private final Worker worker;
+
+    ListenerHandler(Worker worker) {
+        this.worker = worker;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        worker.fromClient((DatagramPacket) msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        worker.flushSessions();
+        worker.endBatch();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Mostly a reply that could not be sent to its client; never fatal to the listener.
+        worker.listenerError();
+        log.debug("listener {}: socket error", ctx.channel().localAddress(), cause);
+    }
+}

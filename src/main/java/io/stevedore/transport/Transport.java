@@ -1,0 +1,128 @@
+package io.stevedore.transport;
+
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.stevedore.config.ServerConfig;
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The socket layer: Linux's native epoll (recvmmsg, sendmmsg, SO_REUSEPORT) or Java NIO where epoll
+ * is unavailable. Both size every receive slot at {@code BufSize + 1} bytes: the kernel truncates a
+ * datagram to its slot, so a datagram that fills the slot was larger than {@code BufSize} and is
+ * dropped instead of being forwarded cut.
+ */
+public enum Transport {
+    EPOLL {
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return EpollIoHandler.newFactory();
+        }
+
+        @Override
+        DatagramChannel newChannel(SocketProtocolFamily family) {
+            return new EpollDatagramChannel(family);
+        }
+
+        @Override
+        boolean reusePort() {
+            return true;
+        }
+
+        @Override
+        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared) {
+            int slot = server.bufSize() + 1;
+            if (shared) {
+                channel.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
+            }
+            // With a payload size set and a buffer of several slots, Netty reads with recvmmsg,
+            // each datagram a slice of the one buffer.
+            channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
+            channel.config().setRecvByteBufAllocator(
+                    new FixedRecvByteBufAllocator(server.batchSize() * slot).maxMessagesPerRead(1));
+            // Level-triggered: one recvmmsg per wake-up, then the batch is flushed; epoll reports the
+            // socket again if datagrams remain. Edge-triggered would add a recvmmsg that finds nothing.
+            channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+        }
+
+        @Override
+        void configureSessionSocket(DatagramChannel channel, ServerConfig server) {
+            channel.config().setRecvByteBufAllocator(
+                    new FixedRecvByteBufAllocator(server.bufSize() + 1).maxMessagesPerRead(1));
+            channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+        }
+    },
+
+    NIO {
+        @Override
+        IoHandlerFactory ioHandlerFactory() {
+            return NioIoHandler.newFactory();
+        }
+
+        @Override
+        DatagramChannel newChannel(SocketProtocolFamily family) {
+            return new NioDatagramChannel(family);
+        }
+
+        @Override
+        boolean reusePort() {
+            try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
+                return probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        @Override
+        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared) {
+            if (shared) {
+                channel.config().setOption(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+            }
+            channel.config().setRecvByteBufAllocator(
+                    new FixedRecvByteBufAllocator(server.bufSize() + 1).maxMessagesPerRead(server.batchSize()));
+        }
+
+        @Override
+        void configureSessionSocket(DatagramChannel channel, ServerConfig server) {
+            channel.config().setRecvByteBufAllocator(
+                    new FixedRecvByteBufAllocator(server.bufSize() + 1).maxMessagesPerRead(1));
+        }
+    };
+
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /** Native epoll when it loads, else NIO with a warning that says why. */
+    public static Transport best() {
+        if (Epoll.isAvailable()) {
+            return EPOLL;
+        }
+        log.warn("native epoll is unavailable ({}): using Java NIO, without recvmmsg/sendmmsg batching",
+                String.valueOf(Epoll.unavailabilityCause()));
+        return NIO;
+    }
+
+    abstract IoHandlerFactory ioHandlerFactory();
+
+    abstract DatagramChannel newChannel(SocketProtocolFamily family);
+
+    /** Whether several sockets can share the listening address (SO_REUSEPORT). */
+    abstract boolean reusePort();
+
+    /** Options of a listening socket; {@code shared} when several listeners bind the same address. */
+    abstract void configureListener(DatagramChannel channel, ServerConfig server, boolean shared);
+
+    /** Options of a session's upstream socket. */
+    abstract void configureSessionSocket(DatagramChannel channel, ServerConfig server);
+}

@@ -1,0 +1,338 @@
+package io.stevedore.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.stevedore.balancing.Selector;
+import io.stevedore.balancing.Upstream;
+import io.stevedore.config.ServerConfig;
+import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.LoopCounters;
+import io.stevedore.routing.RouteTable;
+import io.stevedore.session.Session;
+import io.stevedore.session.SessionTable;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything one event loop owns: its listening socket, its sessions and their upstream sockets,
+ * one {@link Selector} per upstream and its counters. Every method runs on {@link #loop}; nothing
+ * here is shared with another loop except the read-only {@link Forwarding} and the session cap.
+ *
+ * <p>Per client datagram: size check, route, session, peer, write. Writes are flushed once per read
+ * batch and replies to clients once per event-loop turn, so the kernel sees sendmmsg batches.
+ */
+final class Worker {
+
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    /** How long a peer marked down by a send error stays down when no health checker can revive it. */
+    static final int PASSIVE_DOWN_SEC = 10;
+    private static final long OPEN_FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    final int index;
+    final EventLoop loop;
+    private final Forwarding forwarding;
+    private final LoopCounters counters;
+    private final SessionTable sessions;
+    private final Selector[] selectors;
+    private final Transport transport;
+    private final ServerConfig server;
+    private final ArrayList<Session> pendingFlush = new ArrayList<>();
+    private final Runnable flushSessionsTask = this::flushSessionsTask;
+    private final Runnable flushListenerTask = this::flushListenerTask;
+    private DatagramChannel listener;
+    private boolean sessionFlushScheduled;
+    private boolean listenerFlushScheduled;
+    private long now;
+    private boolean nowFresh;
+    private long lastOpenFailureLog = Long.MIN_VALUE;
+
+    Worker(int index, EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
+            Transport transport, ServerConfig server) {
+        this.index = index;
+        this.loop = loop;
+        this.forwarding = forwarding;
+        this.counters = counters;
+        this.sessions = sessions;
+        this.transport = transport;
+        this.server = server;
+        selectors = new Selector[forwarding.upstreams.length];
+        for (int i = 0; i < selectors.length; i++) {
+            selectors[i] = forwarding.upstreams[i].newSelector();
+        }
+    }
+
+    void attach(DatagramChannel listener) {
+        this.listener = listener;
+    }
+
+    DatagramChannel listener() {
+        return listener;
+    }
+
+    SessionTable sessions() {
+        return sessions;
+    }
+
+    /** Sweeps idle sessions every {@code intervalSec}. */
+    void startSweeping(int intervalSec) {
+        loop.scheduleAtFixedRate(() -> sessions.sweep(System.nanoTime()), intervalSec, intervalSec, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The loop's clock, read once per read batch rather than per datagram: idle timeouts are in
+     * seconds, and a batch lasts microseconds.
+     */
+    long now() {
+        if (!nowFresh) {
+            now = System.nanoTime();
+            nowFresh = true;
+        }
+        return now;
+    }
+
+    void endBatch() {
+        nowFresh = false;
+    }
+
+    void fromClient(DatagramPacket packet) {
+        ByteBuf data = packet.content();
+        int length = data.readableBytes();
+        counters.received(length);
+        if (length > forwarding.bufSize) {
+            drop(DropReason.OVERSIZE, data);
+            return;
+        }
+        int upstream = forwarding.routes.route(data);
+        if (upstream == RouteTable.NO_ROUTE) {
+            drop(DropReason.NO_ROUTE, data);
+            return;
+        }
+        InetSocketAddress client = packet.sender();
+        Session session = sessions.get(client);
+        int peer;
+        if (session == null) {
+            // Choose first: a datagram that cannot go anywhere must not cost a socket.
+            peer = selectors[upstream].select(data);
+            if (peer < 0) {
+                drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
+                return;
+            }
+            session = open(client);
+            if (session == null) {
+                drop(DropReason.SESSION_LIMIT, data);
+                return;
+            }
+            if (forwarding.sessionAffinity[upstream]) {
+                session.keepPeer(upstream, peer);
+            }
+        } else {
+            peer = choosePeer(session, upstream, data);
+            if (peer < 0) {
+                drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
+                return;
+            }
+        }
+        session.touch(now());
+        send(session, upstream, peer, data, forwarding.maxTryTimes);
+    }
+
+    private int choosePeer(Session session, int upstream, ByteBuf data) {
+        if (!forwarding.sessionAffinity[upstream]) {
+            return selectors[upstream].select(data);
+        }
+        int kept = session.keptPeer(upstream);
+        if (kept != Session.NONE && forwarding.upstreams[upstream].isUp(kept)) {
+            return kept;
+        }
+        int peer = selectors[upstream].select(data);
+        session.keepPeer(upstream, peer >= 0 ? peer : Session.NONE);
+        return peer;
+    }
+
+    /** Writes {@code data} (whose reference passes to the write) toward the peer; flushed at batch end. */
+    private void send(Session session, int upstream, int peer, ByteBuf data, int triesLeft) {
+        int slot = forwarding.slot(upstream, peer);
+        InetSocketAddress target = session.latched(slot);
+        if (target == null) {
+            target = forwarding.address(slot);
+        }
+        session.sentTo(slot);
+        ByteBuf retry = triesLeft > 1 ? data.retain() : null;
+        Channel channel = session.channel();
+        channel.write(new DatagramPacket(data, target),
+                new ForwardPromise(this, session, upstream, peer, slot, data.readableBytes(), triesLeft, retry));
+        if (session.markFlushPending()) {
+            pendingFlush.add(session);
+        }
+    }
+
+    void forwarded(ForwardPromise sent) {
+        counters.forwarded(sent.slot, sent.bytes);
+        if (sent.retry != null) {
+            sent.retry.release();
+        }
+    }
+
+    /**
+     * A send failed. Unless the session's own socket is gone, the peer is marked down (passive
+     * health) and the datagram goes to the next peer the selector picks, while tries remain.
+     */
+    void sendFailed(ForwardPromise sent, Throwable cause) {
+        Session session = sent.session;
+        if (session.isClosed() || cause instanceof ClosedChannelException) {
+            counters.dropped(DropReason.SEND_ERROR);
+            release(sent.retry);
+            return;
+        }
+        counters.sendError(sent.slot);
+        markDown(sent.upstream, sent.peer, cause);
+        if (sent.retry == null) {
+            counters.dropped(DropReason.SEND_ERROR);
+            return;
+        }
+        int peer = choosePeer(session, sent.upstream, sent.retry);
+        if (peer < 0) {
+            drop(DropReason.SEND_ERROR, sent.retry);
+            return;
+        }
+        send(session, sent.upstream, peer, sent.retry, sent.triesLeft - 1);
+        // The failure is reported from inside a flush, which may be the last of this turn.
+        if (!sessionFlushScheduled) {
+            sessionFlushScheduled = true;
+            loop.execute(flushSessionsTask);
+        }
+    }
+
+    private void markDown(int upstreamIndex, int peer, Throwable cause) {
+        Upstream upstream = forwarding.upstreams[upstreamIndex];
+        boolean changed = upstream.setUp(peer, false, "send error: " + cause.getMessage());
+        if (changed && upstream.config().healthChecker().isEmpty()) {
+            // Nothing else would ever bring this peer back.
+            loop.schedule(() -> upstream.setUp(peer, true,
+                    "down for " + PASSIVE_DOWN_SEC + " s after a send error; no HealthChecker, trying it again"),
+                    PASSIVE_DOWN_SEC, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A datagram that reached a session socket: relayed to the client if it comes from a peer IP. */
+    void fromPeer(Session session, DatagramPacket reply) {
+        ByteBuf data = reply.content();
+        InetSocketAddress source = reply.sender();
+        int slot = forwarding.replySlot(source, session.lastSlot());
+        if (slot == Forwarding.FOREIGN) {
+            drop(DropReason.FOREIGN_REPLY, data);
+            return;
+        }
+        int length = data.readableBytes();
+        if (length > forwarding.bufSize) {
+            drop(DropReason.OVERSIZE, data);
+            return;
+        }
+        session.touch(now());
+        if (forwarding.latch(slot)) {
+            session.latch(slot, source.equals(forwarding.address(slot)) ? null : source);
+        }
+        counters.replied(slot, length);
+        listener.write(new DatagramPacket(data, session.client()), listener.voidPromise());
+        if (!listenerFlushScheduled) {
+            // Once per turn: replies that arrive on many session sockets leave in one sendmmsg.
+            listenerFlushScheduled = true;
+            loop.execute(flushListenerTask);
+        }
+    }
+
+    void flushSessions() {
+        // Indexed loop: a failed send re-queued during a flush is appended and flushed in this pass.
+        for (int i = 0; i < pendingFlush.size(); i++) {
+            pendingFlush.get(i).flush();
+        }
+        pendingFlush.clear();
+    }
+
+    private void flushSessionsTask() {
+        sessionFlushScheduled = false;
+        flushSessions();
+    }
+
+    private void flushListenerTask() {
+        listenerFlushScheduled = false;
+        listener.flush();
+    }
+
+    void listenerError() {
+        counters.listenerError();
+    }
+
+    private Session open(InetSocketAddress client) {
+        try {
+            return sessions.open(client, now(), this::openSocket);
+        } catch (Exception e) {
+            long t = now();
+            if (t - lastOpenFailureLog >= OPEN_FAILURE_LOG_INTERVAL_NANOS || lastOpenFailureLog == Long.MIN_VALUE) {
+                lastOpenFailureLog = t;
+                log.warn("cannot open an upstream socket for client {}: {} (counted as session_limit; "
+                        + "logged at most every 10 s)", client, e.toString());
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Creates, registers and binds a session socket on this loop. Called on the loop, so Netty
+     * registers and binds inline: the socket is active when this returns and the first datagram can
+     * be written at once.
+     */
+    private Channel openSocket(Session session) throws Exception {
+        DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
+        transport.configureSessionSocket(channel, server);
+        channel.pipeline().addLast(new SessionHandler(this, session));
+        ChannelFuture registered = loop.register(channel);
+        check(registered, channel, "register");
+        check(channel.bind(forwarding.sessionBindAddress), channel, "bind");
+        return channel;
+    }
+
+    private static void check(ChannelFuture future, Channel channel, String what) throws Exception {
+        if (!future.isDone()) {
+            channel.close();
+            throw new IllegalStateException(what + " of a session socket did not complete on its event loop");
+        }
+        if (!future.isSuccess()) {
+            channel.close();
+            Throwable cause = future.cause();
+            throw cause instanceof Exception ? (Exception) cause : new IllegalStateException(cause);
+        }
+    }
+
+    private void drop(DropReason reason, ByteBuf data) {
+        counters.dropped(reason);
+        data.release();
+    }
+
+    private static void release(ByteBuf data) {
+        if (data != null) {
+            data.release();
+        }
+    }
+
+    /** Stops reading, sends what is queued and closes every socket of this loop. */
+    void stop() {
+        if (listener == null) {
+            return;
+        }
+        listener.config().setAutoRead(false);
+        flushSessions();
+        listener.flush();
+        sessions.closeAll();
+        listener.close();
+    }
+}

@@ -1,0 +1,112 @@
+package io.stevedore.transport;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A peer for tests: answers every datagram with its own id byte followed by the datagram, from the
+ * socket it arrived on. With {@link #answerFromNewPort()} it behaves like a TFTP server: it answers
+ * each new sender from a fresh socket on the same IP, which then keeps echoing that sender.
+ */
+final class EchoBackend implements AutoCloseable {
+
+    private final int id;
+    private final DatagramSocket socket;
+    private final AtomicLong received = new AtomicLong();
+    private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
+    private final Set<InetSocketAddress> senders = ConcurrentHashMap.newKeySet();
+    private volatile boolean newPortPerSender;
+    private volatile boolean closed;
+
+    private EchoBackend(int id, DatagramSocket socket) {
+        this.id = id;
+        this.socket = socket;
+    }
+
+    /** Binds {@code ip} on an ephemeral port and starts answering. */
+    static EchoBackend start(String ip, int id) throws IOException {
+        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
+        socket.setReceiveBufferSize(1 << 21);
+        EchoBackend backend = new EchoBackend(id, socket);
+        backend.serve(socket, "echo-" + id);
+        return backend;
+    }
+
+    EchoBackend answerFromNewPort() {
+        newPortPerSender = true;
+        return this;
+    }
+
+    private void serve(DatagramSocket on, String name) {
+        Thread thread = new Thread(() -> loop(on), name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void loop(DatagramSocket on) {
+        byte[] in = new byte[65536];
+        byte[] out = new byte[65537];
+        DatagramPacket packet = new DatagramPacket(in, in.length);
+        while (!closed) {
+            try {
+                packet.setData(in);
+                on.receive(packet);
+                received.incrementAndGet();
+                InetSocketAddress sender = (InetSocketAddress) packet.getSocketAddress();
+                senders.add(sender);
+                DatagramSocket replyFrom = on;
+                if (newPortPerSender && on == socket) {
+                    replyFrom = new DatagramSocket(new InetSocketAddress(socket.getLocalAddress(), 0));
+                    transferSockets.add(replyFrom);
+                    serve(replyFrom, "transfer-" + id);
+                }
+                out[0] = (byte) id;
+                System.arraycopy(in, 0, out, 1, packet.getLength());
+                replyFrom.send(new DatagramPacket(out, packet.getLength() + 1, sender));
+            } catch (SocketException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    int id() {
+        return id;
+    }
+
+    InetSocketAddress address() {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /** Datagrams received on every socket of this backend. */
+    long received() {
+        return received.get();
+    }
+
+    /** Addresses datagrams came from (the daemon's session sockets). */
+    Set<InetSocketAddress> senders() {
+        return senders;
+    }
+
+    /** The sockets opened to answer from new ports. */
+    Set<DatagramSocket> transferSockets() {
+        return transferSockets;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        socket.close();
+        transferSockets.forEach(DatagramSocket::close);
+    }
+}

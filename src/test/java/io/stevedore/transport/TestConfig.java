@@ -1,0 +1,114 @@
+package io.stevedore.transport;
+
+import io.stevedore.config.Affinity;
+import io.stevedore.config.BalanceType;
+import io.stevedore.config.KeyBytes;
+import io.stevedore.config.LogConfig;
+import io.stevedore.config.Operator;
+import io.stevedore.config.PeerConfig;
+import io.stevedore.config.RouteConfig;
+import io.stevedore.config.ServerConfig;
+import io.stevedore.config.SessionConfig;
+import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UploadConfig;
+import io.stevedore.config.UpstreamConfig;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Builds the validated config records a loader would produce, for tests on loopback. */
+final class TestConfig {
+
+    InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
+    int listenParallel = 1;
+    int batchSize = ServerConfig.DEFAULT_BATCH_SIZE;
+    int bufSize = ServerConfig.DEFAULT_BUF_SIZE;
+    int maxTryTimes = ServerConfig.DEFAULT_MAX_TRY_TIMES;
+    int timeoutSec = SessionConfig.DEFAULT_TIMEOUT_SEC;
+    int recycleIntervalSec = SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC;
+    int maxSessions = SessionConfig.DEFAULT_MAX_SESSIONS;
+    String defaultUpstream = "deny";
+    final List<RouteConfig> routes = new ArrayList<>();
+    final List<UpstreamConfig> upstreams = new ArrayList<>();
+
+    TestConfig listen(String host, int port) {
+        listen = new InetSocketAddress(host, port);
+        return this;
+    }
+
+    TestConfig parallel(int n) {
+        listenParallel = n;
+        return this;
+    }
+
+    TestConfig bufSize(int n) {
+        bufSize = n;
+        return this;
+    }
+
+    TestConfig maxTryTimes(int n) {
+        maxTryTimes = n;
+        return this;
+    }
+
+    TestConfig timeouts(int timeoutSec, int recycleIntervalSec) {
+        this.timeoutSec = timeoutSec;
+        this.recycleIntervalSec = recycleIntervalSec;
+        return this;
+    }
+
+    TestConfig maxSessions(int n) {
+        maxSessions = n;
+        return this;
+    }
+
+    TestConfig defaultUpstream(String name) {
+        defaultUpstream = name;
+        return this;
+    }
+
+    /** A route {@code KeyBytes start:end == value}, the value already as wide as the field. */
+    TestConfig routeEquals(int start, int end, byte[] value, String upstream) {
+        routes.add(new RouteConfig(new KeyBytes(start, end), Operator.EQ, value, upstream));
+        return this;
+    }
+
+    TestConfig upstream(UpstreamConfig upstream) {
+        upstreams.add(upstream);
+        return this;
+    }
+
+    StevedoreConfig build() {
+        return new StevedoreConfig(
+                new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes),
+                new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions),
+                new UploadConfig(defaultUpstream, routes, upstreams),
+                new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.DEFAULT_MAX_AGE_HOUR,
+                        LogConfig.DEFAULT_ROTATION_TIME_HOUR),
+                Optional.empty());
+    }
+
+    static UpstreamConfig rr(String name, PeerConfig... peers) {
+        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE,
+                List.of(peers), Optional.empty(), Affinity.PACKET, false);
+    }
+
+    static UpstreamConfig chash(String name, int keyStart, int keyEnd, PeerConfig... peers) {
+        return new UpstreamConfig(name, BalanceType.CHASH, Optional.of(new KeyBytes(keyStart, keyEnd)),
+                UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(peers), Optional.empty(), Affinity.PACKET, false);
+    }
+
+    static UpstreamConfig sessionLatched(UpstreamConfig upstream) {
+        return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
+                upstream.peers(), upstream.healthChecker(), Affinity.SESSION, true);
+    }
+
+    static PeerConfig peer(InetSocketAddress address) {
+        return new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, false);
+    }
+
+    static PeerConfig backup(InetSocketAddress address) {
+        return new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, true);
+    }
+}
