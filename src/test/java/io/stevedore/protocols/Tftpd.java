@@ -2,6 +2,7 @@ package io.stevedore.protocols;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -34,6 +35,11 @@ final class Tftpd implements AutoCloseable {
     /** Starts in.tftpd on {@code address} and waits until it answers a request. */
     static Tftpd start(String name, InetSocketAddress address, Path root) throws IOException {
         String tftpd = RequiredProgram.TFTPD.path();
+        if (new UnixSystem().getUid() != 0) {
+            fail("in.tftpd (tftpd-hpa) must be started as root: for every transfer it drops privileges with"
+                    + " setgroups(), which fails for any other user, and the transfer dies unanswered."
+                    + " Run the tests as root (as bin/test and CI do).");
+        }
         // Without --secure (chroot, root only) tftpd wants absolute names; the remap rule lets
         // clients ask for plain names, as they would of a chrooted server.
         Path remap = Files.writeString(root.resolveSibling(root.getFileName() + ".remap"),
@@ -41,8 +47,8 @@ final class Tftpd implements AutoCloseable {
         List<String> command = List.of(tftpd,
                 "--foreground",
                 "--address", address.getAddress().getHostAddress() + ":" + address.getPort(),
-                // Run as whoever runs the tests, so files in root need no special permissions.
-                "--user", System.getProperty("user.name"),
+                // Stay root: the test's temporary directories are private to the user running the tests.
+                "--user", "root",
                 "--map-file", remap.toString(),
                 "--create", "--permissive", "--umask", "022",
                 root.toString());
