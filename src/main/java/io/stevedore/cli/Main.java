@@ -1,0 +1,120 @@
+package io.stevedore.cli;
+
+import io.stevedore.config.ConfigException;
+import io.stevedore.config.ConfigLoader;
+import io.stevedore.config.LoadedConfig;
+import io.stevedore.config.StevedoreConfig;
+import io.stevedore.logging.LogSetup;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code stevedore} command: runs the daemon in the foreground, or with {@code -t} checks a
+ * configuration file the way {@code nginx -t} does. Other modes are subcommands of this one.
+ * Exit codes: 0 success, 1 invalid configuration or failure to start, 2 bad command line.
+ */
+@Command(
+        name = "stevedore",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        description = "Layer-4 UDP load balancer that forwards each datagram by its bytes.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:success (with -t: the file is valid)",
+            "1:invalid configuration, or the daemon failed",
+            "2:invalid command line"})
+public final class Main implements Callable<Integer> {
+
+    static final int OK = 0;
+    static final int INVALID = 1;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            defaultValue = "${sys:stevedore.config:-etc/stevedore.json}",
+            description = "Configuration file (default: ${DEFAULT-VALUE}).")
+    private Path configFile;
+
+    @Option(names = {"-t", "--test"},
+            description = "Check the configuration file and exit: 0 valid, 1 invalid. Contacts no peer.")
+    private boolean test;
+
+    @Spec
+    private CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with every subcommand registered, ready to {@code execute(args)}. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    @Override
+    public Integer call() {
+        return test ? check() : run();
+    }
+
+    private int check() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            LoadedConfig loaded = ConfigLoader.load(configFile);
+            loaded.warnings().forEach(w -> out.println("warning: " + w));
+            loaded.notes().forEach(n -> out.println("note: " + n));
+            out.println("configuration file " + configFile + " test is successful");
+            out.flush();
+            return OK;
+        } catch (ConfigException e) {
+            e.warnings().forEach(w -> err.println("warning: " + w));
+            e.errors().forEach(line -> err.println("error: " + line));
+            err.println("configuration file " + configFile + " test failed");
+            err.flush();
+            return INVALID;
+        }
+    }
+
+    private int run() {
+        PrintWriter err = spec.commandLine().getErr();
+        LoadedConfig loaded;
+        try {
+            loaded = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            e.warnings().forEach(w -> err.println("warning: " + w));
+            e.errors().forEach(line -> err.println("error: " + line));
+            err.println("configuration file " + configFile + " is invalid; not starting");
+            err.flush();
+            return INVALID;
+        }
+        try {
+            LogSetup.configure(loaded.config().log());
+        } catch (IllegalStateException e) {
+            err.println("error: " + e.getMessage());
+            err.flush();
+            return INVALID;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        log.info("stevedore {} starting with {}", VersionProvider.version(), configFile);
+        loaded.warnings().forEach(w -> log.warn("config: {}", w));
+        loaded.notes().forEach(n -> log.info("config: {}", n));
+        return runDaemon(configFile, loaded.config());
+    }
+
+    /**
+     * Runs the data plane in the foreground until it is stopped, and returns the exit code.
+     * {@code configFile} is what SIGHUP reloads through {@link ConfigLoader#load}.
+     */
+    private static int runDaemon(Path configFile, StevedoreConfig config) {
+        LoggerFactory.getLogger(Main.class).error("the data plane is not wired into this build; {} is valid but nothing will be served",
+                configFile);
+        return INVALID;
+    }
+}

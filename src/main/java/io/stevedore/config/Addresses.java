@@ -1,0 +1,85 @@
+package io.stevedore.config;
+
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+
+/**
+ * IP literals and listen addresses. Names are never resolved: a configuration check must not
+ * depend on, or wait for, DNS. Failures throw {@link IllegalArgumentException} whose message
+ * starts with the quoted value and says what was expected.
+ */
+final class Addresses {
+
+    private static final byte[] WILDCARD = new byte[4];
+
+    private Addresses() {
+    }
+
+    /** The address written as an IPv4 or IPv6 literal, or null when {@code text} is not one. */
+    static InetAddress ip(String text) {
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException impossible) {
+            // getByAddress only fails on a length other than 4 or 16, which the parser never returns.
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    /**
+     * {@code ip:port}, {@code [ipv6]:port} or {@code :port} (every IPv4 interface, as in Go). Port 0
+     * lets the system choose, which tests rely on.
+     */
+    static InetSocketAddress listen(String text, String example) {
+        String quoted = Section.quote(text);
+        String form = "ip:port or [ipv6]:port, e.g. \"" + example + "\"";
+        String expected = "expected " + form;
+        String host;
+        String port;
+        if (text.startsWith("[")) {
+            int close = text.indexOf("]:");
+            if (close < 0) {
+                throw new IllegalArgumentException(quoted + " is not [ipv6]:port; " + expected);
+            }
+            host = text.substring(1, close);
+            port = text.substring(close + 2);
+            if (host.isEmpty()) {
+                throw new IllegalArgumentException(quoted + " has no address in its brackets; " + expected);
+            }
+        } else {
+            int colon = text.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException(quoted + " has no port; " + expected);
+            }
+            host = text.substring(0, colon);
+            port = text.substring(colon + 1);
+            if (host.indexOf(':') >= 0) {
+                throw new IllegalArgumentException(quoted + " is ambiguous: an IPv6 address needs brackets; " + expected);
+            }
+        }
+        InetAddress address = host.isEmpty() ? wildcard() : ip(host);
+        if (address == null) {
+            throw new IllegalArgumentException(quoted + ": " + Section.quote(host)
+                    + " is not an IP address; expected an IP literal (names are not resolved) in " + form);
+        }
+        if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(c -> c >= '0' && c <= '9')
+                || Integer.parseInt(port) > 65535) {
+            throw new IllegalArgumentException(quoted + ": " + Section.quote(port)
+                    + " is not a port; expected a port from 0 to 65535 in " + form);
+        }
+        return new InetSocketAddress(address, Integer.parseInt(port));
+    }
+
+    private static InetAddress wildcard() {
+        try {
+            return InetAddress.getByAddress(WILDCARD);
+        } catch (UnknownHostException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+}

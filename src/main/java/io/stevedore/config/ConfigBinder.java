@@ -1,0 +1,482 @@
+package io.stevedore.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the JSON tree of a configuration file into a {@link StevedoreConfig}: each section is
+ * read against its schema, defaults fill what is absent, and every value is checked where it
+ * stands and against the values it depends on. Problems go to {@link Problems} and binding goes
+ * on, so one run reports every error of the file.
+ */
+final class ConfigBinder {
+
+    static final List<String> ROOT_KEYS = List.of("Server", "Session", "Upload", "Log", "PProf", "Admin");
+    static final List<String> SERVER_KEYS = List.of("ListenAddr", "ListenParallel", "BatchSize", "BufSize",
+            "MaxTryTimes", "EventSize", "EventChanSize", "TaskPoolSize", "TaskPoolTimeoutSec");
+    static final List<String> SESSION_KEYS = List.of("TimeoutSec", "RecycleIntervalSec", "MaxSessions");
+    static final List<String> UPLOAD_KEYS = List.of("DefaultUpstream", "Routes", "Upstreams");
+    static final List<String> ROUTE_KEYS = List.of("KeyBytes", "Operator", "Value", "Upstream");
+    static final List<String> UPSTREAM_KEYS = List.of("Name", "Type", "KeyBytes", "TableSize", "Peers",
+            "HealthChecker", "Affinity", "Latch");
+    static final List<String> PEER_KEYS = List.of("IP", "Port", "Weight", "Backup");
+    static final List<String> HEALTH_KEYS = List.of("HeartbeatIntervalSec", "HeartbeatTimeoutSec", "SuccessTimes",
+            "FailedTimes", "Send", "Expect");
+    static final List<String> LOG_KEYS = List.of("Path", "Level", "Verbose", "MaxAgeHour", "RotationTimeHour");
+    static final List<String> PPROF_KEYS = List.of("Open", "ServerAddr");
+    static final List<String> ADMIN_KEYS = List.of("ListenAddr");
+
+    /** Tuning knobs of the Go original's event loop and task pool; Netty's event loops replace them. */
+    private static final List<String> GO_ONLY_SERVER_KEYS = List.of("EventSize", "EventChanSize", "TaskPoolSize",
+            "TaskPoolTimeoutSec");
+
+    /** recvmmsg/sendmmsg take at most UIO_MAXIOV (1024) messages per call. */
+    static final int MAX_BATCH_SIZE = 1024;
+    static final int MAX_LISTEN_PARALLEL = 1024;
+    static final int MAX_WEIGHT = 65535;
+    /** A bound on the memory of one Maglev table (an int per entry). */
+    static final int MAX_TABLE_SIZE = 1 << 24;
+
+    private static final Pattern KEY_BYTES = Pattern.compile("(-?\\d{1,9}):(-?\\d{1,9})");
+    private static final String KEY_BYTES_FORM = "\"start:end\" with 0 <= start < end, e.g. \"0:4\"";
+    private static final String VALUE_FORM = "0x hex, 0b binary or decimal digits, e.g. \"0x01\"";
+    private static final String OPERATORS = "==, !==, !=, |=, !|=, &=, !&=, <, <=, >, >=";
+    private static final List<String> LEVELS = List.of("trace", "debug", "info", "warn", "error");
+
+    private final Problems problems;
+
+    ConfigBinder(Problems problems) {
+        this.problems = problems;
+    }
+
+    /** The bound configuration, or null when {@link Problems} holds errors. */
+    StevedoreConfig bind(ObjectNode root) {
+        Section top = Section.of(root, "", problems, ROOT_KEYS);
+        ServerConfig server = server(top.section("Server", SERVER_KEYS));
+        SessionConfig session = session(top.section("Session", SESSION_KEYS));
+        UploadConfig upload = upload(top, server.bufSize());
+        LogConfig log = log(top.section("Log", LOG_KEYS));
+        Optional<AdminConfig> admin = admin(top);
+        if (problems.hasErrors()) {
+            return null;
+        }
+        return new StevedoreConfig(server, session, upload, log, admin);
+    }
+
+    private ServerConfig server(Section s) {
+        String defaultListen = "0.0.0.0:" + ServerConfig.DEFAULT_PORT;
+        InetSocketAddress listen = address(s, "ListenAddr", Addresses.listen(defaultListen, defaultListen), defaultListen);
+        int parallel = s.integer("ListenParallel", Runtime.getRuntime().availableProcessors(), 1, MAX_LISTEN_PARALLEL);
+        int batch = s.integer("BatchSize", ServerConfig.DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
+        int buf = s.integer("BufSize", ServerConfig.DEFAULT_BUF_SIZE, 1, ServerConfig.MAX_BUF_SIZE);
+        int tries = s.integer("MaxTryTimes", ServerConfig.DEFAULT_MAX_TRY_TIMES, 1, Integer.MAX_VALUE);
+        for (String key : GO_ONLY_SERVER_KEYS) {
+            if (s.has(key)) {
+                problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
+            }
+        }
+        return new ServerConfig(listen, parallel, batch, buf, tries);
+    }
+
+    private SessionConfig session(Section s) {
+        return new SessionConfig(
+                s.integer("TimeoutSec", SessionConfig.DEFAULT_TIMEOUT_SEC, 1, Integer.MAX_VALUE),
+                s.integer("RecycleIntervalSec", SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC, 1, Integer.MAX_VALUE),
+                s.integer("MaxSessions", SessionConfig.DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE));
+    }
+
+    private UploadConfig upload(Section top, int bufSize) {
+        Optional<Section> found = top.optionalSection("Upload", UPLOAD_KEYS);
+        if (found.isEmpty()) {
+            if (!top.has("Upload")) {
+                problems.error("Upload: missing; expected { \"Upstreams\": [ ... ] }, with optional Routes and DefaultUpstream");
+            }
+            return null;
+        }
+        Section s = found.get();
+
+        // Every name declared, valid upstream or not, so a broken upstream does not also read as a deny route.
+        Map<String, String> names = new LinkedHashMap<>();
+        List<UpstreamConfig> upstreams = new ArrayList<>();
+        JsonNode upstreamsNode = s.get("Upstreams");
+        if (upstreamsNode == null) {
+            s.errorAt("Upstreams", "missing; expected at least one upstream");
+        } else if (upstreamsNode.isArray() && upstreamsNode.isEmpty()) {
+            s.error("Upstreams", "is empty; expected at least one upstream");
+        }
+        for (Section.Indexed element : s.objects("Upstreams", UPSTREAM_KEYS)) {
+            UpstreamConfig upstream = upstream(element.section(), bufSize, names);
+            if (upstream != null) {
+                upstreams.add(upstream);
+            }
+        }
+
+        List<RouteConfig> routes = new ArrayList<>();
+        List<Section.Indexed> routeElements = s.objects("Routes", ROUTE_KEYS);
+        for (Section.Indexed element : routeElements) {
+            RouteConfig route = route(element.section(), bufSize, names.keySet());
+            if (route != null) {
+                routes.add(route);
+            }
+        }
+
+        String defaultUpstream = s.string("DefaultUpstream", "the name of an upstream").orElse("");
+        if (!s.has("DefaultUpstream")) {
+            problems.note(s.pathOf("DefaultUpstream") + " is not set: datagrams that match no route are dropped");
+        } else if (s.get("DefaultUpstream").isTextual()) {
+            checkNamesUpstream(s.pathOf("DefaultUpstream"), defaultUpstream, names.keySet(),
+                    "datagrams that match no route are dropped");
+        }
+        if (routeElements.isEmpty() && !names.containsKey(defaultUpstream) && !names.isEmpty()) {
+            problems.warning(s.path() + ": no Routes and DefaultUpstream names no upstream: every datagram is dropped");
+        }
+        return new UploadConfig(defaultUpstream, routes, upstreams);
+    }
+
+    /** A route or default naming no upstream drops its traffic: "deny" is the idiom, so only a note. */
+    private void checkNamesUpstream(String path, String name, Set<String> names, String consequence) {
+        if (names.contains(name)) {
+            return;
+        }
+        String sameButCase = names.stream().filter(n -> n.equalsIgnoreCase(name)).findFirst().orElse(null);
+        String subject = path + " " + Section.quote(name) + " names no upstream";
+        if (sameButCase != null) {
+            problems.warning(subject + " (upstream names are case-sensitive; did you mean "
+                    + Section.quote(sameButCase) + "?): " + consequence);
+        } else {
+            problems.note(subject + ": " + consequence);
+        }
+    }
+
+    private RouteConfig route(Section r, int bufSize, Set<String> names) {
+        KeyBytes keyBytes = keyBytes(r, bufSize);
+        if (!r.has("KeyBytes")) {
+            r.errorAt("KeyBytes", "missing; expected the bytes to match, " + KEY_BYTES_FORM);
+        }
+
+        Operator operator = null;
+        Optional<String> operatorText = r.string("Operator", "one of " + OPERATORS);
+        if (!r.has("Operator")) {
+            r.errorAt("Operator", "missing; expected one of " + OPERATORS);
+        } else if (operatorText.isPresent()) {
+            operator = Operator.fromSymbol(operatorText.get());
+            if (operator == null) {
+                r.error("Operator", "is not an operator; expected one of " + OPERATORS);
+            }
+        }
+
+        byte[] value = null;
+        Optional<String> valueText = r.string("Value", "a string of " + VALUE_FORM);
+        if (!r.has("Value")) {
+            r.errorAt("Value", "missing; expected " + VALUE_FORM);
+        } else if (valueText.isPresent()) {
+            try {
+                value = ByteLiterals.number(valueText.get());
+            } catch (IllegalArgumentException e) {
+                r.errorAt("Value", e.getMessage());
+            }
+        }
+        if (value != null && keyBytes != null && value.length > keyBytes.length()) {
+            r.errorAt("Value", Section.quote(valueText.get()) + " is " + bytes(value.length) + " but KeyBytes "
+                    + Section.quote(keyBytes.toString()) + " selects " + bytes(keyBytes.length()));
+            value = null;
+        }
+
+        Optional<String> upstream = r.string("Upstream", "the name of an upstream");
+        if (!r.has("Upstream")) {
+            r.errorAt("Upstream", "missing; expected the name of an upstream (a name that matches none drops the datagrams)");
+        } else if (upstream.isPresent()) {
+            checkNamesUpstream(r.pathOf("Upstream"), upstream.get(), names, "datagrams matching this route are dropped");
+        }
+
+        if (keyBytes == null || operator == null || value == null || upstream.isEmpty()) {
+            return null;
+        }
+        return new RouteConfig(keyBytes, operator, ByteLiterals.zeroExtend(value, keyBytes.length()), upstream.get());
+    }
+
+    /** The {@code KeyBytes} of {@code s}, or null when absent or invalid (the latter reported). */
+    private KeyBytes keyBytes(Section s, int bufSize) {
+        Optional<String> text = s.string("KeyBytes", KEY_BYTES_FORM);
+        if (text.isEmpty()) {
+            return null;
+        }
+        String quoted = Section.quote(text.get());
+        Matcher m = KEY_BYTES.matcher(text.get());
+        if (!m.matches()) {
+            s.errorAt("KeyBytes", quoted + " is not \"start:end\"; expected " + KEY_BYTES_FORM);
+            return null;
+        }
+        int start = Integer.parseInt(m.group(1));
+        int end = Integer.parseInt(m.group(2));
+        if (start < 0 || end < 0) {
+            s.errorAt("KeyBytes", quoted + " has a negative offset; expected " + KEY_BYTES_FORM);
+            return null;
+        }
+        if (end <= start) {
+            s.errorAt("KeyBytes", quoted + " ends at " + end + ", not after its start " + start + "; expected " + KEY_BYTES_FORM);
+            return null;
+        }
+        if (end > bufSize) {
+            s.errorAt("KeyBytes", quoted + " ends beyond Server.BufSize " + bufSize
+                    + ", so no datagram accepted is long enough; expected an end of at most " + bufSize);
+            return null;
+        }
+        return new KeyBytes(start, end);
+    }
+
+    private UpstreamConfig upstream(Section u, int bufSize, Map<String, String> names) {
+        Optional<String> name = u.string("Name", "a unique upstream name");
+        if (!u.has("Name")) {
+            u.errorAt("Name", "missing; expected a unique upstream name");
+        } else if (name.isPresent()) {
+            String earlier = name.get().isEmpty() ? null : names.putIfAbsent(name.get(), u.path());
+            if (name.get().isEmpty()) {
+                u.error("Name", "is empty; expected a unique upstream name");
+            } else if (earlier != null) {
+                u.error("Name", "is already the name of " + earlier + "; expected a unique name");
+            }
+        }
+
+        BalanceType type = null;
+        Optional<String> typeText = u.string("Type", "\"rr\" or \"chash\"");
+        if (!u.has("Type")) {
+            u.errorAt("Type", "missing; expected \"rr\" (weighted round robin) or \"chash\" (consistent hashing of KeyBytes)");
+        } else if (typeText.isPresent()) {
+            type = Arrays.stream(BalanceType.values())
+                    .filter(t -> t.configName().equalsIgnoreCase(typeText.get()))
+                    .findFirst().orElse(null);
+            if (type == null) {
+                u.error("Type", "is not a balancing type; expected \"rr\" or \"chash\"");
+            }
+        }
+
+        KeyBytes keyBytes = keyBytes(u, bufSize);
+        int tableSize = u.integer("TableSize", UpstreamConfig.DEFAULT_TABLE_SIZE, 2, MAX_TABLE_SIZE, "a prime");
+        if (type == BalanceType.CHASH && !u.has("KeyBytes")) {
+            u.errorAt("KeyBytes", "missing; Type \"chash\" hashes these payload bytes, expected " + KEY_BYTES_FORM);
+        }
+        if (type == BalanceType.RR) {
+            for (String key : List.of("KeyBytes", "TableSize")) {
+                if (u.has(key)) {
+                    problems.warning(u.pathOf(key) + ": ignored; only Type \"chash\" uses it");
+                }
+            }
+        }
+
+        List<PeerConfig> peers = peers(u);
+        if (type == BalanceType.CHASH && u.has("TableSize") && u.get("TableSize").canConvertToInt()) {
+            if (!Primes.isPrime(tableSize)) {
+                int below = Primes.below(tableSize);
+                u.error("TableSize", "is not a prime; expected a prime (Maglev needs one), such as "
+                        + (below > 0 ? below + " or " : "") + Primes.above(tableSize));
+            } else if (tableSize < peers.size()) {
+                u.error("TableSize", "is smaller than the " + peers.size() + " peers; expected a prime of at least "
+                        + Primes.above(peers.size() - 1));
+            }
+        }
+
+        HealthCheckConfig health = u.optionalSection("HealthChecker", HEALTH_KEYS).map(this::health).orElse(null);
+        Affinity affinity = affinity(u);
+        boolean latch = u.bool("Latch", false);
+
+        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && keyBytes == null)) {
+            return null;
+        }
+        return new UpstreamConfig(name.get(), type,
+                type == BalanceType.CHASH ? Optional.of(keyBytes) : Optional.empty(),
+                tableSize, peers, Optional.ofNullable(health), affinity, latch);
+    }
+
+    private List<PeerConfig> peers(Section u) {
+        JsonNode node = u.get("Peers");
+        if (node == null) {
+            u.errorAt("Peers", "missing; expected at least one peer { \"IP\": ..., \"Port\": ... }");
+        } else if (node.isArray() && node.isEmpty()) {
+            u.error("Peers", "is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }");
+        }
+        List<PeerConfig> peers = new ArrayList<>();
+        Map<InetSocketAddress, String> seen = new HashMap<>();
+        String backup = null;
+        for (Section.Indexed element : u.objects("Peers", PEER_KEYS)) {
+            Section p = element.section();
+            InetAddress ip = null;
+            Optional<String> ipText = p.string("IP", "an IP address");
+            if (!p.has("IP")) {
+                p.errorAt("IP", "missing; expected an IPv4 or IPv6 address, e.g. \"127.0.0.2\"");
+            } else if (ipText.isPresent()) {
+                ip = Addresses.ip(ipText.get());
+                if (ip == null) {
+                    p.error("IP", "is not an IP address; expected an IPv4 or IPv6 literal, e.g. \"127.0.0.2\" (names are not resolved)");
+                }
+            }
+            int port = -1;
+            if (!p.has("Port")) {
+                p.errorAt("Port", "missing; expected a port from 1 to 65535");
+            } else {
+                port = p.integer("Port", -1, 1, 65535, "a port");
+            }
+            int weight = p.integer("Weight", PeerConfig.DEFAULT_WEIGHT, 1, MAX_WEIGHT);
+            boolean isBackup = p.bool("Backup", false);
+            if (isBackup) {
+                if (backup != null) {
+                    p.errorAt("Backup", "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
+                } else {
+                    backup = p.path();
+                }
+            }
+            if (ip == null || port < 0) {
+                continue;
+            }
+            InetSocketAddress address = new InetSocketAddress(ip, port);
+            String earlier = seen.putIfAbsent(address, p.path());
+            if (earlier != null) {
+                problems.error(p.path() + ": " + hostPort(address) + " is already " + earlier
+                        + "; expected each IP:Port once per upstream");
+            }
+            peers.add(new PeerConfig(address, weight, isBackup));
+        }
+        if (peers.size() == 1 && peers.get(0).backup()) {
+            problems.warning(u.pathOf("Peers") + ": the only peer is the backup, so it takes all the traffic");
+        }
+        return peers;
+    }
+
+    private HealthCheckConfig health(Section h) {
+        int interval = h.integer("HeartbeatIntervalSec", HealthCheckConfig.DEFAULT_INTERVAL_SEC, 1, Integer.MAX_VALUE);
+        int timeout = h.integer("HeartbeatTimeoutSec", HealthCheckConfig.DEFAULT_TIMEOUT_SEC, 1, Integer.MAX_VALUE);
+        int successTimes = h.integer("SuccessTimes", HealthCheckConfig.DEFAULT_SUCCESS_TIMES, 1, Integer.MAX_VALUE);
+        int failedTimes = h.integer("FailedTimes", HealthCheckConfig.DEFAULT_FAILED_TIMES, 1, Integer.MAX_VALUE);
+        if (timeout > interval) {
+            h.errorAt("HeartbeatTimeoutSec", timeout + (h.has("HeartbeatTimeoutSec") ? "" : " (the default)")
+                    + " is longer than HeartbeatIntervalSec " + interval
+                    + "; expected at most the interval, so a probe ends before the next one starts");
+        }
+        byte[] send = payload(h, "Send").orElse(HealthCheckConfig.DEFAULT_SEND.getBytes(StandardCharsets.UTF_8));
+        Optional<byte[]> expect = payload(h, "Expect");
+        return new HealthCheckConfig(interval, timeout, successTimes, failedTimes, send, expect);
+    }
+
+    private Optional<byte[]> payload(Section h, String key) {
+        Optional<String> text = h.string(key, "0x followed by hex bytes, or text");
+        try {
+            return text.map(ByteLiterals::payload);
+        } catch (IllegalArgumentException e) {
+            h.errorAt(key, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private Affinity affinity(Section u) {
+        Optional<String> text = u.string("Affinity", "\"packet\" or \"session\"");
+        if (text.isEmpty()) {
+            return Affinity.PACKET;
+        }
+        for (Affinity affinity : Affinity.values()) {
+            if (affinity.name().equalsIgnoreCase(text.get())) {
+                return affinity;
+            }
+        }
+        u.error("Affinity", "is not an affinity; expected \"packet\" (a peer per datagram) or \"session\" (a peer per session)");
+        return Affinity.PACKET;
+    }
+
+    private LogConfig log(Section l) {
+        String path = l.string("Path", "a file path, or \"\" for the console").orElse("");
+        if (path.indexOf('%') >= 0) {
+            l.error("Path", "contains '%'; expected a file path without '%' (rotated files are named after it)");
+        }
+        String level = LogConfig.DEFAULT_LEVEL;
+        Optional<String> levelText = l.string("Level", "one of " + String.join(", ", LEVELS));
+        if (levelText.isPresent()) {
+            String lower = levelText.get().toLowerCase(Locale.ROOT);
+            if (LEVELS.contains(lower)) {
+                level = lower;
+            } else if (lower.equals("warning")) {
+                level = "warn";
+            } else if (lower.equals("fatal") || lower.equals("panic")) {
+                // logrus levels of the original, above error; error is the quietest level here.
+                level = "error";
+                problems.note(l.pathOf("Level") + " " + Section.quote(levelText.get()) + " logs as \"error\"");
+            } else {
+                l.error("Level", "is not a log level; expected one of " + String.join(", ", LEVELS));
+            }
+        }
+        boolean verbose = l.bool("Verbose", false);
+        int maxAge = l.integer("MaxAgeHour", LogConfig.DEFAULT_MAX_AGE_HOUR, 1, Integer.MAX_VALUE);
+        int rotation = l.integer("RotationTimeHour", LogConfig.DEFAULT_ROTATION_TIME_HOUR, 1, Integer.MAX_VALUE);
+        if (!path.isEmpty() && maxAge < rotation) {
+            problems.note(l.pathOf("MaxAgeHour") + " " + maxAge + " is shorter than RotationTimeHour " + rotation
+                    + ": a rotated file is pruned at the next rotation");
+        }
+        return new LogConfig(path, level, verbose, maxAge, rotation);
+    }
+
+    private Optional<AdminConfig> admin(Section top) {
+        Optional<Section> admin = top.optionalSection("Admin", ADMIN_KEYS);
+        Optional<Section> pprof = top.optionalSection("PProf", PPROF_KEYS);
+        if (admin.isPresent()) {
+            Section a = admin.get();
+            if (pprof.isPresent() && pprof.get().has("ServerAddr")) {
+                problems.note(pprof.get().pathOf("ServerAddr") + ": ignored; Admin.ListenAddr serves the admin endpoint");
+            }
+            if (!a.has("ListenAddr")) {
+                a.errorAt("ListenAddr", "missing; expected ip:port or [ipv6]:port, e.g. \"127.0.0.1:2615\"");
+                return Optional.empty();
+            }
+            return Optional.ofNullable(address(a, "ListenAddr", null, "127.0.0.1:2615")).map(AdminConfig::new);
+        }
+        if (pprof.isEmpty() || !pprof.get().has("ServerAddr")) {
+            return Optional.empty();
+        }
+        Section p = pprof.get();
+        if (!p.bool("Open", true)) {
+            problems.note(p.pathOf("Open") + " is false: no admin endpoint");
+            return Optional.empty();
+        }
+        InetSocketAddress address = address(p, "ServerAddr", null, "127.0.0.1:6060");
+        if (address != null) {
+            problems.note(p.pathOf("ServerAddr") + " " + Section.render(p.get("ServerAddr"))
+                    + " serves the admin endpoint (/metrics, /status, /healthz), since Admin is absent");
+        }
+        return Optional.ofNullable(address).map(AdminConfig::new);
+    }
+
+    /** The listen address at {@code key}, or {@code fallback} when absent or invalid (the latter reported). */
+    private static InetSocketAddress address(Section s, String key, InetSocketAddress fallback, String example) {
+        Optional<String> text = s.string(key, "ip:port or [ipv6]:port, e.g. \"" + example + "\"");
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Addresses.listen(text.get(), example);
+        } catch (IllegalArgumentException e) {
+            s.errorAt(key, e.getMessage());
+            return fallback;
+        }
+    }
+
+    private static String hostPort(InetSocketAddress address) {
+        String host = address.getAddress().getHostAddress();
+        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    private static String bytes(int n) {
+        return n == 1 ? "1 byte" : n + " bytes";
+    }
+}

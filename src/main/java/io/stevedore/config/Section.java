@@ -1,0 +1,240 @@
+package io.stevedore.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One JSON object of the file seen through its schema: keys match case-insensitively (as Go's
+ * encoding/json does), every value is read with its JSON path so a message can name it, and keys
+ * the schema does not know are reported with the nearest known one. A JSON {@code null} counts
+ * as absent, as it does in Go. Typed getters record an error and return the default when the
+ * value is wrong, so binding goes on and every error of the file is found in one pass.
+ */
+final class Section {
+
+    private final String path;
+    private final Problems problems;
+    /** Lower-cased key → value, for the keys the schema knows. */
+    private final Map<String, JsonNode> values = new HashMap<>();
+
+    private Section(ObjectNode node, String path, Problems problems, List<String> knownKeys) {
+        this.path = path;
+        this.problems = problems;
+        Map<String, String> known = new LinkedHashMap<>();
+        for (String key : knownKeys) {
+            known.put(lower(key), key);
+        }
+        Map<String, String> spelling = new HashMap<>();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            String written = field.getKey();
+            String key = lower(written);
+            String canonical = known.get(key);
+            if (canonical == null) {
+                problems.warning(join(path, written) + ": unknown key, did you mean \""
+                        + nearest(key, knownKeys) + "\"?");
+                continue;
+            }
+            String earlier = spelling.putIfAbsent(key, written);
+            if (earlier != null) {
+                // Go would silently keep the last one; two spellings of one key are a slip worth stopping for.
+                problems.error(join(path, canonical) + ": set twice, as \"" + earlier + "\" and \"" + written
+                        + "\"; expected the key once");
+                continue;
+            }
+            values.put(key, field.getValue());
+        }
+    }
+
+    static Section of(ObjectNode node, String path, Problems problems, List<String> knownKeys) {
+        return new Section(node, path, problems, knownKeys);
+    }
+
+    /** A section of no keys: binding it yields every default. */
+    static Section empty(String path, Problems problems, List<String> knownKeys) {
+        return new Section(JsonNodeFactory.instance.objectNode(), path, problems, knownKeys);
+    }
+
+    String path() {
+        return path;
+    }
+
+    String pathOf(String key) {
+        return join(path, key);
+    }
+
+    boolean has(String key) {
+        return get(key) != null;
+    }
+
+    /** The value of {@code key}, or null when it is absent or JSON null. */
+    JsonNode get(String key) {
+        JsonNode node = values.get(lower(key));
+        return node == null || node.isNull() ? null : node;
+    }
+
+    /** Records {@code path.key: <value> <problem>}. */
+    void error(String key, String problem) {
+        problems.error(pathOf(key) + ": " + render(get(key)) + " " + problem);
+    }
+
+    /** Records {@code path.key: <message>}, for a problem that is not about the value as written. */
+    void errorAt(String key, String message) {
+        problems.error(pathOf(key) + ": " + message);
+    }
+
+    int integer(String key, int defaultValue, int min, int max) {
+        return integer(key, defaultValue, min, max, "an integer");
+    }
+
+    /** {@code noun} names what is expected, e.g. "a port". */
+    int integer(String key, int defaultValue, int min, int max, String noun) {
+        JsonNode node = get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        String expected = "expected " + noun + (max == Integer.MAX_VALUE
+                ? " of at least " + min
+                : " from " + min + " to " + max);
+        if (!node.isIntegralNumber()) {
+            error(key, "is not an integer; " + expected);
+            return defaultValue;
+        }
+        if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
+            error(key, "is out of range; " + expected);
+            return defaultValue;
+        }
+        return node.intValue();
+    }
+
+    boolean bool(String key, boolean defaultValue) {
+        JsonNode node = get(key);
+        if (node == null) {
+            return defaultValue;
+        }
+        if (!node.isBoolean()) {
+            error(key, "is not a boolean; expected true or false");
+            return defaultValue;
+        }
+        return node.booleanValue();
+    }
+
+    /** The string at {@code key}; absent or not a string gives empty (the latter with an error). */
+    Optional<String> string(String key, String expected) {
+        JsonNode node = get(key);
+        if (node == null) {
+            return Optional.empty();
+        }
+        if (!node.isTextual()) {
+            error(key, "is not a string; expected " + expected);
+            return Optional.empty();
+        }
+        return Optional.of(node.textValue());
+    }
+
+    /** The object at {@code key} as a section; absent gives an empty section, not an object an error. */
+    Section section(String key, List<String> knownKeys) {
+        return optionalSection(key, knownKeys).orElseGet(() -> empty(pathOf(key), problems, knownKeys));
+    }
+
+    Optional<Section> optionalSection(String key, List<String> knownKeys) {
+        JsonNode node = get(key);
+        if (node == null) {
+            return Optional.empty();
+        }
+        if (!node.isObject()) {
+            error(key, "is not an object; expected { ... } with the keys " + String.join(", ", knownKeys));
+            return Optional.empty();
+        }
+        return Optional.of(of((ObjectNode) node, pathOf(key), problems, knownKeys));
+    }
+
+    /**
+     * The objects of the array at {@code key}, each as a section at {@code key[i]}. Absent gives an
+     * empty list; a non-object element is an error and left out, so indexes of the rest stay true.
+     */
+    List<Indexed> objects(String key, List<String> knownKeys) {
+        JsonNode node = get(key);
+        List<Indexed> result = new ArrayList<>();
+        if (node == null) {
+            return result;
+        }
+        if (!node.isArray()) {
+            error(key, "is not an array; expected [ { ... }, ... ]");
+            return result;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String elementPath = pathOf(key) + "[" + i + "]";
+            JsonNode element = node.get(i);
+            if (element.isObject()) {
+                result.add(new Indexed(i, of((ObjectNode) element, elementPath, problems, knownKeys)));
+            } else {
+                problems.error(elementPath + ": " + render(element) + " is not an object; expected { ... } with the keys "
+                        + String.join(", ", knownKeys));
+            }
+        }
+        return result;
+    }
+
+    /** An element of an array of objects, with its position in the file's array. */
+    record Indexed(int index, Section section) {
+    }
+
+    /** A JSON value as written, shortened so one bad value cannot flood a message. */
+    static String render(JsonNode node) {
+        String text = node == null ? "null" : node.toString();
+        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+    }
+
+    static String quote(String text) {
+        return render(JsonNodeFactory.instance.textNode(text));
+    }
+
+    private static String join(String path, String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    private static String lower(String key) {
+        return key.toLowerCase(Locale.ROOT);
+    }
+
+    private static String nearest(String key, List<String> knownKeys) {
+        String best = knownKeys.get(0);
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : knownKeys) {
+            int distance = editDistance(key, lower(candidate));
+            if (distance < bestDistance) {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions each cost one. */
+    static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+}

@@ -1,0 +1,166 @@
+package io.stevedore.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stevedore} run as a process, as an operator runs it: exit codes and what goes to stdout
+ * and stderr. The seed's files (10.0.0.x peers) are only checked with {@code -t}, never run.
+ */
+class CliConfigCheckTest {
+
+    private static final long TIMEOUT_SECONDS = 60;
+
+    @TempDir
+    Path dir;
+
+    record Result(int exitCode, String out, String err) {
+    }
+
+    static Result stevedore(String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).start();
+        CompletableFuture<String> out = read(process.getInputStream());
+        CompletableFuture<String> err = read(process.getErrorStream());
+        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("stevedore " + String.join(" ", args) + " did not exit within " + TIMEOUT_SECONDS + " s");
+        }
+        return new Result(process.exitValue(), out.get(), err.get());
+    }
+
+    private static CompletableFuture<String> read(java.io.InputStream stream) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (stream) {
+                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    static Path seed(String name) throws Exception {
+        return Path.of(CliConfigCheckTest.class.getResource("/seed/" + name).toURI());
+    }
+
+    @Test
+    void testingTheExampleConfigSucceedsWithoutWarningsAndItsNotesOnStdout() throws Exception {
+        Result r = stevedore("-t", "-c", "etc/stevedore.json");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out().lines()).last().isEqualTo("configuration file etc/stevedore.json test is successful");
+        assertThat(r.out().lines()).contains(
+                "note: Upload.Routes[1].Upstream \"deny\" names no upstream: datagrams matching this route are dropped");
+        assertThat(r.out()).doesNotContain("warning:");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void theSeedExamplesPassTheTest() throws Exception {
+        for (String name : List.of("kcp-conversation.json", "protocol-version.json")) {
+            Path file = seed(name);
+            Result r = stevedore("--test", "--config", file.toString());
+
+            assertThat(r.exitCode()).as(name).isZero();
+            assertThat(r.out()).as(name).endsWith("configuration file " + file + " test is successful\n");
+            assertThat(r.err()).as(name).isEmpty();
+        }
+    }
+
+    @Test
+    void anInvalidFileFailsWithOneErrorPerLineOnStderrAndNoStackTrace() throws Exception {
+        Path file = Files.writeString(dir.resolve("bad.json"), """
+                {
+                  "Server": {"BufSize": 70000},
+                  "Upload": {
+                    "DefaultUpstream": "a",
+                    "Upstreams": [{"Name": "a", "Type": "rr", "Peer": [{"IP": "127.0.0.2", "Port": 4001}]}]
+                  }
+                }
+                """);
+
+        Result r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo(""
+                + "warning: Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?\n"
+                + "error: Server.BufSize: 70000 is out of range; expected an integer from 1 to 65535\n"
+                + "error: Upload.Upstreams[0].Peers: missing; expected at least one peer { \"IP\": ..., \"Port\": ... }\n"
+                + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
+    void malformedJsonFailsWithLineAndColumn() throws Exception {
+        Path file = Files.writeString(dir.resolve("broken.json"), "{\n  \"Upload\": {\n    \"Upstreams\": [\n  }\n}\n");
+
+        Result r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).startsWith("error: malformed JSON at line 4, column 3: ")
+                .endsWith("configuration file " + file + " test failed\n")
+                .doesNotContain("Exception", "\tat ");
+    }
+
+    @Test
+    void aMissingFileFailsClearly() throws Exception {
+        Path file = dir.resolve("missing.json");
+
+        Result r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("error: " + file + ": no such file\nconfiguration file " + file + " test failed\n");
+    }
+
+    @Test
+    void runningWithAnInvalidFileDoesNotStart() throws Exception {
+        Path file = Files.writeString(dir.resolve("bad.json"), "{\"Session\": {\"TimeoutSec\": -1}}");
+
+        Result r = stevedore("-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo(""
+                + "error: Session.TimeoutSec: -1 is out of range; expected an integer of at least 1\n"
+                + "error: Upload: missing; expected { \"Upstreams\": [ ... ] }, with optional Routes and DefaultUpstream\n"
+                + "configuration file " + file + " is invalid; not starting\n");
+    }
+
+    @Test
+    void versionPrintsTheProjectVersion() throws Exception {
+        Result r = stevedore("--version");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo("stevedore 0.1.0\n");
+    }
+
+    @Test
+    void helpListsTheOptionsAndExitCodes() throws Exception {
+        Result r = stevedore("-h");
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("-c, --config=FILE", "-t, --test", "--version", "Exit codes:");
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageErrorWithExitCode2() throws Exception {
+        Result r = stevedore("--frobnicate");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).startsWith("Unknown option: '--frobnicate'");
+    }
+}
