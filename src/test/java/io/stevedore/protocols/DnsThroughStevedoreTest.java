@@ -1,10 +1,7 @@
 package io.stevedore.protocols;
 
-import static io.stevedore.protocols.Stevedore.peer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.config.KeyBytes;
-import io.stevedore.config.Operator;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -13,7 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The real dig asks two real dnsmasq servers, which give different answers for one name, through
- * Stevedore. A route on the RD (recursion desired) bit of the DNS header sends recursive queries to
+ * Stevedore, run with the DNS config of docs/protocols.md. A route on the RD (recursion desired) bit of the DNS header sends recursive queries to
  * one pool and the rest to the other; both pools hash on the 12-byte header, so anything shorter
  * than a DNS header is dropped and counted as {@code short_key}.
  */
@@ -33,10 +30,6 @@ class DnsThroughStevedoreTest {
     private static final String NAME = "svc.test";
     private static final InetAddress RECURSIVE_ANSWER = Loopback.address(42);
     private static final InetAddress AUTHORITATIVE_ANSWER = Loopback.address(43);
-    /** The DNS header: bytes 0..12. */
-    private static final KeyBytes HEADER = new KeyBytes(0, 12);
-    /** Header byte 2: QR, opcode, AA, TC, RD; RD is its lowest bit. */
-    private static final KeyBytes FLAGS = new KeyBytes(2, 3);
 
     private Dnsmasq recursive;
     private Dnsmasq authoritative;
@@ -49,10 +42,9 @@ class DnsThroughStevedoreTest {
                 RECURSIVE_ANSWER);
         authoritative = Dnsmasq.start("dnsmasq-authoritative", new InetSocketAddress(Loopback.address(3), port),
                 NAME, AUTHORITATIVE_ANSWER);
-        stevedore = Stevedore.start("authoritative",
-                List.of(Stevedore.route(FLAGS, Operator.AND_EQ, new byte[] {DnsMessages.RD}, "recursive")),
-                Stevedore.consistentHash("recursive", HEADER, peer(recursive.address())),
-                Stevedore.consistentHash("authoritative", HEADER, peer(authoritative.address())));
+        stevedore = Stevedore.start(DocumentedConfig.load("DNS", Map.of(
+                recursive.address().getAddress(), recursive.address(),
+                authoritative.address().getAddress(), authoritative.address())));
     }
 
     @AfterAll

@@ -1,18 +1,17 @@
 package io.stevedore.protocols;
 
-import static io.stevedore.protocols.Stevedore.peer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
-import io.stevedore.config.KeyBytes;
-import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -22,14 +21,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * KCP conversations (kcp-netty's port of the reference ikcp.c) through Stevedore to three KCP
- * echo backends, with {@code chash} on bytes 0..4, the conv id. One client socket carries two
+ * echo backends, run with the KCP config of docs/protocols.md: {@code chash} on bytes 0..4, the conv id. One client socket carries two
  * conversations: each must reach one backend and stay there, whatever the other one does.
  */
 @ExtendWith(NettyLeakCheck.class)
 class KcpThroughStevedoreTest {
 
     private static final String UPSTREAM = "kcp";
-    private static final KeyBytes CONV = new KeyBytes(0, 4);
     private static final int PAYLOAD = 4 << 20;
     private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(60);
 
@@ -40,14 +38,14 @@ class KcpThroughStevedoreTest {
 
     @BeforeEach
     void start() throws Exception {
-        List<PeerConfig> peers = new ArrayList<>();
+        Map<InetAddress, InetSocketAddress> byIp = new HashMap<>();
         for (int i = 0; i < 3; i++) {
             KcpEchoServer server = KcpEchoServer.start("kcp-backend-" + i, new InetSocketAddress(Loopback.address(2 + i), 0));
             servers.add(server);
-            peers.add(peer(server.localAddress()));
+            byIp.put(server.localAddress().getAddress(), server.localAddress());
         }
-        upstream = Stevedore.consistentHash(UPSTREAM, CONV, peers.toArray(new PeerConfig[0]));
-        stevedore = Stevedore.start(UPSTREAM, List.of(), upstream);
+        stevedore = Stevedore.start(DocumentedConfig.load("KCP", byIp));
+        upstream = stevedore.upstream(UPSTREAM);
         client = KcpClient.start(stevedore.address());
     }
 

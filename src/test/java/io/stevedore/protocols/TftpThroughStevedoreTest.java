@@ -1,9 +1,7 @@
 package io.stevedore.protocols;
 
-import static io.stevedore.protocols.Stevedore.peer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.config.Affinity;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.PeerCounter;
 import java.net.InetSocketAddress;
@@ -14,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Real tftp-hpa clients fetch from and upload to two real tftpd-hpa servers through Stevedore.
+ * Real tftp-hpa clients fetch from and upload to two real tftpd-hpa servers through Stevedore, run
+ * with the TFTP config of docs/protocols.md.
  * A TFTP server answers a request from a new port and expects the rest of the transfer there, so
  * every transfer longer than one block only completes if Stevedore relays replies from any port of
  * the peer (unconnected session socket), keeps the session on one server ({@code Affinity:
@@ -64,8 +64,9 @@ class TftpThroughStevedoreTest {
             Files.writeString(root.resolve("whoami.txt"), name, StandardCharsets.US_ASCII);
             servers.add(Tftpd.start(name, new InetSocketAddress(Loopback.address(2 + i), port), root));
         }
-        stevedore = Stevedore.start(UPSTREAM, List.of(), Stevedore.roundRobin(UPSTREAM, Affinity.SESSION, true,
-                peer(servers.get(0).address()), peer(servers.get(1).address())));
+        stevedore = Stevedore.start(DocumentedConfig.load("TFTP", Map.of(
+                servers.get(0).address().getAddress(), servers.get(0).address(),
+                servers.get(1).address().getAddress(), servers.get(1).address())));
     }
 
     @AfterAll
