@@ -28,7 +28,10 @@ final class KeyHash {
     private KeyHash() {
     }
 
-    /** Hash of {@code length} bytes of {@code buf} at {@code index}; reads in place, never allocates. */
+    /**
+     * Hash of {@code length} (at least 1) bytes of {@code buf} at {@code index}; reads in place,
+     * never allocates.
+     */
     static long hash(ByteBuf buf, int index, int length, long seed) {
         long h = seed ^ (length * GOLDEN);
         int i = index;
@@ -40,8 +43,6 @@ final class KeyHash {
         int tail = end - i;
         if (tail > 0) {
             h = mix(h ^ readTail(buf, i, tail));
-        } else if (length == 0) {
-            h = mix(h);
         }
         return h;
     }

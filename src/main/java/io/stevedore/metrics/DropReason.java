@@ -9,8 +9,10 @@ public enum DropReason {
     NO_ROUTE("no_route"),
     /** A {@code chash} datagram shorter than the upstream's {@code KeyBytes}. */
     SHORT_KEY("short_key"),
-    /** A client datagram larger than {@code BufSize}: never forwarded truncated. */
+    /** A datagram larger than {@code BufSize}, from a client or a peer: never forwarded truncated. */
     OVERSIZE("oversize"),
+    /** A datagram with no payload, from a client or a peer: Netty cannot send one. */
+    EMPTY("empty"),
     /** A new client while {@code MaxSessions} sessions are live. */
     SESSION_LIMIT("session_limit"),
     /** Every peer of the upstream, backup included, is down. */

@@ -63,8 +63,7 @@ public final class RouteTable {
         int readable = datagram.writerIndex() - base;
         FieldMatcher[] ms = matchers;
         for (int i = 0; i < ms.length; i++) {
-            FieldMatcher m = ms[i];
-            if (readable >= m.end() && m.matches(datagram, base)) {
+            if (ms[i].matches(datagram, base, readable)) {
                 return upstreams[i];
             }
         }

@@ -14,7 +14,6 @@ import io.stevedore.metrics.Counters;
 import io.stevedore.session.SessionLimit;
 import io.stevedore.session.SessionTable;
 import java.io.IOException;
-import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -99,6 +98,7 @@ public final class Daemon implements AutoCloseable {
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(index, loop, forwarding, counters.loop(index), table, transport, server);
                 DatagramChannel listener = transport.newChannel(family);
+                Transport.configureAnyListener(listener);
                 transport.configureListener(listener, server, shared);
                 listener.pipeline().addLast(new ListenerHandler(worker));
                 await(loop.register(listener), address, "register");
@@ -134,14 +134,23 @@ public final class Daemon implements AutoCloseable {
         future.await();
         if (!future.isSuccess()) {
             future.channel().close();
-            throw new ListenException(address, what + " failed: " + reason(future.cause()), future.cause());
+            throw new ListenException(address, what.equals("bind") ? reason(future.cause())
+                    : what + " failed: " + future.cause(), future.cause());
         }
     }
 
+    /** The kernel's reason in an operator's words, whichever socket layer reported it. */
     private static String reason(Throwable cause) {
         String message = String.valueOf(cause.getMessage());
-        if (cause instanceof BindException && message.contains("in use")) {
+        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("address already in use")) {
             return "address already in use";
+        }
+        if (lower.contains("cannot assign requested address")) {
+            return "not an address of this host";
+        }
+        if (lower.contains("permission denied")) {
+            return "permission denied (ports below 1024 need privileges)";
         }
         return message;
     }

@@ -103,6 +103,12 @@ public enum Transport {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
+    /**
+     * Receive buffer asked for each listening socket. A listener absorbs every client's bursts and
+     * the loop's pauses; the kernel caps the request at net.core.rmem_max.
+     */
+    static final int LISTENER_RCVBUF = 4 << 20;
+
     /** Native epoll when it loads, else NIO with a warning that says why. */
     public static Transport best() {
         if (Epoll.isAvailable()) {
@@ -122,6 +128,11 @@ public enum Transport {
 
     /** Options of a listening socket; {@code shared} when several listeners bind the same address. */
     abstract void configureListener(DatagramChannel channel, ServerConfig server, boolean shared);
+
+    /** Options every listening socket gets, whatever the transport. */
+    static void configureAnyListener(DatagramChannel channel) {
+        channel.config().setOption(io.netty.channel.ChannelOption.SO_RCVBUF, LISTENER_RCVBUF);
+    }
 
     /** Options of a session's upstream socket. */
     abstract void configureSessionSocket(DatagramChannel channel, ServerConfig server);

@@ -107,8 +107,8 @@ final class Worker {
         ByteBuf data = packet.content();
         int length = data.readableBytes();
         counters.received(length);
-        if (length > forwarding.bufSize) {
-            drop(DropReason.OVERSIZE, data);
+        if (length > forwarding.bufSize || length == 0) {
+            drop(length == 0 ? DropReason.EMPTY : DropReason.OVERSIZE, data);
             return;
         }
         int upstream = forwarding.routes.route(data);
@@ -233,8 +233,8 @@ final class Worker {
             return;
         }
         int length = data.readableBytes();
-        if (length > forwarding.bufSize) {
-            drop(DropReason.OVERSIZE, data);
+        if (length > forwarding.bufSize || length == 0) {
+            drop(length == 0 ? DropReason.EMPTY : DropReason.OVERSIZE, data);
             return;
         }
         session.touch(now());

@@ -20,6 +20,7 @@ final class EchoBackend implements AutoCloseable {
     private final int id;
     private final DatagramSocket socket;
     private final AtomicLong received = new AtomicLong();
+    private final AtomicLong receivedOnMainPort = new AtomicLong();
     private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
     private final Set<InetSocketAddress> senders = ConcurrentHashMap.newKeySet();
     private volatile boolean newPortPerSender;
@@ -59,6 +60,9 @@ final class EchoBackend implements AutoCloseable {
                 packet.setData(in);
                 on.receive(packet);
                 received.incrementAndGet();
+                if (on == socket) {
+                    receivedOnMainPort.incrementAndGet();
+                }
                 InetSocketAddress sender = (InetSocketAddress) packet.getSocketAddress();
                 senders.add(sender);
                 DatagramSocket replyFrom = on;
@@ -91,6 +95,11 @@ final class EchoBackend implements AutoCloseable {
     /** Datagrams received on every socket of this backend. */
     long received() {
         return received.get();
+    }
+
+    /** Datagrams received on the configured port, not on the ports opened to answer. */
+    long receivedOnMainPort() {
+        return receivedOnMainPort.get();
     }
 
     /** Addresses datagrams came from (the daemon's session sockets). */

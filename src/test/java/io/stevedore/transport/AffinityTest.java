@@ -1,0 +1,82 @@
+package io.stevedore.transport;
+
+import static io.stevedore.transport.TestConfig.backup;
+import static io.stevedore.transport.TestConfig.chash;
+import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.rr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Affinity;
+import io.stevedore.config.UpstreamConfig;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** How peer health changes what each session's datagrams reach. */
+@ExtendWith(NoLeaks.class)
+class AffinityTest {
+
+    private static UpstreamConfig sessionAffinity(UpstreamConfig u) {
+        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), u.healthChecker(),
+                Affinity.SESSION, false);
+    }
+
+    private static int peerIndex(Upstream upstream, EchoBackend backend) {
+        return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()
+                .orElseThrow().index();
+    }
+
+    @Test
+    void sessionAffinityKeepsThePeerWhileItIsUpAndMovesOnlyWhenItGoesDown() throws Exception {
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                        .upstream(sessionAffinity(rr("pool", peer(a.address()), peer(b.address())))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            Upstream pool = daemon.upstreams().get(0);
+            int first = client.request(new byte[] {0}).backend();
+            for (int i = 1; i < 6; i++) {
+                assertThat(client.request(new byte[] {(byte) i}).backend()).isEqualTo(first);
+            }
+            EchoBackend kept = first == 2 ? a : b;
+            EchoBackend other = first == 2 ? b : a;
+            pool.setUp(peerIndex(pool, kept), false, "test");
+            assertThat(client.request(new byte[] {9}).backend()).isEqualTo(other.id());
+            pool.setUp(peerIndex(pool, kept), true, "test");
+            for (int i = 0; i < 3; i++) {
+                assertThat(client.request(new byte[] {(byte) i}).backend())
+                        .as("the new peer is kept even after the old one is back").isEqualTo(other.id());
+            }
+        }
+    }
+
+    @Test
+    void kcpConversationsMoveOffADownPrimaryAndTheBackupTakesOverWhenNoPrimaryIsLeft() throws Exception {
+        try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
+                EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.4", 3);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                        .upstream(chash("kcp", 0, 4, backup(spare.address()), peer(b2.address()), peer(b3.address())))
+                        .build());
+                Client client = new Client(daemon.listenAddress())) {
+            Upstream kcp = daemon.upstreams().get(0);
+            int onB3 = 0;
+            for (int conv = 0; conv < 50; conv++) {
+                onB3 += client.request(ByteBuffer.allocate(24).putInt(conv).array()).backend() == 3 ? 1 : 0;
+            }
+            assertThat(onB3).as("conversations on 127.0.0.4 before it goes down").isPositive();
+            kcp.setUp(peerIndex(kcp, b3), false, "test");
+            for (int conv = 0; conv < 50; conv++) {
+                assertThat(client.request(ByteBuffer.allocate(24).putInt(conv).array()).backend())
+                        .as("conversation %d with one primary left", conv).isEqualTo(2);
+            }
+            assertThat(spare.received()).isZero();
+            kcp.setUp(peerIndex(kcp, b2), false, "test");
+            assertThat(client.request(ByteBuffer.allocate(24).putInt(7).array()).backend()).isEqualTo(1);
+            kcp.setUp(peerIndex(kcp, b3), true, "test");
+            assertThat(client.request(ByteBuffer.allocate(24).putInt(7).array()).backend())
+                    .as("traffic returns to a recovered primary").isEqualTo(3);
+        }
+    }
+}

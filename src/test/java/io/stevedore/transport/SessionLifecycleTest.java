@@ -1,0 +1,83 @@
+package io.stevedore.transport;
+
+import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.rr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(NoLeaks.class)
+class SessionLifecycleTest {
+
+    private static long openFds() {
+        String[] fds = new File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+
+    private static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void idleSessionsAreSweptAndTheirSocketsReleased() throws Exception {
+        List<Client> clients = new ArrayList<>();
+        try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
+                Daemon daemon = Daemon.start(new TestConfig().timeouts(1, 1).defaultUpstream("echo")
+                        .upstream(rr("echo", peer(backend.address()))).build())) {
+            for (int i = 0; i < 20; i++) {
+                clients.add(new Client(daemon.listenAddress()));
+            }
+            long before = openFds();
+            for (Client client : clients) {
+                client.request(text("hi"));
+            }
+            assertThat(daemon.sessionCount()).isEqualTo(20);
+            Await.equal("open fds with 20 sessions", before + 20, SessionLifecycleTest::openFds);
+
+            Await.equal("live sessions after TimeoutSec", 0, daemon::sessionCount);
+            Await.equal("open fds after the sweep", before, SessionLifecycleTest::openFds);
+            assertThat(daemon.counters().sessions()).isZero();
+
+            // A swept client simply gets a new session.
+            assertThat(clients.get(0).request(text("back")).backend()).isEqualTo(2);
+            assertThat(daemon.sessionCount()).isEqualTo(1);
+        } finally {
+            clients.forEach(Client::close);
+        }
+    }
+
+    @Test
+    void maxSessionsDropsNewClientsWhileEarlierOnesKeepBeingServed() throws Exception {
+        List<Client> clients = new ArrayList<>();
+        try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
+                Daemon daemon = Daemon.start(new TestConfig().parallel(2).maxSessions(10).defaultUpstream("echo")
+                        .upstream(rr("echo", peer(backend.address()))).build())) {
+            for (int i = 0; i < 20; i++) {
+                clients.add(new Client(daemon.listenAddress()));
+            }
+            for (int i = 0; i < 10; i++) {
+                clients.get(i).request(text("first " + i));
+            }
+            for (int i = 10; i < 20; i++) {
+                clients.get(i).send(text("late " + i));
+            }
+            Await.equal("session_limit drops", 10, () -> daemon.counters().dropped("session_limit"));
+            assertThat(daemon.sessionCount()).isEqualTo(10);
+
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 10; i++) {
+                    clients.get(i).request(text("again " + i));
+                }
+            }
+            assertThat(backend.received()).isEqualTo(40);
+            assertThat(daemon.sessionCount()).isEqualTo(10);
+        } finally {
+            clients.forEach(Client::close);
+        }
+    }
+}
