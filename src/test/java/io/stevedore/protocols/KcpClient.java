@@ -40,10 +40,13 @@ final class KcpClient extends KcpEndpoint {
         private final CompletableFuture<String> done = new CompletableFuture<>();
         private Conversation conversation;
         private int sent;
+        /** Sending stops here until {@link #resume()}; endpoint thread only. */
+        private int holdAt;
 
-        private Transfer(int conv, byte[] payload) {
+        private Transfer(int conv, byte[] payload, int holdAt) {
             this.conv = conv;
             this.payload = payload;
+            this.holdAt = holdAt;
         }
 
         int conv() {
@@ -59,6 +62,11 @@ final class KcpClient extends KcpEndpoint {
             return done.isDone();
         }
 
+        /** Sends the rest of a payload held by {@link KcpClient#transferHeld}. */
+        void resume() {
+            execute(() -> holdAt = payload.length);
+        }
+
         /** Waits for the whole payload to come back and returns the SHA-256 of what came back. */
         String awaitEchoDigest(Duration timeout) throws InterruptedException {
             try {
@@ -72,8 +80,8 @@ final class KcpClient extends KcpEndpoint {
         }
 
         private void pump() {
-            while (sent < payload.length && conversation.unacknowledged() < QUEUE_AHEAD) {
-                int length = Math.min(MESSAGE_SIZE, payload.length - sent);
+            while (sent < holdAt && conversation.unacknowledged() < QUEUE_AHEAD) {
+                int length = Math.min(MESSAGE_SIZE, holdAt - sent);
                 ByteBuf message = Unpooled.wrappedBuffer(payload, sent, length);
                 try {
                     conversation.send(message);
@@ -111,7 +119,15 @@ final class KcpClient extends KcpEndpoint {
 
     /** Starts sending {@code payload} on conversation {@code conv}. */
     Transfer transfer(int conv, byte[] payload) {
-        Transfer transfer = new Transfer(conv, payload);
+        return transferHeld(conv, payload, payload.length);
+    }
+
+    /**
+     * Starts sending {@code payload} on conversation {@code conv} but holds after its first
+     * {@code holdAt} bytes, the conversation open and idle, until {@link Transfer#resume()}.
+     */
+    Transfer transferHeld(int conv, byte[] payload, int holdAt) {
+        Transfer transfer = new Transfer(conv, payload, holdAt);
         execute(() -> {
             if (conversation(conv) != null) {
                 transfer.done.completeExceptionally(new IllegalStateException("conv " + conv + " is already open"));

@@ -93,12 +93,15 @@ class KcpThroughStevedoreTest {
         byte[] victimPayload = TestData.bytes("victim-" + convs[1], PAYLOAD);
         KcpEchoServer victimBackend = servers.get(peerOf(convs[1]));
 
-        KcpClient.Transfer survivor = client.transfer(convs[0], survivorPayload);
-        KcpClient.Transfer victim = client.transfer(convs[1], victimPayload);
-        Poll.until(Duration.ofSeconds(30), "conv " + convs[1] + " under way", () -> victim.echoed() >= PAYLOAD / 16,
-                this::describe);
+        // Both hold halfway, so each is certainly in mid conversation when the victim's backend
+        // dies; then both go on.
+        KcpClient.Transfer survivor = client.transferHeld(convs[0], survivorPayload, PAYLOAD / 2);
+        KcpClient.Transfer victim = client.transferHeld(convs[1], victimPayload, PAYLOAD / 2);
+        Poll.until(Duration.ofSeconds(30), "both conversations halfway",
+                () -> survivor.echoed() == PAYLOAD / 2 && victim.echoed() == PAYLOAD / 2, this::describe);
         victimBackend.close();
-        assertThat(survivor.isDone()).as("conv " + convs[0] + " still under way when the other's backend died").isFalse();
+        survivor.resume();
+        victim.resume();
 
         assertThat(survivor.awaitEchoDigest(TRANSFER_TIMEOUT)).as(describe()).isEqualTo(TestData.sha256(survivorPayload));
         assertThat(victim.isDone()).as("conv " + convs[1] + ", whose backend is gone").isFalse();
