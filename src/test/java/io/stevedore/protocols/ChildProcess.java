@@ -44,10 +44,6 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    String name() {
-        return name;
-    }
-
     boolean isAlive() {
         return process.isAlive();
     }

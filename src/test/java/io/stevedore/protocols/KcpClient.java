@@ -49,10 +49,6 @@ final class KcpClient extends KcpEndpoint {
             this.holdAt = holdAt;
         }
 
-        int conv() {
-            return conv;
-        }
-
         /** Bytes echoed back so far. */
         long echoed() {
             return echoed.get();

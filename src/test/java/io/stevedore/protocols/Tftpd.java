@@ -9,7 +9,6 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,16 +39,13 @@ final class Tftpd implements AutoCloseable {
                     + " setgroups(), which fails for any other user, and the transfer dies unanswered."
                     + " Run the tests as root (as bin/test and CI do).");
         }
-        // Without --secure (chroot, root only) tftpd wants absolute names; the remap rule lets
-        // clients ask for plain names, as they would of a chrooted server.
-        Path remap = Files.writeString(root.resolveSibling(root.getFileName() + ".remap"),
-                "r ^/*(.*) " + root.toAbsolutePath() + "/\\1\n", StandardCharsets.US_ASCII);
         List<String> command = List.of(tftpd,
                 "--foreground",
                 "--address", address.getAddress().getHostAddress() + ":" + address.getPort(),
+                // chroot into root, so clients ask for plain names as of any TFTP server
+                "--secure",
                 // Stay root: the test's temporary directories are private to the user running the tests.
                 "--user", "root",
-                "--map-file", remap.toString(),
                 "--create", "--permissive", "--umask", "022",
                 root.toString());
         ChildProcess process = ChildProcess.start(name, command, null);
