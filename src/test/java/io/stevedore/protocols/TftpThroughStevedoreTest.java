@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.PeerCounter;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -150,6 +153,28 @@ class TftpThroughStevedoreTest {
         }
         assertThat(stored).as("servers holding " + remote).hasSize(1);
         assertThat(TestData.sha256(stored.get(0))).isEqualTo(TestData.sha256(original));
+    }
+
+    @Test
+    void blocksLargerThanBufSizeAreDroppedAsOversize() throws Exception {
+        // BufSize (4096 here) bounds replies too: a server that agrees to 8192-byte blocks sends
+        // DATA packets Stevedore will not relay truncated, so it drops and counts each one.
+        long before = stevedore.dropped("oversize");
+        try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(Loopback.CLIENT, 0))) {
+            client.setSoTimeout(5_000);
+            send(client, TftpPackets.readRequest(fileName(1 << 20), "blksize", "8192"));
+            byte[] buffer = new byte[65536];
+            client.receive(new DatagramPacket(buffer, buffer.length));
+            assertThat(TftpPackets.opcode(buffer)).as("option acknowledgement").isEqualTo(TftpPackets.OACK);
+            send(client, TftpPackets.ack(0));
+            Poll.until(Duration.ofSeconds(10), "an 8196-byte DATA packet dropped as oversize",
+                    () -> stevedore.dropped("oversize") > before, this::describe);
+            send(client, TftpPackets.error("test over"));
+        }
+    }
+
+    private void send(DatagramSocket client, byte[] packet) throws IOException {
+        client.send(new DatagramPacket(packet, packet.length, stevedore.address()));
     }
 
     private String describe() {

@@ -8,7 +8,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -73,7 +72,7 @@ final class Tftpd implements AutoCloseable {
 
     /** Polls with a read request for a file that does not exist until an error packet answers it. */
     private void awaitReady() throws IOException {
-        byte[] request = readRequest("stevedore-readiness-probe");
+        byte[] request = TftpPackets.readRequest("stevedore-readiness-probe");
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Loopback.CLIENT, 0))) {
             socket.setSoTimeout(100);
             byte[] reply = new byte[600];
@@ -86,7 +85,7 @@ final class Tftpd implements AutoCloseable {
                 try {
                     DatagramPacket answer = new DatagramPacket(reply, reply.length);
                     socket.receive(answer);
-                    if (answer.getLength() >= 2 && reply[1] == 5) {
+                    if (answer.getLength() >= 2 && TftpPackets.opcode(reply) == TftpPackets.ERROR) {
                         return;
                     }
                 } catch (SocketTimeoutException notYet) {
@@ -95,17 +94,6 @@ final class Tftpd implements AutoCloseable {
             }
         }
         fail("in.tftpd on " + address + " did not answer within " + READY_TIMEOUT + ": " + process.describe());
-    }
-
-    /** A TFTP read request (RFC 1350 opcode 1) in octet mode. */
-    private static byte[] readRequest(String file) {
-        byte[] name = file.getBytes(StandardCharsets.US_ASCII);
-        byte[] mode = "octet".getBytes(StandardCharsets.US_ASCII);
-        byte[] packet = new byte[2 + name.length + 1 + mode.length + 1];
-        packet[1] = 1;
-        System.arraycopy(name, 0, packet, 2, name.length);
-        System.arraycopy(mode, 0, packet, 3 + name.length, mode.length);
-        return packet;
     }
 
     @Override
