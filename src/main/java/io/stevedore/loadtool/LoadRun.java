@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -77,6 +76,8 @@ public final class LoadRun {
     private long rateSent;
     private int nextClient;
 
+    private final CpuClock selfClock = CpuClock.ofSelf();
+    private final CpuClock[] watched;
     private long selfCpuStart;
     private long[] cpuStart;
     private long selfCpu;
@@ -90,6 +91,7 @@ public final class LoadRun {
         this.done = loop.newPromise();
         this.firstBackend = new short[spec.conversations()];
         this.onSeveral = new boolean[spec.conversations()];
+        this.watched = spec.cpuPids().stream().map(CpuClock::ofTree).toArray(CpuClock[]::new);
     }
 
     /** Runs {@code spec} to its end on a fresh event loop thread and returns what it measured. */
@@ -183,7 +185,7 @@ public final class LoadRun {
             return;
         }
         cpuStart = watchedCpu();
-        selfCpuStart = CpuClock.selfNanos();
+        selfCpuStart = selfClock.nanos();
         windowStart = nextStampBucket();
         phase = Phase.MEASURE;
     }
@@ -196,12 +198,12 @@ public final class LoadRun {
             // Stopped by the count bound before the window opened: an empty window.
             windowStart = nextStampBucket();
             cpuStart = watchedCpu();
-            selfCpuStart = CpuClock.selfNanos();
+            selfCpuStart = selfClock.nanos();
         }
         windowEnd = nextStampBucket();
         phase = Phase.DRAIN;
         cpu = watchedCpu();
-        selfCpu = CpuClock.selfNanos();
+        selfCpu = selfClock.nanos();
         drainStart = System.nanoTime();
         loop.scheduleAtFixedRate(this::checkDrained, DRAIN_CHECK_NANOS, DRAIN_CHECK_NANOS, TimeUnit.NANOSECONDS);
     }
@@ -218,10 +220,9 @@ public final class LoadRun {
     }
 
     private long[] watchedCpu() {
-        List<Long> pids = spec.cpuPids();
-        long[] nanos = new long[pids.size()];
+        long[] nanos = new long[watched.length];
         for (int i = 0; i < nanos.length; i++) {
-            nanos[i] = CpuClock.treeNanos(pids.get(i));
+            nanos[i] = watched[i].nanos();
         }
         return nanos;
     }
