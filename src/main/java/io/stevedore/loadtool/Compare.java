@@ -111,10 +111,12 @@ final class Compare implements Callable<Integer> {
                         pids.add(echo.pid());
                         LoadResult result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
                         runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid()));
-                        System.err.printf(Locale.ROOT, "[%2d/%d] round %d  %-14s %-9s %9s/s  lost %5.1f%%  p50 %7.1f us  p99 %8.1f us%n",
+                        System.err.printf(Locale.ROOT,
+                                "[%2d/%d] round %d  %-13s %-9s sent %6s/s  replies %6s/s  lost %5.1f%%  "
+                                        + "p50 %7.1f us  p99 %8.1f us%n",
                                 runs.size(), total, round, shape.name().toLowerCase(Locale.ROOT), path.key(),
-                                CompareTable.rate(result.repliesPerSecond()), result.lossPercent(),
-                                result.latencyMicros().p50(), result.latencyMicros().p99());
+                                CompareTable.rate(result.sentPerSecond()), CompareTable.rate(result.repliesPerSecond()),
+                                result.lossPercent(), result.latencyMicros().p50(), result.latencyMicros().p99());
                     }
                 }
             }

@@ -35,7 +35,7 @@ enum CompareShape {
     RATE("p99 at 20k/s", "µs") {
         @Override
         LoadSpec.Builder configure(LoadSpec.Builder spec) {
-            return spec.shape(Shape.RATE).sockets(64).rate(20_000);
+            return spec.shape(Shape.RATE).sockets(64).rate(RATE_PER_SECOND);
         }
 
         @Override
@@ -56,6 +56,7 @@ enum CompareShape {
     };
 
     static final String SOURCE_IPS = "127.0.0.10-127.0.0.41";
+    static final double RATE_PER_SECOND = 20_000;
 
     private final String title;
     private final String unit;

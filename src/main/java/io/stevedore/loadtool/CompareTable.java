@@ -155,6 +155,13 @@ final class CompareTable {
             Optional<Spread> loss = spread(path, shape, run -> run.result().lossPercent());
             cell += loss.map(l -> String.format(Locale.ROOT, ", %.0f%% lost", l.median())).orElse("");
         }
+        if (shape == CompareShape.RATE) {
+            // A latency "at 20k/s" means little if the client could not send 20k/s.
+            Optional<Spread> sent = spread(path, shape, run -> run.result().sentPerSecond());
+            if (sent.isPresent() && sent.get().median() < 0.95 * CompareShape.RATE_PER_SECOND) {
+                cell += ", only " + rate(sent.get().median()) + "/s sent";
+            }
+        }
         return cell;
     }
 

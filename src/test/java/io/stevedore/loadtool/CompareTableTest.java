@@ -70,6 +70,17 @@ class CompareTableTest {
     }
 
     @Test
+    void aRateTheClientCouldNotReachIsSaid() {
+        List<CompareTable.Run> runs = List.of(new CompareTable.Run("direct", CompareShape.RATE, 1,
+                result(12_000, 50, 900, 0), Optional.empty()));
+        List<CompareTable.Row> rows = List.of(new CompareTable.Row("direct", "direct", Optional.empty()));
+
+        String report = new CompareTable(rows, List.of(CompareShape.RATE), runs).markdown();
+
+        assertThat(report).contains("| direct | 900 µs (900–900), only 12k/s sent |");
+    }
+
+    @Test
     void generatedConfigsPointAtTheBackends() {
         List<EchoServer.Listener> backends = List.of(
                 new EchoServer.Listener(Loopback.socketAddress("127.0.0.2:40001"), "b1"),
