@@ -92,7 +92,7 @@ public final class EchoServer implements AutoCloseable {
         return echoed.get();
     }
 
-    /** Datagrams not sent back because the socket's send queue was full. */
+    /** Datagrams not sent back: the socket's send queue was full, or the kernel refused the send. */
     public long dropped() {
         return dropped.get();
     }
@@ -150,7 +150,8 @@ public final class EchoServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A send error (an ICMP unreachable from a client that left) must not stop the echo.
+            // A failed send (say, to a client that left) is counted and must not stop the echo.
+            dropped.incrementAndGet();
         }
     }
 }

@@ -18,6 +18,7 @@ import java.util.Map;
  *                                       window slot got no reply within the loss timeout
  * @param stray                          replies too short to carry the header, or of a conversation
  *                                       this run never used
+ * @param sendErrors                     sends the kernel refused, over the whole run
  * @param stoppedBy                      {@code duration}, or {@code max-datagrams} when the count
  *                                       bound ended sending first
  * @param clientCpuSeconds               CPU the load tool's process used during the window
@@ -40,6 +41,7 @@ public record LoadResult(
         int conversationsOnSeveralBackends,
         long resent,
         long stray,
+        long sendErrors,
         String stoppedBy,
         double clientCpuSeconds,
         Map<Long, Double> cpuSeconds) {

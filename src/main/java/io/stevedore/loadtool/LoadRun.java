@@ -69,6 +69,7 @@ public final class LoadRun {
     private long windowReceived;
     private long resent;
     private long stray;
+    private long sendErrors;
     private int answered;
     private int several;
 
@@ -358,6 +359,7 @@ public final class LoadRun {
                 several,
                 resent,
                 stray,
+                sendErrors,
                 stoppedBy,
                 (selfCpu - selfCpuStart) / 1e9,
                 cpuSeconds);
@@ -435,9 +437,11 @@ public final class LoadRun {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A send error loses that datagram, which the tallies already show as lost; anything
-            // else is a fault of the tool and ends the run.
-            if (!(cause instanceof IOException)) {
+            // A send error loses that datagram, which the tallies show as lost, and is counted;
+            // anything else is a fault of the tool and ends the run.
+            if (cause instanceof IOException) {
+                sendErrors++;
+            } else {
                 done.tryFailure(cause);
             }
         }

@@ -88,9 +88,18 @@ public final class LoadTool {
                 throw new IllegalArgumentException("--duration must be positive");
             }
             CountDownLatch stop = new CountDownLatch(1);
+            CountDownLatch stopped = new CountDownLatch(1);
+            // On SIGTERM the hook lets the main thread close the sockets and print the counts
+            // before the JVM goes.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stop.countDown();
+                try {
+                    stopped.await(2, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "echo-stop"));
             try (EchoServer echo = EchoServer.start(listeners, threads, maxSize)) {
-                Thread hook = new Thread(stop::countDown, "echo-stop");
-                Runtime.getRuntime().addShutdownHook(hook);
                 StringBuilder ready = new StringBuilder("ready");
                 for (EchoServer.Listener l : echo.listeners()) {
                     ready.append(' ').append(Loopback.format(l.address())).append('=').append(l.id());
@@ -99,6 +108,8 @@ public final class LoadTool {
                 System.out.flush();
                 stop.await(seconds(duration).toNanos(), TimeUnit.NANOSECONDS);
                 System.out.printf("echo: %d echoed, %d dropped%n", echo.echoed(), echo.dropped());
+            } finally {
+                stopped.countDown();
             }
             return 0;
         }

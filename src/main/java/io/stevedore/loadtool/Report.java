@@ -38,9 +38,10 @@ final class Report {
         out.append(String.format(Locale.ROOT,
                 "  conversations %,d, answered %,d, answered by more than one backend %,d%n",
                 r.conversations(), r.conversationsAnswered(), r.conversationsOnSeveralBackends()));
-        if (r.resent() > 0 || r.stray() > 0) {
-            out.append(String.format(Locale.ROOT, "  resent after the loss timeout %,d, stray replies %,d%n",
-                    r.resent(), r.stray()));
+        if (r.resent() > 0 || r.stray() > 0 || r.sendErrors() > 0) {
+            out.append(String.format(Locale.ROOT,
+                    "  resent after the loss timeout %,d, stray replies %,d, send errors %,d%n",
+                    r.resent(), r.stray(), r.sendErrors()));
         }
         out.append(String.format(Locale.ROOT, "  cpu s      load tool %.2f", r.clientCpuSeconds()));
         r.cpuSeconds().forEach((pid, seconds) ->

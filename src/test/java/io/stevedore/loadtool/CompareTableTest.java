@@ -16,7 +16,7 @@ class CompareTableTest {
         long received = Math.round(repliesPerSecond * 2);
         return new LoadResult("closed", "test", 2.0, received, received, 0, 0, repliesPerSecond, repliesPerSecond,
                 new LoadResult.Latency(received, p50, p50, p99, p99, p99), Map.of("b1", received),
-                64, 64, 0, 0, 0, "duration", 1.0, Map.of(77L, proxyCpu));
+                64, 64, 0, 0, 0, 0, "duration", 1.0, Map.of(77L, proxyCpu));
     }
 
     @Test

@@ -64,6 +64,7 @@ class LoadRunTest {
         assertThat(result.conversationsAnswered()).isEqualTo(12);
         assertThat(result.conversationsOnSeveralBackends()).isZero();
         assertThat(result.stray()).isZero();
+        assertThat(result.sendErrors()).isZero();
         assertThat(result.seconds()).isBetween(0.5, 5.0);
     }
 
