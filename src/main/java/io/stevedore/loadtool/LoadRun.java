@@ -111,7 +111,7 @@ public final class LoadRun {
             throw new IllegalStateException("load run did not end in time", e);
         } finally {
             for (Client client : run.clients) {
-                if (client != null) {
+                if (client != null && client.channel != null) {
                     client.channel.close();
                 }
             }
@@ -127,6 +127,7 @@ public final class LoadRun {
             InetSocketAddress local = new InetSocketAddress(spec.sourceIps().isEmpty()
                     ? Loopback.sameFamily(target)
                     : spec.sourceIps().get(s % spec.sourceIps().size()), 0);
+            clients[s] = client;
             Future<?> bound = UdpTransport.bootstrap(group, spec.batch(), maxDatagram, target)
                     .handler(client)
                     .bind(local)
@@ -135,7 +136,6 @@ public final class LoadRun {
                 throw new IllegalStateException("cannot bind client socket " + s + " to "
                         + local + ": " + bound.cause().getMessage(), bound.cause());
             }
-            clients[s] = client;
         }
     }
 
