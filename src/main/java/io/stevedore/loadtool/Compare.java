@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -125,7 +126,7 @@ final class Compare implements Callable<Integer> {
             List<CompareTable.Row> rows = measuredPaths.stream()
                     .map(p -> new CompareTable.Row(p.key(), p.label(), p.unavailable())).toList();
             String report = preface(measured, warm, seconds, loadBefore)
-                    + new CompareTable(rows, shapes, runs).markdown();
+                    + new CompareTable(rows, shapes, runs, Optional.of(echo.pid())).markdown();
             Files.writeString(work.resolve("compare.md"), report, StandardCharsets.UTF_8);
             Files.writeString(work.resolve("compare.json"), Report.json(runs.stream().map(JsonRun::of).toList()), StandardCharsets.UTF_8);
             System.out.print(report);

@@ -45,11 +45,14 @@ final class CompareTable {
     private final List<Row> rows;
     private final List<CompareShape> shapes;
     private final List<Run> runs;
+    private final Optional<Long> echoPid;
 
-    CompareTable(List<Row> rows, List<CompareShape> shapes, List<Run> runs) {
+    /** {@code echoPid}: the echo backends' process, whose CPU the runs also measured, if they did. */
+    CompareTable(List<Row> rows, List<CompareShape> shapes, List<Run> runs, Optional<Long> echoPid) {
         this.rows = List.copyOf(rows);
         this.shapes = List.copyOf(shapes);
         this.runs = List.copyOf(runs);
+        this.echoPid = echoPid;
     }
 
     Optional<Spread> spread(String path, CompareShape shape, ToDoubleFunction<Run> metric) {
@@ -118,8 +121,10 @@ final class CompareTable {
         }
 
         out.append("\nChecks: replies per backend in the closed loop (all rounds), conversations answered by "
-                + "more than one backend (any run), CPU of the load tool itself (median share of one core):\n\n");
-        out.append("| path | share per backend | conversations on two backends | load tool CPU |\n|---|---|---|---|\n");
+                + "more than one backend (any run), and the CPU of the load tool and of the echo backends "
+                + "(median share of one core over all runs; near 100% means that side may have been the limit):\n\n");
+        out.append("| path | share per backend | conversations on two backends | load tool CPU | echo CPU |\n"
+                + "|---|---|---|---|---|\n");
         for (Row row : rows) {
             if (row.unavailable().isPresent()) {
                 continue;
@@ -127,7 +132,11 @@ final class CompareTable {
             out.append("| ").append(row.key()).append(" | ").append(shares(row.key())).append(" | ")
                     .append(runs.stream().filter(r -> r.path().equals(row.key()))
                             .mapToInt(r -> r.result().conversationsOnSeveralBackends()).max().orElse(0))
-                    .append(" | ").append(clientCpu(row.key())).append(" |\n");
+                    .append(" | ").append(cpuShare(row.key(), r -> r.result().clientCpuSeconds()))
+                    .append(" | ").append(echoPid.map(pid -> cpuShare(row.key(), r -> {
+                        Double seconds = r.result().cpuSeconds().get(pid);
+                        return seconds == null ? Double.NaN : seconds;
+                    })).orElse("n/a")).append(" |\n");
         }
         return out.toString();
     }
@@ -182,9 +191,10 @@ final class CompareTable {
         return String.format(Locale.ROOT, "%.0f%% · %.1f µs/reply", share.get().median(), perReply.get().median());
     }
 
-    private String clientCpu(String path) {
+    private String cpuShare(String path, ToDoubleFunction<Run> cpuSeconds) {
         Optional<Spread> share = Spread.of(runs.stream().filter(r -> r.path().equals(path))
-                .map(r -> 100 * r.result().clientCpuSeconds() / r.result().seconds()).toList());
+                .map(r -> 100 * cpuSeconds.applyAsDouble(r) / r.result().seconds())
+                .filter(value -> !value.isNaN()).toList());
         return share.map(s -> String.format(Locale.ROOT, "%.0f%%", s.median())).orElse("n/a");
     }
 

@@ -16,7 +16,7 @@ class CompareTableTest {
         long received = Math.round(repliesPerSecond * 2);
         return new LoadResult("closed", "test", 2.0, received, received, 0, 0, repliesPerSecond, repliesPerSecond,
                 new LoadResult.Latency(received, p50, p50, p99, p99, p99), Map.of("b1", received),
-                64, 64, 0, 0, 0, 0, "duration", 1.0, Map.of(77L, proxyCpu));
+                64, 64, 0, 0, 0, 0, "duration", 1.0, Map.of(77L, proxyCpu, 88L, 1.5));
     }
 
     @Test
@@ -55,7 +55,7 @@ class CompareTableTest {
                 new CompareTable.Row("nginx-1w", "nginx 1 worker", Optional.empty()),
                 new CompareTable.Row("nginx-2w", "nginx 2 workers", Optional.of("nginx not found")));
 
-        String report = new CompareTable(rows, List.of(CompareShape.values()), runs).markdown();
+        String report = new CompareTable(rows, List.of(CompareShape.values()), runs, Optional.of(88L)).markdown();
 
         assertThat(report).contains("| direct, no proxy | 300k/s (300k–300k) | 300k/s (300k–300k), 0% lost "
                 + "| 80.0 µs (80.0–80.0) | 50.0 µs (50.0–50.0) |");
@@ -66,7 +66,7 @@ class CompareTableTest {
         assertThat(report).contains("| stevedore | 50% · 3.3 µs/reply |");
         assertThat(report).contains("| closed loop 64 B (64 sockets × 4 in flight) | 2.21× | n/a |");
         assertThat(report).contains("| p99 at 20k/s | 0.50× | n/a |");
-        assertThat(report).contains("| direct | b1 100% | 0 | 50% |");
+        assertThat(report).contains("| direct | b1 100% | 0 | 50% | 75% |");
     }
 
     @Test
@@ -75,7 +75,7 @@ class CompareTableTest {
                 result(12_000, 50, 900, 0), Optional.empty()));
         List<CompareTable.Row> rows = List.of(new CompareTable.Row("direct", "direct", Optional.empty()));
 
-        String report = new CompareTable(rows, List.of(CompareShape.RATE), runs).markdown();
+        String report = new CompareTable(rows, List.of(CompareShape.RATE), runs, Optional.empty()).markdown();
 
         assertThat(report).contains("| direct | 900 µs (900–900), only 12k/s sent |");
     }
