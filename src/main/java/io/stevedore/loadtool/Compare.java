@@ -63,17 +63,23 @@ final class Compare implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        for (String path : paths) {
-            if (!ALL_PATHS.contains(path)) {
-                throw new IllegalArgumentException("--paths " + path + ": expected some of " + String.join(",", ALL_PATHS));
+        List<String> keys = paths.stream().distinct().toList();
+        for (String key : keys) {
+            if (!ALL_PATHS.contains(key)) {
+                throw new IllegalArgumentException("--paths " + key + ": expected some of " + String.join(",", ALL_PATHS));
             }
         }
         if (rounds < 1 || rounds > 20) {
             throw new IllegalArgumentException("--rounds " + rounds + ": expected 1..20");
         }
+        if (!(duration >= 0.1 && duration <= 60) || !(warmup >= 0 && warmup <= 60)) {
+            throw new IllegalArgumentException("--duration " + duration + ", --warmup " + warmup
+                    + ": expected 0.1..60 and 0..60 seconds");
+        }
         Duration measured = LoadTool.seconds(duration);
         Duration warm = LoadTool.seconds(warmup);
         List<CompareShape> shapes = List.of(CompareShape.values());
+        long perRunMillis = warm.plus(measured).toMillis() + 400;
         Files.createDirectories(work);
 
         List<AutoCloseable> started = Collections.synchronizedList(new ArrayList<>());
@@ -81,61 +87,71 @@ final class Compare implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             String loadBefore = loadAverage();
-            long perRun = warm.plus(measured).toMillis() + 400;
-            long estimate = perRun * rounds * shapes.size() * paths.size() / 1000;
-            ChildProcess echo = startEcho(Duration.ofSeconds(estimate * 2 + 300));
+            ChildProcess echo = startEcho(Duration.ofMillis(perRunMillis * rounds * shapes.size() * keys.size() * 2)
+                    .plusMinutes(5));
             started.add(echo);
             List<EchoServer.Listener> backends = echoListeners(echo);
 
-            List<ComparePath> measuredPaths = new ArrayList<>();
-            for (String key : paths) {
+            List<ComparePath> opened = new ArrayList<>();
+            for (String key : keys) {
                 ComparePath path = open(key, backends);
                 started.add(path);
-                measuredPaths.add(path);
+                opened.add(path);
                 System.err.println(path.key() + ": " + path.unavailable().map(r -> "n/a, " + r)
                         .orElse("serving on " + path.targets().stream().map(Loopback::format).toList()));
             }
-            List<ComparePath> live = measuredPaths.stream().filter(p -> p.unavailable().isEmpty()).toList();
+            List<ComparePath> live = opened.stream().filter(p -> p.unavailable().isEmpty()).toList();
             System.err.printf(Locale.ROOT, "%d rounds x %d shapes x %d paths, about %d s%n",
-                    rounds, shapes.size(), live.size(), perRun * rounds * shapes.size() * live.size() / 1000);
+                    rounds, shapes.size(), live.size(), perRunMillis * rounds * shapes.size() * live.size() / 1000);
 
             Instant start = Instant.now();
-            List<CompareTable.Run> runs = new ArrayList<>();
-            int total = rounds * shapes.size() * live.size();
-            for (int round = 1; round <= rounds; round++) {
-                for (CompareShape shape : shapes) {
-                    for (int i = 0; i < live.size(); i++) {
-                        // Each round starts with another path, so no path always runs first or last.
-                        ComparePath path = live.get((i + round - 1) % live.size());
-                        List<Long> pids = new ArrayList<>();
-                        path.pid().ifPresent(pids::add);
-                        pids.add(echo.pid());
-                        LoadResult result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
-                        runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid()));
-                        System.err.printf(Locale.ROOT,
-                                "[%2d/%d] round %d  %-13s %-9s sent %6s/s  replies %6s/s  lost %5.1f%%  "
-                                        + "p50 %7.1f us  p99 %8.1f us%n",
-                                runs.size(), total, round, shape.name().toLowerCase(Locale.ROOT), path.key(),
-                                CompareTable.rate(result.sentPerSecond()), CompareTable.rate(result.repliesPerSecond()),
-                                result.lossPercent(), result.latencyMicros().p50(), result.latencyMicros().p99());
-                    }
-                }
-            }
+            List<CompareTable.Run> runs = measure(live, shapes, echo.pid(), warm, measured);
             long seconds = Duration.between(start, Instant.now()).toSeconds();
 
-            List<CompareTable.Row> rows = measuredPaths.stream()
+            List<CompareTable.Row> rows = opened.stream()
                     .map(p -> new CompareTable.Row(p.key(), p.label(), p.unavailable())).toList();
             String report = preface(measured, warm, seconds, loadBefore)
                     + new CompareTable(rows, shapes, runs, Optional.of(echo.pid())).markdown();
             Files.writeString(work.resolve("compare.md"), report, StandardCharsets.UTF_8);
-            Files.writeString(work.resolve("compare.json"), Report.json(runs.stream().map(JsonRun::of).toList()), StandardCharsets.UTF_8);
+            Files.writeString(work.resolve("compare.json"), Report.json(runs.stream().map(JsonRun::of).toList()),
+                    StandardCharsets.UTF_8);
             System.out.print(report);
             System.err.println("written: " + work.resolve("compare.md") + ", " + work.resolve("compare.json"));
             return 0;
         } finally {
             closeAll(started);
-            Runtime.getRuntime().removeShutdownHook(cleanup);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C: the hook is already running and does the same.
+            }
         }
+    }
+
+    /** Every round runs every shape through every path, each round starting with another path. */
+    private List<CompareTable.Run> measure(List<ComparePath> live, List<CompareShape> shapes, long echoPid,
+                                           Duration warm, Duration measured) throws InterruptedException {
+        List<CompareTable.Run> runs = new ArrayList<>();
+        int total = rounds * shapes.size() * live.size();
+        for (int round = 1; round <= rounds; round++) {
+            for (CompareShape shape : shapes) {
+                for (int i = 0; i < live.size(); i++) {
+                    ComparePath path = live.get((i + round - 1) % live.size());
+                    List<Long> pids = new ArrayList<>();
+                    path.pid().ifPresent(pids::add);
+                    pids.add(echoPid);
+                    LoadResult result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
+                    runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid()));
+                    System.err.printf(Locale.ROOT,
+                            "[%2d/%d] round %d  %-13s %-9s sent %6s/s  replies %6s/s  lost %5.1f%%  "
+                                    + "p50 %7.1f us  p99 %8.1f us%n",
+                            runs.size(), total, round, shape.name().toLowerCase(Locale.ROOT), path.key(),
+                            CompareTable.rate(result.sentPerSecond()), CompareTable.rate(result.repliesPerSecond()),
+                            result.lossPercent(), result.latencyMicros().p50(), result.latencyMicros().p99());
+                }
+            }
+        }
+        return runs;
     }
 
     private ComparePath open(String key, List<EchoServer.Listener> backends) throws IOException, InterruptedException {
