@@ -119,8 +119,9 @@ public final class Daemon implements AutoCloseable {
                 address = listener.localAddress();
                 index++;
             }
+            int sweepSec = Math.max(1, config.session().recycleIntervalSec());
             for (Worker worker : workers) {
-                worker.startSweeping(Math.max(1, config.session().recycleIntervalSec()));
+                worker.loop.execute(() -> worker.startSweeping(sweepSec));
             }
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -261,7 +261,7 @@ class ReloadTest {
     }
 
     @Test
-    void listeningSettingsNeedARestartWhileTheRestApplies() throws Exception {
+    void listeningSettingsNeedARestartWhileMaxTryTimesAndTheSessionSectionApply() throws Exception {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool").maxSessions(10)
                         .upstream(rr("pool", peer(b2.address()))).build());
@@ -269,7 +269,8 @@ class ReloadTest {
                 Client late = new Client(daemon.listenAddress())) {
             client.request(new byte[] {1});
             StevedoreConfig next = new TestConfig().listen("127.0.0.1", 1).parallel(2).bufSize(100).maxTryTimes(1)
-                    .maxSessions(1).defaultUpstream("pool").upstream(rr("pool", peer(b2.address()))).build();
+                    .maxSessions(1).timeouts(1, 1).defaultUpstream("pool").upstream(rr("pool", peer(b2.address())))
+                    .build();
 
             List<String> needRestart = daemon.reload(next);
 
@@ -284,6 +285,8 @@ class ReloadTest {
             assertThat(client.request(new byte[] {2}).backend()).isEqualTo(2);
             late.send(new byte[] {3});
             Await.equal("session_limit drops", 1, () -> daemon.counters().dropped("session_limit"));
+            // TimeoutSec 1 and RecycleIntervalSec 1 now, where they were 30 and 10.
+            Await.equal("live sessions after a second idle", 0, daemon::sessionCount);
         }
     }
 
