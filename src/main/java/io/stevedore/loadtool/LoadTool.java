@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code stevedore-load}: the echo backend and the load client, as commands. */
 @Command(name = "stevedore-load", mixinStandardHelpOptions = true,
         description = "UDP load tool for loopback benchmarks: echo backends and a load client.",
-        subcommands = {LoadTool.Echo.class, LoadTool.Load.class, Compare.class})
+        subcommands = {LoadTool.Echo.class, LoadTool.Load.class, Compare.class, Sessions.class})
 public final class LoadTool {
 
     static final int EXIT_FAILED = 1;

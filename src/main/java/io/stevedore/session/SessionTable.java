@@ -2,15 +2,15 @@ package io.stevedore.session;
 
 import io.netty.channel.Channel;
 import io.stevedore.metrics.LoopCounters;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The sessions of one event loop, keyed by client address. Only that loop calls it, so a plain
- * {@link HashMap} serves; the only state shared with other loops is the {@link SessionLimit}.
+ * map serves ({@link SessionMap}); the only state shared with other loops is the {@link SessionLimit}.
  * Idle sessions leave through {@link #sweep(long)}, which takes the clock so tests can advance it.
  */
 public final class SessionTable {
@@ -21,7 +21,16 @@ public final class SessionTable {
         Channel open(Session session) throws Exception;
     }
 
-    private final HashMap<InetSocketAddress, Session> sessions = new HashMap<>();
+    /** Size of {@link #recentIps}, a power of two. */
+    private static final int RECENT_IPS = 4096;
+
+    private final SessionMap sessions = new SessionMap();
+    /**
+     * Client IPs of recently opened sessions, by hash: clients behind one address (NAT, a busy
+     * host) then share one {@link InetAddress} in their session keys instead of 56 bytes each.
+     * Fixed size, overwritten on collision, so it never grows with the clients seen.
+     */
+    private final InetAddress[] recentIps = new InetAddress[RECENT_IPS];
     private final SessionLimit limit;
     private final LoopCounters counters;
     private long timeoutNanos;
@@ -63,27 +72,43 @@ public final class SessionTable {
      * is thrown.
      */
     public Session open(InetSocketAddress client, long nowNanos, SocketOpener opener) throws Exception {
-        if (sessions.containsKey(client)) {
+        if (sessions.get(client) != null) {
             throw new IllegalStateException(client + " already has a session");
         }
         if (!limit.tryAcquire()) {
             return null;
         }
-        Session session = new Session(client, this, affinityUpstreams, latchSlots, nowNanos);
+        Session session = new Session(compact(client), this, affinityUpstreams, latchSlots, nowNanos);
         try {
             session.attach(opener.open(session));
         } catch (Exception | Error e) {
             limit.release();
             throw e;
         }
-        sessions.put(client, session);
+        sessions.add(session);
         counters.sessionOpened();
         return session;
     }
 
+    /** {@code client}, or an equal address sharing the IP of a session opened shortly before. */
+    private InetSocketAddress compact(InetSocketAddress client) {
+        InetAddress ip = client.getAddress();
+        int h = ip.hashCode();
+        int i = (h ^ (h >>> 16)) & (RECENT_IPS - 1);
+        InetAddress recent = recentIps[i];
+        if (recent == ip) {
+            return client;
+        }
+        if (ip.equals(recent)) {
+            return new InetSocketAddress(recent, client.getPort());
+        }
+        recentIps[i] = ip;
+        return client;
+    }
+
     /** Called once by {@link Session#close()}. */
     void closed(Session session) {
-        if (sessions.remove(session.client(), session)) {
+        if (sessions.remove(session)) {
             limit.release();
             counters.sessionClosed();
         }
@@ -91,11 +116,11 @@ public final class SessionTable {
 
     /** Closes every session idle for {@code TimeoutSec} or more at {@code nowNanos}; returns how many. */
     public int sweep(long nowNanos) {
-        for (Session session : sessions.values()) {
+        sessions.forEach(session -> {
             if (nowNanos - session.lastActiveNanos() >= timeoutNanos) {
                 idle.add(session);
             }
-        }
+        });
         int count = idle.size();
         for (int i = 0; i < count; i++) {
             idle.get(i).close();
@@ -106,14 +131,16 @@ public final class SessionTable {
 
     /** Closes every session (shutdown). */
     public void closeAll() {
-        for (Session session : new ArrayList<>(sessions.values())) {
+        List<Session> all = new ArrayList<>(sessions.size());
+        sessions.forEach(all::add);
+        for (Session session : all) {
             session.close();
         }
     }
 
     /** Calls {@code action} for each live session. */
     public void forEach(java.util.function.Consumer<Session> action) {
-        sessions.values().forEach(action);
+        sessions.forEach(action);
     }
 
     public int size() {

@@ -6,7 +6,6 @@ import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Affinity;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.routing.RouteTable;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +38,6 @@ final class Forwarding {
     final boolean anyAffinity;
     final boolean anyLatch;
     final SocketProtocolFamily sessionFamily;
-    final InetSocketAddress sessionBindAddress;
 
     private final int[][] slots;
     private final int slotCount;
@@ -97,15 +95,6 @@ final class Forwarding {
 
         // An IPv6 socket also reaches IPv4 peers (as mapped addresses); an IPv4 one cannot reach IPv6.
         sessionFamily = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        sessionBindAddress = new InetSocketAddress(wildcard(ipv6), 0);
-    }
-
-    private static InetAddress wildcard(boolean ipv6) {
-        try {
-            return ipv6 ? InetAddress.getByName("::") : Inet4Address.getByName("0.0.0.0");
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException("wildcard address", e);
-        }
     }
 
     int slot(int upstream, int peer) {

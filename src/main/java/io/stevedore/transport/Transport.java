@@ -2,6 +2,7 @@ package io.stevedore.transport;
 
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -58,9 +59,18 @@ public enum Transport {
         }
 
         @Override
-        void configureSessionSocket(DatagramChannel channel, ServerConfig server) {
-            channel.config().setRecvByteBufAllocator(
-                    new FixedRecvByteBufAllocator(server.bufSize() + 1).maxMessagesPerRead(1));
+        RecvByteBufAllocator sessionAllocator(ServerConfig server) {
+            int slot = server.bufSize() + 1;
+            return new LoopRecvAllocator(new FixedRecvByteBufAllocator(sessionBatch(server) * slot)
+                    .maxMessagesPerRead(1));
+        }
+
+        @Override
+        void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator, ServerConfig server) {
+            // Slots as on the listener: a peer's replies that queued up while the loop was busy
+            // are read with one recvmmsg.
+            channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, server.bufSize() + 1);
+            channel.config().setRecvByteBufAllocator(allocator);
             channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
     },
@@ -95,9 +105,14 @@ public enum Transport {
         }
 
         @Override
-        void configureSessionSocket(DatagramChannel channel, ServerConfig server) {
-            channel.config().setRecvByteBufAllocator(
-                    new FixedRecvByteBufAllocator(server.bufSize() + 1).maxMessagesPerRead(1));
+        RecvByteBufAllocator sessionAllocator(ServerConfig server) {
+            return new LoopRecvAllocator(new FixedRecvByteBufAllocator(server.bufSize() + 1)
+                    .maxMessagesPerRead(sessionBatch(server)));
+        }
+
+        @Override
+        void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator, ServerConfig server) {
+            channel.config().setRecvByteBufAllocator(allocator);
         }
     };
 
@@ -134,6 +149,20 @@ public enum Transport {
         channel.config().setOption(io.netty.channel.ChannelOption.SO_RCVBUF, LISTENER_RCVBUF);
     }
 
+    /**
+     * Datagrams read from a session socket at once. Fewer than a listener's batch: one session's
+     * replies rarely queue deeper, and each read takes a buffer of this many slots from the pool.
+     */
+    static int sessionBatch(ServerConfig server) {
+        return Math.max(1, Math.min(server.batchSize(), SESSION_BATCH));
+    }
+
+    static final int SESSION_BATCH = Integer.getInteger("stevedore.sessionBatch", 4);
+
+    /** The receive allocator every session socket of one loop shares; one per loop. */
+    abstract RecvByteBufAllocator sessionAllocator(ServerConfig server);
+
     /** Options of a session's upstream socket. */
-    abstract void configureSessionSocket(DatagramChannel channel, ServerConfig server);
+    abstract void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator,
+            ServerConfig server);
 }

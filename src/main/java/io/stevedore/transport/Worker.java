@@ -3,7 +3,9 @@ package io.stevedore.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -51,6 +53,7 @@ final class Worker {
     private Selector[] selectors;
     private final Transport transport;
     private final ServerConfig server;
+    private final RecvByteBufAllocator sessionAllocator;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private final Runnable flushListenerTask = this::flushListenerTask;
@@ -72,6 +75,7 @@ final class Worker {
         this.sessions = sessions;
         this.transport = transport;
         this.server = server;
+        this.sessionAllocator = transport.sessionAllocator(server);
         this.selectors = selectorsOf(forwarding);
     }
 
@@ -378,17 +382,18 @@ final class Worker {
     }
 
     /**
-     * Creates, registers and binds a session socket on this loop. Called on the loop, so Netty
-     * registers and binds inline: the socket is active when this returns and the first datagram can
-     * be written at once.
+     * Creates and registers a session socket on this loop. Called on the loop, so Netty registers
+     * inline: the socket is active when this returns and the first datagram can be written at once.
+     * It is not bound here: the kernel binds it to the wildcard address and a free port on that
+     * first send, as bind(0.0.0.0:0) would, which spares a system call per session and the heap
+     * of the local address Netty would otherwise keep.
      */
     private Channel openSocket(Session session) throws Exception {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
-        transport.configureSessionSocket(channel, server);
+        channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
+        transport.configureSessionSocket(channel, sessionAllocator, server);
         channel.pipeline().addLast(new SessionHandler(this, session));
-        ChannelFuture registered = loop.register(channel);
-        check(registered, channel, "register");
-        check(channel.bind(forwarding.sessionBindAddress), channel, "bind");
+        check(loop.register(channel), channel, "register");
         return channel;
     }
 
