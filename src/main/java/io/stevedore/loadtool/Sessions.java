@@ -1,6 +1,7 @@
 package io.stevedore.loadtool;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -14,7 +15,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Many client sockets at once, for a proxy's session table rather than its speed: each socket
@@ -31,6 +34,9 @@ import picocli.CommandLine.Option;
 final class Sessions implements Callable<Integer> {
 
     static final int MAX_COUNT = 1_000_000;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--target", required = true, paramLabel = "IP:PORT", description = "Where to send (loopback).")
     String target;
@@ -72,10 +78,11 @@ final class Sessions implements Callable<Integer> {
             throw new IllegalArgumentException("--first-port " + firstPort + ": " + perIp
                     + " ports per source address must fit below 65536; give more --source-ips");
         }
+        PrintWriter out = spec.commandLine().getOut();
         List<DatagramChannel> sockets = new ArrayList<>(count);
         long started = System.nanoTime();
         try (Selector selector = Selector.open()) {
-            ByteBuffer out = ByteBuffer.allocateDirect(64);
+            ByteBuffer request = ByteBuffer.allocateDirect(64);
             ByteBuffer in = ByteBuffer.allocateDirect(2048);
             int replies = 0;
             long nanosPerSend = 1_000_000_000L / rate;
@@ -87,9 +94,9 @@ final class Sessions implements Callable<Integer> {
                 socket.bind(new InetSocketAddress(ip, firstPort + i / from.size()));
                 socket.configureBlocking(false);
                 socket.register(selector, SelectionKey.OP_READ);
-                out.clear();
-                out.putInt(Wire.CONV_OFFSET, i + 1).putLong(Wire.STAMP_OFFSET, System.nanoTime());
-                socket.send(out, to);
+                request.clear();
+                request.putInt(Wire.CONV_OFFSET, i + 1).putLong(Wire.STAMP_OFFSET, System.nanoTime());
+                socket.send(request, to);
                 if ((i & 1023) == 1023) {
                     replies += drain(selector, in, 0);
                 }
@@ -99,10 +106,10 @@ final class Sessions implements Callable<Integer> {
             while (replies < count && System.nanoTime() < deadline) {
                 replies += drain(selector, in, 100);
             }
-            System.out.printf(Locale.ROOT, "sent %d from %d sockets in %.1f s, replies %d%n",
+            out.printf(Locale.ROOT, "sent %d from %d sockets in %.1f s, replies %d%n",
                     count, count, sendSeconds, replies);
-            System.out.println("holding " + count);
-            System.out.flush();
+            out.println("holding " + count);
+            out.flush();
             long end = System.nanoTime() + Duration.ofMillis(Math.round(hold * 1000)).toNanos();
             while (System.nanoTime() < end) {
                 replies += drain(selector, in, Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
@@ -112,7 +119,8 @@ final class Sessions implements Callable<Integer> {
                 socket.close();
             }
         }
-        System.out.println("closed");
+        out.println("closed");
+        out.flush();
         return 0;
     }
 

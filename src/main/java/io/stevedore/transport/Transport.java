@@ -150,14 +150,16 @@ public enum Transport {
     }
 
     /**
-     * Datagrams read from a session socket at once. Fewer than a listener's batch: one session's
-     * replies rarely queue deeper, and each read takes a buffer of this many slots from the pool.
+     * Datagrams read from a session socket at once, at most. Each read takes a buffer of this many
+     * slots from the pool: 16 slots of the default BufSize (64 KiB) read a flood's replies with a
+     * third of the system calls of 4 slots, while 32 slots (128 KiB) cost a tenth more CPU per
+     * reply, the buffer being too large for the allocator's cache (docs/performance.md).
      */
+    static final int SESSION_BATCH = 16;
+
     static int sessionBatch(ServerConfig server) {
         return Math.max(1, Math.min(server.batchSize(), SESSION_BATCH));
     }
-
-    static final int SESSION_BATCH = Integer.getInteger("stevedore.sessionBatch", 4);
 
     /** The receive allocator every session socket of one loop shares; one per loop. */
     abstract RecvByteBufAllocator sessionAllocator(ServerConfig server);
