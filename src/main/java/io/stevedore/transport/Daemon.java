@@ -129,6 +129,7 @@ public final class Daemon implements AutoCloseable {
         }
         log.info("listening on {} with {} socket(s), {} transport, BatchSize {}, BufSize {}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize());
+        warnIfUnreachable(config.session().maxSessions());
         return new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
                 List.copyOf(workers));
     }
@@ -189,6 +190,13 @@ public final class Daemon implements AutoCloseable {
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
         return needRestart;
+    }
+
+    private static void warnIfUnreachable(int maxSessions) {
+        for (String limit : SocketBudget.shortfalls(maxSessions, java.nio.file.Path.of("/proc"))) {
+            log.warn("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
+                    + "dropped as session_limit", maxSessions, limit);
+        }
     }
 
     private static void unchanged(List<String> needRestart, String key, Object running, Object asked) {
