@@ -13,12 +13,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A peer for tests: answers every datagram with its own id byte followed by the datagram, from the
  * socket it arrived on. With {@link #answerFromNewPort()} it behaves like a TFTP server: it answers
- * each new sender from a fresh socket on the same IP, which then keeps echoing that sender.
+ * each new sender from a fresh socket on the same IP, which then keeps echoing that sender. It can
+ * be stopped, so its port answers ICMP port unreachable like a crashed server's, and restarted on
+ * the same port.
  */
 final class EchoBackend implements AutoCloseable {
 
     private final int id;
-    private final DatagramSocket socket;
+    private final InetSocketAddress address;
+    private volatile DatagramSocket socket;
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong receivedOnMainPort = new AtomicLong();
     private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
@@ -28,6 +31,7 @@ final class EchoBackend implements AutoCloseable {
 
     private EchoBackend(int id, DatagramSocket socket) {
         this.id = id;
+        this.address = (InetSocketAddress) socket.getLocalSocketAddress();
         this.socket = socket;
     }
 
@@ -89,7 +93,20 @@ final class EchoBackend implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+        return address;
+    }
+
+    /** Closes the main socket: datagrams to its port now meet ICMP port unreachable. */
+    void stop() {
+        socket.close();
+    }
+
+    /** Binds the same address and port again after {@link #stop()} and answers as before. */
+    void restart() throws IOException {
+        DatagramSocket again = new DatagramSocket(address);
+        again.setReceiveBufferSize(1 << 21);
+        socket = again;
+        serve(again, "echo-" + id);
     }
 
     /** Datagrams received on every socket of this backend. */

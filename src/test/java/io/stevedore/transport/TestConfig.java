@@ -2,6 +2,7 @@ package io.stevedore.transport;
 
 import io.stevedore.config.Affinity;
 import io.stevedore.config.BalanceType;
+import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.LogConfig;
 import io.stevedore.config.Operator;
@@ -102,6 +103,11 @@ final class TestConfig {
     static UpstreamConfig sessionLatched(UpstreamConfig upstream) {
         return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
                 upstream.peers(), upstream.healthChecker(), Affinity.SESSION, true);
+    }
+
+    static UpstreamConfig checked(UpstreamConfig upstream, HealthCheckConfig check) {
+        return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
+                upstream.peers(), Optional.of(check), upstream.affinity(), upstream.latch());
     }
 
     static PeerConfig peer(InetSocketAddress address) {
