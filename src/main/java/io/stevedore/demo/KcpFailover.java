@@ -175,11 +175,11 @@ final class KcpFailover {
         List<Backend> others = backends.subList(0, 3).stream().filter(b -> b != victim).toList();
         String victimName = "." + victim.id();
 
-        int[] moved = switchOver("killed " + victim.ip() + " (closed its socket, as a crash would), the primary with the most "
-                        + "conversations",
+        int[] firstAfterKill = switchOver("killed " + victim.ip()
+                        + " (closed its socket, as a crash would), the primary with the most conversations",
                 victim::kill, () -> !kcp.isUp(peerIndex(victim)), "health check marked " + victim.ip() + " down",
                 by -> answeredOnlyBy(by, others));
-        describeMove(allUp.backendOf, moved, victim);
+        describeMove(allUp.backendOf(), firstAfterKill, victim);
         Phase oneDown = steady(victimName + " dead");
 
         long backupBefore = backup().data();
@@ -204,18 +204,18 @@ final class KcpFailover {
                     }
                 },
                 () -> others.stream().allMatch(b -> kcp.isUp(peerIndex(b))),
-                "health check marked both up", by -> Arrays.equals(by, allUp.backendOf));
+                "health check marked both up", by -> Arrays.equals(by, allUp.backendOf()));
         demo.event(System.nanoTime(), "every conversation is back on the backend it started on");
         Phase allBack = steady("all back");
 
-        checks(allUp, oneDown, onBackup, victimBack, allBack, victim, moved, backupBefore);
+        checks(allUp, oneDown, onBackup, victimBack, allBack, victim, firstAfterKill, backupBefore);
     }
 
     /** The primary with the most conversations (the first one on a tie). */
     private Backend busiest(Phase phase) {
         Backend busiest = backends.get(0);
         for (Backend b : backends.subList(0, 3)) {
-            if (conversationsOn(phase.backendOf, b) > conversationsOn(phase.backendOf, busiest)) {
+            if (conversationsOn(phase.backendOf(), b) > conversationsOn(phase.backendOf(), busiest)) {
                 busiest = b;
             }
         }
