@@ -6,7 +6,6 @@ import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -34,12 +33,10 @@ public final class Upstream {
     private final Object writeLock = new Object();
     private volatile Snapshot snapshot;
 
-    private Upstream(UpstreamConfig config, List<Peer> peers) {
+    private Upstream(UpstreamConfig config, List<Peer> peers, boolean[] up) {
         this.config = config;
         this.peers = peers;
         this.primaryCount = (int) peers.stream().filter(p -> !p.backup()).count();
-        boolean[] up = new boolean[peers.size()];
-        Arrays.fill(up, true);
         this.snapshot = Snapshot.build(peers, config.type(), config.tableSize(), up);
     }
 
@@ -52,6 +49,14 @@ public final class Upstream {
      * @throws IllegalArgumentException naming the upstream and the broken rule
      */
     public static Upstream of(UpstreamConfig config) {
+        return of(config, Set.of());
+    }
+
+    /**
+     * The peers whose address is in {@code down} start down, the others up: a reload carries the
+     * health of the peers it keeps over to the new upstream.
+     */
+    public static Upstream of(UpstreamConfig config, Set<InetSocketAddress> down) {
         if (config.type() == BalanceType.CHASH) {
             if (config.keyBytes().isEmpty()) {
                 throw new IllegalArgumentException("upstream " + config.name() + ": chash needs KeyBytes");
@@ -71,7 +76,11 @@ public final class Upstream {
         if (backups > 1) {
             throw new IllegalArgumentException("upstream " + config.name() + ": at most one backup peer, got " + backups);
         }
-        return new Upstream(config, Collections.unmodifiableList(peers));
+        boolean[] up = new boolean[peers.size()];
+        for (Peer peer : peers) {
+            up[peer.index()] = !down.contains(peer.address());
+        }
+        return new Upstream(config, Collections.unmodifiableList(peers), up);
     }
 
     public String name() {
