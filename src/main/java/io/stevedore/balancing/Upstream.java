@@ -4,11 +4,13 @@ import io.stevedore.config.BalanceType;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,17 +33,30 @@ public final class Upstream {
     private final Object writeLock = new Object();
     private volatile Snapshot snapshot;
 
-    private Upstream(UpstreamConfig config, List<Peer> peers) {
+    private Upstream(UpstreamConfig config, List<Peer> peers, boolean[] up) {
         this.config = config;
         this.peers = peers;
         this.primaryCount = (int) peers.stream().filter(p -> !p.backup()).count();
-        boolean[] up = new boolean[peers.size()];
-        Arrays.fill(up, true);
         this.snapshot = Snapshot.build(peers, config.type(), config.tableSize(), up);
     }
 
-    /** Every peer starts up. */
+    /**
+     * Every peer starts up. Config validation already guarantees what is checked here (a prime
+     * TableSize and KeyBytes for {@code chash}, weights of at least 1, distinct addresses, at most
+     * one backup); the checks only keep a broken caller from building a table that is not a pure
+     * function of the peer set.
+     *
+     * @throws IllegalArgumentException naming the upstream and the broken rule
+     */
     public static Upstream of(UpstreamConfig config) {
+        return of(config, Set.of());
+    }
+
+    /**
+     * The peers whose address is in {@code down} start down, the others up: a reload carries the
+     * health of the peers it keeps over to the new upstream.
+     */
+    public static Upstream of(UpstreamConfig config, Set<InetSocketAddress> down) {
         if (config.type() == BalanceType.CHASH) {
             if (config.keyBytes().isEmpty()) {
                 throw new IllegalArgumentException("upstream " + config.name() + ": chash needs KeyBytes");
@@ -49,15 +64,23 @@ public final class Upstream {
             MaglevTable.requirePrime(config.tableSize());
         }
         List<Peer> peers = new ArrayList<>();
+        Set<InetSocketAddress> addresses = new HashSet<>();
         int backups = 0;
         for (PeerConfig pc : config.peers()) {
+            if (!addresses.add(pc.address())) {
+                throw new IllegalArgumentException("upstream " + config.name() + ": duplicate peer " + pc.address());
+            }
             peers.add(new Peer(peers.size(), pc.address(), pc.weight(), pc.backup()));
             backups += pc.backup() ? 1 : 0;
         }
         if (backups > 1) {
             throw new IllegalArgumentException("upstream " + config.name() + ": at most one backup peer, got " + backups);
         }
-        return new Upstream(config, Collections.unmodifiableList(peers));
+        boolean[] up = new boolean[peers.size()];
+        for (Peer peer : peers) {
+            up[peer.index()] = !down.contains(peer.address());
+        }
+        return new Upstream(config, Collections.unmodifiableList(peers), up);
     }
 
     public String name() {

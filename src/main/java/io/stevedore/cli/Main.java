@@ -110,12 +110,23 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Runs the data plane in the foreground until it is stopped, and returns the exit code.
+     * Runs the data plane in the foreground until SIGTERM or SIGINT, and returns the exit code.
      * {@code configFile} is what SIGHUP reloads through {@link ConfigLoader#load}.
      */
     private static int runDaemon(Path configFile, StevedoreConfig config) {
-        LoggerFactory.getLogger(Main.class).error("the data plane is not wired into this build; {} is valid but nothing will be served",
-                configFile);
-        return INVALID;
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Runner runner;
+        try {
+            runner = Runner.start(configFile, config, VersionProvider.version());
+        } catch (Runner.StartException e) {
+            log.error("{}; not starting", e.getMessage());
+            return INVALID;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.error("interrupted while starting");
+            return INVALID;
+        }
+        Signals.install(runner);
+        return runner.awaitStop();
     }
 }

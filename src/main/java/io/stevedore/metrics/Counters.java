@@ -1,42 +1,77 @@
 package io.stevedore.metrics;
 
+import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The one catalogue of data-plane counters: drops by {@link DropReason}, per-loop traffic and
  * sessions ({@link LoopCounter}), and per-peer traffic ({@link PeerCounter}). Each event loop
  * writes its own {@link LoopCounters}; readers (tests, the admin endpoint) sum the loops, so the
- * hot path never contends. Peers are addressed by upstream position and peer index, flattened to
- * a slot.
+ * hot path never contends.
+ *
+ * <p>Each peer has a slot, keyed by its {@link PeerKey} (upstream name and address) and never
+ * reused: a reload that keeps a peer keeps its slot and so its counts, a reload that adds one
+ * appends a slot, and a peer removed and added back finds its old counts. The current layout
+ * (which upstream and peer position has which slot) is what the position-based readers use.
  */
 public final class Counters {
 
-    private final List<String> upstreamNames;
-    private final int[] slotBase;
-    private final int[] peerCounts;
+    /** Which slot each (upstream position, peer position) of one configuration has. */
+    private record Layout(List<String> upstreamNames, int[][] slots) {
+    }
+
     private final LoopCounters[] loops;
+    private final Map<PeerKey, Integer> slotByKey = new HashMap<>();
+    private volatile int slotCount;
+    private volatile Layout layout;
 
     public Counters(List<UpstreamConfig> upstreams, int loopCount) {
         if (loopCount < 1) {
             throw new IllegalArgumentException("loopCount must be at least 1, got " + loopCount);
         }
-        List<String> names = new ArrayList<>(upstreams.size());
-        slotBase = new int[upstreams.size()];
-        peerCounts = new int[upstreams.size()];
-        int slots = 0;
-        for (int i = 0; i < upstreams.size(); i++) {
-            names.add(upstreams.get(i).name());
-            slotBase[i] = slots;
-            peerCounts[i] = upstreams.get(i).peers().size();
-            slots += peerCounts[i];
-        }
-        upstreamNames = List.copyOf(names);
+        assign(upstreams);
         loops = new LoopCounters[loopCount];
         for (int i = 0; i < loopCount; i++) {
-            loops[i] = new LoopCounters(slots);
+            loops[i] = new LoopCounters(slotCount);
         }
+    }
+
+    /**
+     * Makes {@code upstreams} the current layout, giving a new slot to each peer never seen
+     * before. Returns the slots, indexed by upstream position then peer position. The loops must
+     * {@link LoopCounters#ensurePeerSlots grow} to {@link #slotCount()} before counting for them.
+     */
+    public synchronized int[][] assign(List<UpstreamConfig> upstreams) {
+        List<String> names = new ArrayList<>(upstreams.size());
+        int[][] slots = new int[upstreams.size()][];
+        int next = slotCount;
+        for (int u = 0; u < upstreams.size(); u++) {
+            UpstreamConfig upstream = upstreams.get(u);
+            names.add(upstream.name());
+            List<PeerConfig> peers = upstream.peers();
+            slots[u] = new int[peers.size()];
+            for (int p = 0; p < peers.size(); p++) {
+                PeerKey key = new PeerKey(upstream.name(), peers.get(p).address());
+                Integer slot = slotByKey.get(key);
+                if (slot == null) {
+                    slot = next++;
+                    slotByKey.put(key, slot);
+                }
+                slots[u][p] = slot;
+            }
+        }
+        slotCount = next;
+        layout = new Layout(List.copyOf(names), slots);
+        int[][] copy = new int[slots.length][];
+        for (int u = 0; u < slots.length; u++) {
+            copy[u] = slots[u].clone();
+        }
+        return copy;
     }
 
     /** The counters written by event loop {@code index}; only that loop may write them. */
@@ -48,24 +83,28 @@ public final class Counters {
         return loops.length;
     }
 
+    /** The upstreams of the current layout, in configuration order. */
     public List<String> upstreamNames() {
-        return upstreamNames;
+        return layout.upstreamNames();
     }
 
     public int peerCount(int upstream) {
-        return peerCounts[upstream];
+        return layout.slots()[upstream].length;
     }
 
-    /** The flat slot of peer {@code peer} of the upstream at position {@code upstream}. */
+    /** The slot of peer {@code peer} of the upstream at position {@code upstream} in the current layout. */
     public int slot(int upstream, int peer) {
-        if (peer < 0 || peer >= peerCounts[upstream]) {
-            throw new IndexOutOfBoundsException("upstream " + upstreamNames.get(upstream) + " has no peer " + peer);
+        Layout current = layout;
+        int[] slots = current.slots()[upstream];
+        if (peer < 0 || peer >= slots.length) {
+            throw new IndexOutOfBoundsException("upstream " + current.upstreamNames().get(upstream) + " has no peer " + peer);
         }
-        return slotBase[upstream] + peer;
+        return slots[peer];
     }
 
+    /** Slots handed out so far, over every layout. */
     public int slotCount() {
-        return slotBase.length == 0 ? 0 : slotBase[slotBase.length - 1] + peerCounts[peerCounts.length - 1];
+        return slotCount;
     }
 
     public long dropped(DropReason reason) {
@@ -91,32 +130,50 @@ public final class Counters {
     }
 
     public long peer(int upstream, int peer, PeerCounter counter) {
-        int slot = slot(upstream, peer);
-        long total = 0;
-        for (LoopCounters loop : loops) {
-            total += loop.read(loop.peerIndex(slot, counter));
-        }
-        return total;
+        return slotTotal(slot(upstream, peer), counter);
     }
 
     public long peer(String upstream, int peer, PeerCounter counter) {
-        return peer(upstreamIndex(upstream), peer, counter);
+        Layout current = layout;
+        int[] slots = current.slots()[upstreamIndex(current, upstream)];
+        if (peer < 0 || peer >= slots.length) {
+            throw new IndexOutOfBoundsException("upstream " + upstream + " has no peer " + peer);
+        }
+        return slotTotal(slots[peer], counter);
     }
 
-    /** The sum over every peer of the upstream. */
+    /** What was counted for the peer over its whole life, across reloads; 0 for a peer never configured. */
+    public long peer(PeerKey key, PeerCounter counter) {
+        Integer slot;
+        synchronized (this) {
+            slot = slotByKey.get(key);
+        }
+        return slot == null ? 0 : slotTotal(slot, counter);
+    }
+
+    public long peer(String upstream, InetSocketAddress address, PeerCounter counter) {
+        return peer(new PeerKey(upstream, address), counter);
+    }
+
+    /** The sum over every peer of the upstream in the current layout. */
     public long upstream(String upstream, PeerCounter counter) {
-        int index = upstreamIndex(upstream);
+        Layout current = layout;
         long total = 0;
-        for (int peer = 0; peer < peerCounts[index]; peer++) {
-            total += peer(index, peer, counter);
+        for (int slot : current.slots()[upstreamIndex(current, upstream)]) {
+            total += slotTotal(slot, counter);
         }
         return total;
     }
 
-    private int upstreamIndex(String name) {
-        int index = upstreamNames.indexOf(name);
+    private long slotTotal(int slot, PeerCounter counter) {
+        return sum(LoopCounters.peerIndex(slot, counter));
+    }
+
+    private static int upstreamIndex(Layout layout, String name) {
+        List<String> names = layout.upstreamNames();
+        int index = names.indexOf(name);
         if (index < 0) {
-            throw new IllegalArgumentException("no upstream \"" + name + "\"; upstreams are " + upstreamNames);
+            throw new IllegalArgumentException("no upstream \"" + name + "\"; upstreams are " + names);
         }
         return index;
     }

@@ -7,16 +7,30 @@ import java.lang.invoke.VarHandle;
  * The counters of one event loop. Only that loop writes them, so an increment is a plain
  * read-add followed by an opaque store: no lock, no atomic read-modify-write, and readers on other
  * threads still see whole, monotonically growing values.
+ *
+ * <p>A reload may add peers: the owning loop then grows the array ({@link #ensurePeerSlots}),
+ * copying what it counted so far and publishing the bigger array with a release store. The loop
+ * itself reads the field plainly, as before; readers acquire it.
  */
 public final class LoopCounters {
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle VALUES;
+
+    static {
+        try {
+            VALUES = MethodHandles.lookup().findVarHandle(LoopCounters.class, "values", long[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Longs (one cache line) kept empty on each side so two loops' arrays never share a line. */
     static final int PAD = 8;
     private static final int REASONS = DropReason.values().length;
     private static final int LOOP_STATS = LoopCounter.values().length;
     static final int PEER_STATS = PeerCounter.values().length;
+    private static final int PEER_BASE = PAD + REASONS + LOOP_STATS;
 
     private static final int FORWARDED_DATAGRAMS = PeerCounter.FORWARDED_DATAGRAMS.ordinal();
     private static final int FORWARDED_BYTES = PeerCounter.FORWARDED_BYTES.ordinal();
@@ -27,20 +41,41 @@ public final class LoopCounters {
     private static final int RECEIVED_DATAGRAMS = loopIndex(LoopCounter.RECEIVED_DATAGRAMS);
     private static final int RECEIVED_BYTES = loopIndex(LoopCounter.RECEIVED_BYTES);
 
-    private final long[] values;
-    private final int peerBase;
+    @SuppressWarnings("unused") // written through VALUES
+    private long[] values;
 
     LoopCounters(int peerSlots) {
-        this.peerBase = PAD + REASONS + LOOP_STATS;
-        this.values = new long[peerBase + peerSlots * PEER_STATS + PAD];
+        this.values = new long[length(peerSlots)];
+    }
+
+    private static int length(int peerSlots) {
+        return PEER_BASE + peerSlots * PEER_STATS + PAD;
+    }
+
+    /**
+     * Makes room for peer slots {@code [0, peerSlots)}. Only the owning loop may call it, before
+     * it counts for the new slots; counts of existing slots carry over.
+     */
+    public void ensurePeerSlots(int peerSlots) {
+        long[] current = values;
+        int length = length(peerSlots);
+        if (current.length >= length) {
+            return;
+        }
+        long[] grown = new long[length];
+        System.arraycopy(current, 0, grown, 0, current.length - PAD);
+        VALUES.setRelease(this, grown);
     }
 
     private void add(int index, long delta) {
-        LONGS.setOpaque(values, index, values[index] + delta);
+        long[] v = values;
+        LONGS.setOpaque(v, index, v[index] + delta);
     }
 
+    /** Any thread; an index past what the loop has grown to reads 0. */
     long read(int index) {
-        return (long) LONGS.getOpaque(values, index);
+        long[] v = (long[]) VALUES.getAcquire(this);
+        return index < v.length - PAD ? (long) LONGS.getOpaque(v, index) : 0;
     }
 
     static int reasonIndex(DropReason reason) {
@@ -51,8 +86,8 @@ public final class LoopCounters {
         return PAD + REASONS + counter.ordinal();
     }
 
-    int peerIndex(int slot, PeerCounter counter) {
-        return peerBase + slot * PEER_STATS + counter.ordinal();
+    static int peerIndex(int slot, PeerCounter counter) {
+        return PEER_BASE + slot * PEER_STATS + counter.ordinal();
     }
 
     public void dropped(DropReason reason) {
@@ -78,18 +113,18 @@ public final class LoopCounters {
 
     /** A datagram of {@code bytes} sent to the peer at {@code slot} (see {@link Counters#slot}). */
     public void forwarded(int slot, int bytes) {
-        int base = peerBase + slot * PEER_STATS;
+        int base = PEER_BASE + slot * PEER_STATS;
         add(base + FORWARDED_DATAGRAMS, 1);
         add(base + FORWARDED_BYTES, bytes);
     }
 
     public void replied(int slot, int bytes) {
-        int base = peerBase + slot * PEER_STATS;
+        int base = PEER_BASE + slot * PEER_STATS;
         add(base + REPLIED_DATAGRAMS, 1);
         add(base + REPLIED_BYTES, bytes);
     }
 
     public void sendError(int slot) {
-        add(peerBase + slot * PEER_STATS + SEND_ERRORS, 1);
+        add(PEER_BASE + slot * PEER_STATS + SEND_ERRORS, 1);
     }
 }

@@ -21,8 +21,8 @@ public final class Session {
 
     private final InetSocketAddress client;
     private final SessionTable table;
-    private final int[] keptPeers;
-    private final InetSocketAddress[] latched;
+    private int[] keptPeers;
+    private InetSocketAddress[] latched;
     private Channel channel;
     private long lastActiveNanos;
     private int lastSlot = NONE;
@@ -73,6 +73,33 @@ public final class Session {
         keptPeers[upstream] = peer;
     }
 
+    /** Whether this session has room to keep a peer per upstream (some upstream has {@code Affinity: session}). */
+    public boolean keepsPeers() {
+        return keptPeers != null;
+    }
+
+    /**
+     * After a reload: the kept peers under the new configuration's upstream positions, or null
+     * when no upstream has {@code Affinity: session} any more.
+     */
+    public void keepPeers(int[] peers) {
+        keptPeers = peers;
+    }
+
+    /**
+     * After a reload: room for the latches of slots {@code [0, slots)}, keeping those recorded
+     * below it; 0 forgets them all.
+     */
+    public void resizeLatches(int slots) {
+        if (slots == 0) {
+            latched = null;
+        } else if (latched == null) {
+            latched = new InetSocketAddress[slots];
+        } else if (latched.length != slots) {
+            latched = Arrays.copyOf(latched, slots);
+        }
+    }
+
     /** Where the peer at {@code slot} last replied from, when that differs from its configured address; else null. */
     public InetSocketAddress latched(int slot) {
         return latched == null ? null : latched[slot];
@@ -81,6 +108,11 @@ public final class Session {
     /** Records the reply source of the peer at {@code slot}; null goes back to the configured address. */
     public void latch(int slot, InetSocketAddress source) {
         latched[slot] = source;
+    }
+
+    /** How many slots {@link #latched} has room for. */
+    public int latchSlots() {
+        return latched == null ? 0 : latched.length;
     }
 
     /** The slot of the peer this session last sent to, or {@link #NONE}. */

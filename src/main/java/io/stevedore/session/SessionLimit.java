@@ -8,10 +8,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SessionLimit {
 
-    private final int max;
+    private volatile int max;
     private final AtomicInteger live = new AtomicInteger();
 
     public SessionLimit(int max) {
+        setMax(max);
+    }
+
+    /**
+     * Changes the cap (a reload). Lowering it below the live count closes nothing: new sessions
+     * are refused until enough have ended.
+     */
+    public void setMax(int max) {
         if (max < 1) {
             throw new IllegalArgumentException("MaxSessions must be at least 1, got " + max);
         }
@@ -21,9 +29,10 @@ public final class SessionLimit {
     /** Takes one place, or returns false when {@code max} sessions are live. */
     boolean tryAcquire() {
         int current;
+        int cap = max;
         do {
             current = live.get();
-            if (current >= max) {
+            if (current >= cap) {
                 return false;
             }
         } while (!live.compareAndSet(current, current + 1));

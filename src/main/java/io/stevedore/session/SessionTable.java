@@ -24,9 +24,9 @@ public final class SessionTable {
     private final HashMap<InetSocketAddress, Session> sessions = new HashMap<>();
     private final SessionLimit limit;
     private final LoopCounters counters;
-    private final long timeoutNanos;
-    private final int affinityUpstreams;
-    private final int latchSlots;
+    private long timeoutNanos;
+    private int affinityUpstreams;
+    private int latchSlots;
     private final List<Session> idle = new ArrayList<>();
 
     /**
@@ -37,6 +37,16 @@ public final class SessionTable {
             int affinityUpstreams, int latchSlots) {
         this.limit = limit;
         this.counters = counters;
+        this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSec);
+        this.affinityUpstreams = affinityUpstreams;
+        this.latchSlots = latchSlots;
+    }
+
+    /**
+     * After a reload: the idle timeout and the room sessions opened from now on get. The caller
+     * reshapes the live sessions itself (see {@link Session#keepPeers}, {@link Session#resizeLatches}).
+     */
+    public void reconfigure(int timeoutSec, int affinityUpstreams, int latchSlots) {
         this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSec);
         this.affinityUpstreams = affinityUpstreams;
         this.latchSlots = latchSlots;

@@ -7,9 +7,12 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.Counters;
 import io.stevedore.session.SessionLimit;
 import io.stevedore.session.SessionTable;
@@ -17,7 +20,9 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -26,26 +31,30 @@ import org.slf4j.LoggerFactory;
 /**
  * The running data plane: {@code ListenParallel} listening sockets on one address, each served by
  * its own event-loop thread with its own sessions (see {@link Worker}). {@link #start} returns once
- * every listener is bound; {@link #close()} stops it.
+ * every listener is bound; {@link #reload} swaps routes, upstreams and peers while sessions keep
+ * flowing; {@link #close()} stops it.
  */
 public final class Daemon implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
-    private final StevedoreConfig config;
+    private volatile StevedoreConfig config;
     private final Transport transport;
-    private final List<Upstream> upstreams;
+    private volatile List<Upstream> upstreams;
+    /** Guarded by this: only {@link #reload} replaces it. */
+    private Forwarding forwarding;
     private final Counters counters;
     private final SessionLimit sessionLimit;
     private final MultiThreadIoEventLoopGroup group;
     private final List<Worker> workers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Counters counters,
-            SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers) {
+    private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Forwarding forwarding,
+            Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers) {
         this.config = config;
         this.transport = transport;
         this.upstreams = upstreams;
+        this.forwarding = forwarding;
         this.counters = counters;
         this.sessionLimit = sessionLimit;
         this.group = group;
@@ -66,7 +75,6 @@ public final class Daemon implements AutoCloseable {
         ServerConfig server = config.server();
         List<Upstream> upstreams = new ArrayList<>();
         config.upload().upstreams().forEach(u -> upstreams.add(Upstream.of(u)));
-        Forwarding forwarding = new Forwarding(config, upstreams);
 
         int parallel = Math.max(1, server.listenParallel());
         if (parallel > 1 && !transport.reusePort()) {
@@ -82,6 +90,8 @@ public final class Daemon implements AutoCloseable {
         }
 
         Counters counters = new Counters(config.upload().upstreams(), parallel);
+        Forwarding forwarding = new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()),
+                counters.slotCount());
         SessionLimit limit = new SessionLimit(config.session().maxSessions());
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(parallel,
                 new DefaultThreadFactory("stevedore-dataplane", true), transport.ioHandlerFactory());
@@ -109,8 +119,9 @@ public final class Daemon implements AutoCloseable {
                 address = listener.localAddress();
                 index++;
             }
+            int sweepSec = Math.max(1, config.session().recycleIntervalSec());
             for (Worker worker : workers) {
-                worker.startSweeping(Math.max(1, config.session().recycleIntervalSec()));
+                worker.loop.execute(() -> worker.startSweeping(sweepSec));
             }
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -118,7 +129,92 @@ public final class Daemon implements AutoCloseable {
         }
         log.info("listening on {} with {} socket(s), {} transport, BatchSize {}, BufSize {}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize());
-        return new Daemon(config, transport, List.copyOf(upstreams), counters, limit, group, List.copyOf(workers));
+        return new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
+                List.copyOf(workers));
+    }
+
+    /**
+     * Runs {@code next} from now on, without dropping a session: routes, upstreams, peers,
+     * weights, {@code Affinity}, {@code Latch}, {@code MaxTryTimes} and the {@code Session} section
+     * change. Each event loop switches between two read batches, so every datagram is handled by
+     * one configuration whole; a session's next datagram follows the new routes, and a removed peer
+     * gets no new datagram. Peers kept in an upstream with a {@code HealthChecker} keep their
+     * health (a peer down stays down until its checker brings it back); the others start up.
+     * Counters are kept per peer (upstream name and address).
+     *
+     * <p>The listening sockets cannot change while they serve: a changed {@code ListenAddr},
+     * {@code ListenParallel}, {@code BatchSize} or {@code BufSize} keeps its running value, and is
+     * returned as a line saying so. The health checks are the caller's to restart on the new
+     * {@link #upstreams()}.
+     *
+     * @return the settings that need a restart to take effect, one line each
+     */
+    public synchronized List<String> reload(StevedoreConfig next) throws InterruptedException {
+        if (closed.get()) {
+            throw new IllegalStateException("the daemon is stopped");
+        }
+        ServerConfig running = config.server();
+        ServerConfig asked = next.server();
+        List<String> needRestart = new ArrayList<>();
+        unchanged(needRestart, "Server.ListenAddr", ListenException.format(running.listenAddr()),
+                ListenException.format(asked.listenAddr()));
+        unchanged(needRestart, "Server.ListenParallel", running.listenParallel(), asked.listenParallel());
+        unchanged(needRestart, "Server.BatchSize", running.batchSize(), asked.batchSize());
+        unchanged(needRestart, "Server.BufSize", running.bufSize(), asked.bufSize());
+        ServerConfig server = new ServerConfig(running.listenAddr(), running.listenParallel(), running.batchSize(),
+                running.bufSize(), asked.maxTryTimes());
+        StevedoreConfig applied = new StevedoreConfig(server, next.session(), next.upload(), next.log(), next.admin());
+
+        List<Upstream> nextUpstreams = new ArrayList<>();
+        for (UpstreamConfig upstream : applied.upload().upstreams()) {
+            nextUpstreams.add(Upstream.of(upstream, stillDown(upstream)));
+        }
+        Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
+                counters.slotCount());
+        boolean reopen = forwarding.sessionFamily == SocketProtocolFamily.INET
+                && plan.sessionFamily == SocketProtocolFamily.INET6;
+        if (reopen && sessionLimit.live() > 0) {
+            log.warn("the new configuration has IPv6 peers: the {} live session(s), whose sockets are IPv4, are "
+                    + "closed; their clients' next datagrams open new sessions", sessionLimit.live());
+        }
+        sessionLimit.setMax(applied.session().maxSessions());
+        List<Future<?>> switched = new ArrayList<>(workers.size());
+        for (Worker worker : workers) {
+            switched.add(worker.loop.submit(() -> worker.replan(plan, applied.session(), reopen)));
+        }
+        for (Future<?> done : switched) {
+            done.sync();
+        }
+        forwarding = plan;
+        upstreams = List.copyOf(nextUpstreams);
+        config = applied;
+        return needRestart;
+    }
+
+    private static void unchanged(List<String> needRestart, String key, Object running, Object asked) {
+        if (!running.equals(asked)) {
+            needRestart.add(key + " changed from " + running + " to " + asked
+                    + ": the listening sockets keep " + running + " until a restart");
+        }
+    }
+
+    /** Addresses of the peers of {@code upstream} that are down now, if it is health-checked. */
+    private Set<InetSocketAddress> stillDown(UpstreamConfig upstream) {
+        if (upstream.healthChecker().isEmpty()) {
+            // Nothing would bring them back: a peer down after a send error gets another chance.
+            return Set.of();
+        }
+        Set<InetSocketAddress> down = new HashSet<>();
+        for (Upstream old : upstreams) {
+            if (old.name().equals(upstream.name())) {
+                for (Peer peer : old.peers()) {
+                    if (!old.isUp(peer.index())) {
+                        down.add(peer.address());
+                    }
+                }
+            }
+        }
+        return down;
     }
 
     private static void checkFree(InetSocketAddress address) {
@@ -155,6 +251,10 @@ public final class Daemon implements AutoCloseable {
         return message;
     }
 
+    /**
+     * The configuration the data plane runs: the last one reloaded, except for the listening
+     * settings that need a restart (see {@link #reload}).
+     */
     public StevedoreConfig config() {
         return config;
     }
@@ -163,7 +263,10 @@ public final class Daemon implements AutoCloseable {
         return transport;
     }
 
-    /** The upstreams, in config order: their peers' health is what the health checker sets. */
+    /**
+     * The upstreams, in config order: their peers' health is what the health checker sets. A
+     * reload replaces them.
+     */
     public List<Upstream> upstreams() {
         return upstreams;
     }
@@ -175,6 +278,24 @@ public final class Daemon implements AutoCloseable {
     /** Live sessions over every loop. */
     public int sessionCount() {
         return sessionLimit.live();
+    }
+
+    /** {@code Session.MaxSessions} as running. */
+    public int maxSessions() {
+        return sessionLimit.max();
+    }
+
+    /** Whether every listening socket is open and the daemon has not been stopped. */
+    public boolean isListening() {
+        if (closed.get()) {
+            return false;
+        }
+        for (Worker worker : workers) {
+            if (!worker.listener().isActive()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The bound address of each listening socket, one per event loop. */
@@ -196,7 +317,7 @@ public final class Daemon implements AutoCloseable {
      * loops. Idempotent; waits until the loops have stopped.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }

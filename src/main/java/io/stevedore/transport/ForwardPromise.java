@@ -13,6 +13,8 @@ import io.stevedore.session.Session;
 final class ForwardPromise extends DefaultChannelPromise {
 
     final Worker worker;
+    /** The configuration the datagram was sent under: {@link #upstream} and {@link #peer} are its positions. */
+    final Forwarding plan;
     final Session session;
     final int upstream;
     final int peer;
@@ -22,10 +24,11 @@ final class ForwardPromise extends DefaultChannelPromise {
     /** The payload kept for another try, or null on the last try. */
     final ByteBuf retry;
 
-    ForwardPromise(Worker worker, Session session, int upstream, int peer, int slot, int bytes,
+    ForwardPromise(Worker worker, Forwarding plan, Session session, int upstream, int peer, int slot, int bytes,
             int triesLeft, ByteBuf retry) {
         super(session.channel(), worker.loop);
         this.worker = worker;
+        this.plan = plan;
         this.session = session;
         this.upstream = upstream;
         this.peer = peer;

@@ -11,6 +11,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,8 +19,13 @@ import java.util.Map;
 
 /**
  * What one configuration means to the data plane, computed once and shared read-only by every
- * event loop: the route table, the upstreams, and flat peer "slots" (upstream, peer) with the
- * lookups the reply path needs to name the peer that answered.
+ * event loop: the route table, the upstreams, and the peer "slots" with the lookups the reply path
+ * needs to name the peer that answered. A reload builds a new one and hands it to every loop.
+ *
+ * <p>A slot names one peer of one upstream (its {@code metrics.PeerKey}) for the daemon's whole
+ * life: the counters count by it, and sessions remember latches and the last peer by it, so a
+ * reload that keeps a peer keeps its slot and what sessions know about it. Slots of peers that
+ * are not in this configuration have no address here.
  */
 final class Forwarding {
 
@@ -35,22 +41,34 @@ final class Forwarding {
     final SocketProtocolFamily sessionFamily;
     final InetSocketAddress sessionBindAddress;
 
-    private final int[] slotBase;
+    private final int[][] slots;
+    private final int slotCount;
     private final InetSocketAddress[] slotAddress;
     private final boolean[] slotLatch;
+    private final int[] slotUpstream;
+    private final int[] slotPeer;
     private final Map<InetSocketAddress, Integer> slotByAddress = new HashMap<>();
     private final Map<InetAddress, int[]> slotsByIp;
 
-    Forwarding(StevedoreConfig config, List<Upstream> upstreamList) {
+    /**
+     * @param slots the slot of each peer, by upstream position then peer position
+     * @param slotCount slots handed out so far; every slot in {@code slots} is below it
+     */
+    Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount) {
         routes = RouteTable.compile(config.upload());
         upstreams = upstreamList.toArray(new Upstream[0]);
         bufSize = config.server().bufSize();
         maxTryTimes = Math.max(1, config.server().maxTryTimes());
+        this.slots = slots;
+        this.slotCount = slotCount;
 
         sessionAffinity = new boolean[upstreams.length];
-        slotBase = new int[upstreams.length];
-        List<InetSocketAddress> addresses = new ArrayList<>();
-        List<Boolean> latches = new ArrayList<>();
+        slotAddress = new InetSocketAddress[slotCount];
+        slotLatch = new boolean[slotCount];
+        slotUpstream = new int[slotCount];
+        slotPeer = new int[slotCount];
+        Arrays.fill(slotUpstream, FOREIGN);
+        Arrays.fill(slotPeer, FOREIGN);
         Map<InetAddress, List<Integer>> byIp = new LinkedHashMap<>();
         boolean affinity = false;
         boolean latch = false;
@@ -60,16 +78,13 @@ final class Forwarding {
             sessionAffinity[u] = upstream.config().affinity() == Affinity.SESSION;
             affinity |= sessionAffinity[u];
             latch |= upstream.config().latch();
-            slotBase[u] = addresses.size();
             for (Peer peer : upstream.peers()) {
-                int slot = slotBase[u] + peer.index();
+                int slot = slots[u][peer.index()];
                 InetSocketAddress address = peer.address();
-                while (addresses.size() <= slot) {
-                    addresses.add(null);
-                    latches.add(false);
-                }
-                addresses.set(slot, address);
-                latches.set(slot, upstream.config().latch());
+                slotAddress[slot] = address;
+                slotLatch[slot] = upstream.config().latch();
+                slotUpstream[slot] = u;
+                slotPeer[slot] = peer.index();
                 slotByAddress.putIfAbsent(address, slot);
                 byIp.computeIfAbsent(address.getAddress(), ip -> new ArrayList<>()).add(slot);
                 ipv6 |= address.getAddress() instanceof Inet6Address;
@@ -77,13 +92,8 @@ final class Forwarding {
         }
         anyAffinity = affinity;
         anyLatch = latch;
-        slotAddress = addresses.toArray(new InetSocketAddress[0]);
-        slotLatch = new boolean[latches.size()];
-        for (int i = 0; i < slotLatch.length; i++) {
-            slotLatch[i] = latches.get(i);
-        }
         slotsByIp = new HashMap<>();
-        byIp.forEach((ip, slots) -> slotsByIp.put(ip, slots.stream().mapToInt(Integer::intValue).toArray()));
+        byIp.forEach((ip, list) -> slotsByIp.put(ip, list.stream().mapToInt(Integer::intValue).toArray()));
 
         // An IPv6 socket also reaches IPv4 peers (as mapped addresses); an IPv4 one cannot reach IPv6.
         sessionFamily = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
@@ -99,11 +109,12 @@ final class Forwarding {
     }
 
     int slot(int upstream, int peer) {
-        return slotBase[upstream] + peer;
+        return slots[upstream][peer];
     }
 
+    /** Slots handed out up to this configuration: the room a session's latches need. */
     int slotCount() {
-        return slotAddress.length;
+        return slotCount;
     }
 
     InetSocketAddress address(int slot) {
@@ -112,6 +123,31 @@ final class Forwarding {
 
     boolean latch(int slot) {
         return slotLatch[slot];
+    }
+
+    /** Whether the peer of {@code slot} is in this configuration. */
+    boolean has(int slot) {
+        return slot >= 0 && slot < slotCount && slotAddress[slot] != null;
+    }
+
+    /** The position of the upstream the peer of {@code slot} belongs to, or {@link #FOREIGN} if it is not here. */
+    int upstreamOf(int slot) {
+        return has(slot) ? slotUpstream[slot] : FOREIGN;
+    }
+
+    /** The position of the peer of {@code slot} in its upstream, or {@link #FOREIGN} if it is not here. */
+    int peerOf(int slot) {
+        return has(slot) ? slotPeer[slot] : FOREIGN;
+    }
+
+    /** The position of the upstream named {@code name}, or {@link #FOREIGN}. */
+    int upstreamIndex(String name) {
+        for (int u = 0; u < upstreams.length; u++) {
+            if (upstreams[u].name().equals(name)) {
+                return u;
+            }
+        }
+        return FOREIGN;
     }
 
     /**
@@ -124,15 +160,15 @@ final class Forwarding {
         if (exact != null) {
             return exact;
         }
-        int[] slots = slotsByIp.get(source.getAddress());
-        if (slots == null) {
+        int[] candidates = slotsByIp.get(source.getAddress());
+        if (candidates == null) {
             return FOREIGN;
         }
-        for (int slot : slots) {
+        for (int slot : candidates) {
             if (slot == lastSlot) {
                 return slot;
             }
         }
-        return slots[0];
+        return candidates[0];
     }
 }

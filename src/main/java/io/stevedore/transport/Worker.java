@@ -6,9 +6,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
+import io.stevedore.config.SessionConfig;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
@@ -17,6 +19,7 @@ import io.stevedore.session.SessionTable;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per client datagram: size check, route, session, peer, write. Writes are flushed once per read
  * batch and replies to clients once per event-loop turn, so the kernel sees sendmmsg batches.
+ *
+ * <p>A reload hands the loop a new {@link Forwarding} through {@link #replan}, a task on the loop
+ * itself: it runs between two read batches, so each datagram sees one configuration whole.
  */
 final class Worker {
 
@@ -39,10 +45,10 @@ final class Worker {
 
     final int index;
     final EventLoop loop;
-    private final Forwarding forwarding;
+    private Forwarding forwarding;
     private final LoopCounters counters;
     private final SessionTable sessions;
-    private final Selector[] selectors;
+    private Selector[] selectors;
     private final Transport transport;
     private final ServerConfig server;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
@@ -54,6 +60,8 @@ final class Worker {
     private long now;
     private boolean nowFresh;
     private long lastOpenFailureLog = Long.MIN_VALUE;
+    private ScheduledFuture<?> sweeping;
+    private int sweepIntervalSec;
 
     Worker(int index, EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server) {
@@ -64,10 +72,15 @@ final class Worker {
         this.sessions = sessions;
         this.transport = transport;
         this.server = server;
-        selectors = new Selector[forwarding.upstreams.length];
+        this.selectors = selectorsOf(forwarding);
+    }
+
+    private static Selector[] selectorsOf(Forwarding forwarding) {
+        Selector[] selectors = new Selector[forwarding.upstreams.length];
         for (int i = 0; i < selectors.length; i++) {
             selectors[i] = forwarding.upstreams[i].newSelector();
         }
+        return selectors;
     }
 
     void attach(DatagramChannel listener) {
@@ -82,9 +95,71 @@ final class Worker {
         return sessions;
     }
 
-    /** Sweeps idle sessions every {@code intervalSec}. */
+    /** Sweeps idle sessions every {@code intervalSec}. Call on the loop. */
     void startSweeping(int intervalSec) {
-        loop.scheduleAtFixedRate(() -> sessions.sweep(System.nanoTime()), intervalSec, intervalSec, TimeUnit.SECONDS);
+        if (sweeping != null) {
+            if (intervalSec == sweepIntervalSec) {
+                return;
+            }
+            sweeping.cancel(false);
+        }
+        sweepIntervalSec = intervalSec;
+        sweeping = loop.scheduleAtFixedRate(() -> sessions.sweep(System.nanoTime()), intervalSec, intervalSec,
+                TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs this loop on {@code next} from now on (a reload). Call on the loop. Live sessions keep
+     * their sockets; what they remember is carried over by peer (upstream name and address):
+     * a kept peer ({@code Affinity: session}) that is still configured stays kept, one that is
+     * gone is chosen again on the next datagram; latches of peers still configured with
+     * {@code Latch} stay, the others are forgotten.
+     *
+     * @param reopenSessions close the live sessions instead, so that their clients' next datagrams
+     *     open sockets of the new family (IPv6 peers were added to a configuration of IPv4 ones)
+     */
+    void replan(Forwarding next, SessionConfig session, boolean reopenSessions) {
+        Forwarding previous = forwarding;
+        counters.ensurePeerSlots(next.slotCount());
+        int latchSlots = next.anyLatch ? next.slotCount() : 0;
+        sessions.reconfigure(session.timeoutSec(), next.anyAffinity ? next.upstreams.length : 0, latchSlots);
+        if (reopenSessions) {
+            flushSessions();
+            sessions.closeAll();
+        } else {
+            sessions.forEach(s -> carryOver(s, previous, next, latchSlots));
+        }
+        forwarding = next;
+        selectors = selectorsOf(next);
+        startSweeping(Math.max(1, session.recycleIntervalSec()));
+    }
+
+    private static void carryOver(Session session, Forwarding previous, Forwarding next, int latchSlots) {
+        int[] kept = null;
+        if (next.anyAffinity) {
+            kept = new int[next.upstreams.length];
+            Arrays.fill(kept, Session.NONE);
+            if (session.keepsPeers()) {
+                for (int u = 0; u < previous.upstreams.length; u++) {
+                    int peer = previous.sessionAffinity[u] ? session.keptPeer(u) : Session.NONE;
+                    if (peer == Session.NONE) {
+                        continue;
+                    }
+                    int slot = previous.slot(u, peer);
+                    int upstream = next.upstreamOf(slot);
+                    if (upstream != Forwarding.FOREIGN && next.sessionAffinity[upstream]) {
+                        kept[upstream] = next.peerOf(slot);
+                    }
+                }
+            }
+        }
+        session.keepPeers(kept);
+        session.resizeLatches(latchSlots);
+        for (int slot = 0; slot < latchSlots; slot++) {
+            if (!next.has(slot) || !next.latch(slot)) {
+                session.latch(slot, null);
+            }
+        }
     }
 
     /**
@@ -168,8 +243,8 @@ final class Worker {
         session.sentTo(slot);
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
         Channel channel = session.channel();
-        channel.write(new DatagramPacket(data, target),
-                new ForwardPromise(this, session, upstream, peer, slot, data.readableBytes(), triesLeft, retry));
+        channel.write(new DatagramPacket(data, target), new ForwardPromise(this, forwarding, session, upstream, peer,
+                slot, data.readableBytes(), triesLeft, retry));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
         }
@@ -194,17 +269,33 @@ final class Worker {
             return;
         }
         counters.sendError(sent.slot);
-        markDown(sent.upstream, sent.peer, cause);
+        int upstream = sent.upstream;
+        int failedPeer = sent.peer;
+        if (sent.plan != forwarding) {
+            // Sent before a reload: the same peer and upstream, by name, in the running configuration.
+            upstream = forwarding.upstreamOf(sent.slot);
+            failedPeer = forwarding.peerOf(sent.slot);
+            if (upstream == Forwarding.FOREIGN) {
+                upstream = forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
+            }
+        }
+        if (failedPeer != Forwarding.FOREIGN) {
+            markDown(upstream, failedPeer, cause);
+        }
         if (sent.retry == null) {
             counters.dropped(DropReason.SEND_ERROR);
             return;
         }
-        int peer = choosePeer(session, sent.upstream, sent.retry);
+        if (upstream == Forwarding.FOREIGN) {
+            drop(DropReason.SEND_ERROR, sent.retry);
+            return;
+        }
+        int peer = choosePeer(session, upstream, sent.retry);
         if (peer < 0) {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
-        send(session, sent.upstream, peer, sent.retry, sent.triesLeft - 1);
+        send(session, upstream, peer, sent.retry, sent.triesLeft - 1);
         // The failure is reported from inside a flush, which may be the last of this turn.
         if (!sessionFlushScheduled) {
             sessionFlushScheduled = true;

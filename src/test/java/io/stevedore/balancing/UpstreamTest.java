@@ -137,6 +137,10 @@ class UpstreamTest {
                 .hasMessageContaining("prime").hasMessageContaining("1000");
         assertThatThrownBy(() -> Upstream.of(rr(List.of(peer(0, 1, true), peer(1, 1, true)))))
                 .hasMessageContaining("at most one backup");
+        assertThatThrownBy(() -> Upstream.of(chash(List.of(peer(0, 1), peer(0, 2)))))
+                .hasMessageContaining("duplicate peer").hasMessageContaining("127.0.0.2");
+        assertThatThrownBy(() -> Upstream.of(rr(List.of(peer(0, 0)))))
+                .hasMessageContaining("weight must be >= 1");
         Upstream u = Upstream.of(rr(equalPeers(2)));
         assertThatThrownBy(() -> u.setUp(2, false, "x")).isInstanceOf(IndexOutOfBoundsException.class);
     }

@@ -22,7 +22,7 @@ final class Upstreams {
         return peer(n, weight, false);
     }
 
-    /** The n-th loopback peer (n from 0): 127.0.x.y spread over the /8, port 9000 + n % 1000. */
+    /** The n-th loopback peer (n from 0): 127.0.0.2, 127.0.0.3, ... then 127.0.1.x, port 9000 + n % 1000. */
     static PeerConfig peer(int n, int weight, boolean backup) {
         int host = n + 2;
         String ip = "127.0." + (host >> 8) + "." + (host & 0xFF);
@@ -51,7 +51,7 @@ final class Upstreams {
         return chash(new KeyBytes(0, 4), UpstreamConfig.DEFAULT_TABLE_SIZE, peers);
     }
 
-    /** Selects with a datagram whose first 4 bytes are {@code key}, releasing it afterwards. */
+    /** Selects with {@code scratch} rewritten to hold just the 4-byte {@code key}. */
     static int selectKey(Selector selector, ByteBuf scratch, int key) {
         scratch.clear().writeInt(key);
         return selector.select(scratch);

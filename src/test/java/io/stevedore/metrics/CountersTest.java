@@ -64,4 +64,35 @@ class CountersTest {
         assertThatThrownBy(() -> counters.upstream("ver3", PeerCounter.FORWARDED_BYTES))
                 .hasMessage("no upstream \"ver3\"; upstreams are [ver1, ver2]");
     }
+
+    @Test
+    void aPeerKeepsItsSlotAndItsCountsAcrossLayouts() {
+        InetSocketAddress kept = new InetSocketAddress("127.0.0.3", 9);
+        counters.loop(0).forwarded(counters.slot(0, 1), 10);
+        counters.loop(1).forwarded(counters.slot(0, 1), 5);
+        counters.loop(1).replied(counters.slot(1, 0), 4);
+
+        // ver1: 127.0.0.3 moves to the front and 127.0.0.9 is new; ver2 is gone.
+        UpstreamConfig next = new UpstreamConfig("ver1", BalanceType.RR, Optional.empty(),
+                UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(new PeerConfig(kept, 1, false),
+                        new PeerConfig(new InetSocketAddress("127.0.0.9", 9), 1, false)),
+                Optional.empty(), Affinity.PACKET, false);
+        int[][] slots = counters.assign(List.of(next));
+
+        assertThat(slots[0]).containsExactly(1, 5);
+        assertThat(counters.slotCount()).isEqualTo(6);
+        assertThat(counters.upstreamNames()).containsExactly("ver1");
+        assertThat(counters.peer("ver1", 0, PeerCounter.FORWARDED_BYTES)).as("by position, now first").isEqualTo(15);
+        assertThat(counters.peer("ver1", 1, PeerCounter.FORWARDED_BYTES)).as("a slot no loop has grown to").isZero();
+
+        counters.loop(0).ensurePeerSlots(counters.slotCount());
+        counters.loop(0).forwarded(slots[0][1], 7);
+        counters.loop(0).forwarded(slots[0][0], 1);
+        assertThat(counters.peer("ver1", new InetSocketAddress("127.0.0.9", 9), PeerCounter.FORWARDED_BYTES))
+                .isEqualTo(7);
+        assertThat(counters.peer("ver1", kept, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(3);
+        assertThat(counters.peer("ver2", new InetSocketAddress("127.0.0.2", 9), PeerCounter.REPLIED_BYTES))
+                .as("a peer no longer configured keeps what it counted").isEqualTo(4);
+        assertThat(counters.peer("nowhere", kept, PeerCounter.FORWARDED_BYTES)).isZero();
+    }
 }

@@ -58,15 +58,19 @@ class HotPathAllocationTest {
         Arrays.fill(payload, 20, 30, (byte) 0x55);
         ByteBuf datagram = Unpooled.wrappedBuffer(payload);
 
-        long sink = loop(table, selectors, datagram, payload, 50_000);
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        long baseline = THREADS.getCurrentThreadAllocatedBytes() - before;
-        long start = THREADS.getCurrentThreadAllocatedBytes();
-        sink += loop(table, selectors, datagram, payload, 200_000);
-        long allocated = THREADS.getCurrentThreadAllocatedBytes() - start - baseline;
+        long sink = loop(table, selectors, datagram, payload, 200_000);
+        // The JVM itself may allocate a few bytes on this thread during a round (a JIT
+        // transition, a deoptimisation): the quietest of several rounds is the code's own cost.
+        // Any per-call allocation would cost at least 16 B x 200000 calls in every round.
+        long quietest = Long.MAX_VALUE;
+        for (int round = 0; round < 5; round++) {
+            long start = THREADS.getCurrentThreadAllocatedBytes();
+            sink += loop(table, selectors, datagram, payload, 200_000);
+            quietest = Math.min(quietest, THREADS.getCurrentThreadAllocatedBytes() - start);
+        }
 
         assertThat(sink).as("datagrams went to peers").isGreaterThan(200_000);
-        assertThat(allocated).as("bytes allocated by 200000 route+select").isZero();
+        assertThat(quietest).as("bytes allocated by 200000 route+select").isLessThan(256);
     }
 
     private static long loop(RouteTable table, Selector[] selectors, ByteBuf datagram, byte[] payload, int count) {

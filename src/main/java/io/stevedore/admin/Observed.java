@@ -1,0 +1,10 @@
+package io.stevedore.admin;
+
+import io.stevedore.transport.Daemon;
+
+/**
+ * What the admin endpoint reports, all of it read afresh on each request from the HTTP thread:
+ * the data plane's own state and counters, probe results and reloads.
+ */
+public record Observed(Daemon daemon, ProbeTotals probes, Reloads reloads, String version) {
+}

@@ -1,0 +1,102 @@
+package io.stevedore.admin;
+
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stevedore.balancing.Peer;
+import io.stevedore.balancing.Upstream;
+import io.stevedore.config.UpstreamConfig;
+import io.stevedore.metrics.Counters;
+import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.LoopCounter;
+import io.stevedore.metrics.PeerCounter;
+import io.stevedore.metrics.PeerKey;
+import io.stevedore.transport.Daemon;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code /status} document: what runs now (listeners, upstreams, peers with their state and
+ * counters, sessions) in one JSON object an operator can read or a script can query. Its shape is
+ * documented in docs/operations.md.
+ */
+final class StatusReport {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private StatusReport() {
+    }
+
+    static ObjectNode of(Observed observed) {
+        Daemon daemon = observed.daemon();
+        Counters counters = daemon.counters();
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", observed.version());
+        root.put("transport", daemon.transport().name().toLowerCase(Locale.ROOT));
+        root.put("listening", daemon.isListening());
+
+        ArrayNode listeners = root.putArray("listeners");
+        List<InetSocketAddress> addresses = daemon.listenAddresses();
+        for (int i = 0; i < addresses.size(); i++) {
+            ObjectNode listener = listeners.addObject();
+            listener.put("address", PeerKey.format(addresses.get(i)));
+            listener.put("clientDatagrams", counters.loop(i, LoopCounter.RECEIVED_DATAGRAMS));
+            listener.put("clientBytes", counters.loop(i, LoopCounter.RECEIVED_BYTES));
+            listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED)
+                    - counters.loop(i, LoopCounter.SESSIONS_CLOSED));
+        }
+
+        ObjectNode sessions = root.putObject("sessions");
+        sessions.put("live", daemon.sessionCount());
+        sessions.put("max", daemon.maxSessions());
+
+        ObjectNode dropped = root.putObject("dropped");
+        for (DropReason reason : DropReason.values()) {
+            dropped.put(reason.label(), counters.dropped(reason));
+        }
+
+        ArrayNode upstreams = root.putArray("upstreams");
+        for (Upstream upstream : daemon.upstreams()) {
+            UpstreamConfig config = upstream.config();
+            ObjectNode node = upstreams.addObject();
+            node.put("name", upstream.name());
+            node.put("type", config.type().configName());
+            node.put("affinity", config.affinity().name().toLowerCase(Locale.ROOT));
+            node.put("latch", config.latch());
+            node.put("healthChecked", config.healthChecker().isPresent());
+            ArrayNode peers = node.putArray("peers");
+            for (Peer peer : upstream.peers()) {
+                peers.add(peer(observed, counters, upstream, peer));
+            }
+        }
+
+        ObjectNode reloads = root.putObject("reloads");
+        reloads.put("ok", observed.reloads().ok());
+        reloads.put("failed", observed.reloads().failed());
+        reloads.put("configLoadedAt", observed.reloads().lastApplied().toString());
+        return root;
+    }
+
+    private static ObjectNode peer(Observed observed, Counters counters, Upstream upstream, Peer peer) {
+        PeerKey key = new PeerKey(upstream.name(), peer.address());
+        ObjectNode node = JSON.createObjectNode();
+        node.put("address", PeerKey.format(peer.address()));
+        node.put("state", upstream.isUp(peer.index()) ? "up" : "down");
+        node.put("weight", peer.weight());
+        node.put("backup", peer.backup());
+        ObjectNode upload = node.putObject("upload");
+        upload.put("datagrams", counters.peer(key, PeerCounter.FORWARDED_DATAGRAMS));
+        upload.put("bytes", counters.peer(key, PeerCounter.FORWARDED_BYTES));
+        ObjectNode download = node.putObject("download");
+        download.put("datagrams", counters.peer(key, PeerCounter.REPLIED_DATAGRAMS));
+        download.put("bytes", counters.peer(key, PeerCounter.REPLIED_BYTES));
+        node.put("sendErrors", counters.peer(key, PeerCounter.SEND_ERRORS));
+        if (upstream.config().healthChecker().isPresent()) {
+            ObjectNode probes = node.putObject("probes");
+            probes.put("success", observed.probes().count(key, true));
+            probes.put("failure", observed.probes().count(key, false));
+        }
+        return node;
+    }
+}

@@ -1,0 +1,266 @@
+package io.stevedore.cli;
+
+import io.stevedore.admin.AdminServer;
+import io.stevedore.admin.Observed;
+import io.stevedore.admin.ProbeTotals;
+import io.stevedore.admin.Reloads;
+import io.stevedore.balancing.Peer;
+import io.stevedore.balancing.Upstream;
+import io.stevedore.config.AdminConfig;
+import io.stevedore.config.ConfigException;
+import io.stevedore.config.ConfigLoader;
+import io.stevedore.config.LoadedConfig;
+import io.stevedore.config.StevedoreConfig;
+import io.stevedore.health.HealthCheckers;
+import io.stevedore.metrics.PeerKey;
+import io.stevedore.transport.Daemon;
+import io.stevedore.transport.ListenException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's life in run mode: the data plane, its health checks and the admin endpoint started
+ * together, reloaded together from the configuration file, and stopped together. Signals reach it
+ * through {@link #reload()} and {@link #requestStop()}, both callable from any thread; the thread
+ * that called {@link #start} waits in {@link #awaitStop()}.
+ */
+public final class Runner implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Runner.class);
+
+    /** The daemon could not start; the message is one line for the operator. */
+    public static final class StartException extends Exception {
+
+        private static final long serialVersionUID = 1L;
+
+        StartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Path configFile;
+    private final Daemon daemon;
+    private final ProbeTotals probes;
+    private final Reloads reloads;
+    private final AdminServer admin;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    /** Guarded by this. */
+    private HealthCheckers health;
+    /** Its Log and Admin sections are what runs: they change only with a restart. */
+    private final StevedoreConfig startedWith;
+    private boolean closed;
+
+    private Runner(Path configFile, StevedoreConfig config, Daemon daemon, HealthCheckers health,
+            ProbeTotals probes, Reloads reloads, AdminServer admin) {
+        this.configFile = configFile;
+        this.startedWith = config;
+        this.daemon = daemon;
+        this.health = health;
+        this.probes = probes;
+        this.reloads = reloads;
+        this.admin = admin;
+    }
+
+    /**
+     * Starts the data plane on {@code config}, the health checks of its upstreams and, when
+     * configured, the admin endpoint; logs one line saying what runs.
+     *
+     * @param configFile what {@link #reload()} reads
+     * @throws StartException when the listening or the admin address cannot be bound
+     */
+    public static Runner start(Path configFile, StevedoreConfig config, String version)
+            throws StartException, InterruptedException {
+        Instant loadedAt = Instant.now();
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(config);
+        } catch (ListenException e) {
+            throw new StartException(e.getMessage(), e);
+        }
+        HealthCheckers health = null;
+        try {
+            health = HealthCheckers.start(daemon.upstreams());
+            ProbeTotals probes = new ProbeTotals();
+            probes.track(health, daemon.upstreams());
+            Reloads reloads = new Reloads(loadedAt);
+            AdminServer admin = null;
+            Optional<AdminConfig> adminConfig = config.admin();
+            if (adminConfig.isPresent()) {
+                admin = AdminServer.start(adminConfig.get().listenAddr(), new Observed(daemon, probes, reloads, version));
+            }
+            Runner runner = new Runner(configFile, config, daemon, health, probes, reloads, admin);
+            log.info("stevedore {} running, pid {}: listening on {} ({} socket(s), {}); upstreams {}; {}", version,
+                    ProcessHandle.current().pid(), PeerKey.format(daemon.listenAddress()),
+                    daemon.listenAddresses().size(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
+                    describe(config), admin == null ? "no admin endpoint"
+                            : "admin endpoint http://" + PeerKey.format(admin.address()) + "/");
+            return runner;
+        } catch (IOException e) {
+            if (health != null) {
+                health.close();
+            }
+            daemon.close();
+            throw new StartException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (health != null) {
+                health.close();
+            }
+            daemon.close();
+            throw e;
+        }
+    }
+
+    private static String describe(StevedoreConfig config) {
+        return config.upload().upstreams().stream()
+                .map(u -> u.name() + " (" + u.type().configName() + ", " + u.peers().size()
+                        + (u.peers().size() == 1 ? " peer)" : " peers)"))
+                .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * Reads the configuration file again and applies it: the routes, upstreams, peers and health
+     * checks change while sessions keep flowing (see {@link Daemon#reload}). A file with errors is
+     * logged, error by error, and counted; the running configuration stays. Settings that need a
+     * restart are logged as such. Returns whether the file was applied.
+     */
+    public synchronized boolean reload() {
+        if (closed) {
+            return false;
+        }
+        log.info("reloading {}", configFile);
+        LoadedConfig loaded;
+        try {
+            loaded = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            e.warnings().forEach(w -> log.warn("config: {}", w));
+            e.errors().forEach(line -> log.error("config: {}", line));
+            log.error("reload failed: {} has {} error(s); the running configuration stays", configFile,
+                    e.errors().size());
+            reloads.rejected();
+            return false;
+        }
+        loaded.warnings().forEach(w -> log.warn("config: {}", w));
+        loaded.notes().forEach(n -> log.info("config: {}", n));
+        StevedoreConfig next = loaded.config();
+        List<Upstream> before = daemon.upstreams();
+
+        // Probing stops while the peers change hands; the new checkers start from the carried-over health.
+        health.close();
+        probes.retire();
+        List<String> needRestart;
+        try {
+            needRestart = new ArrayList<>(daemon.reload(next));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            restartHealth();
+            reloads.rejected();
+            log.error("reload interrupted; the running configuration stays");
+            return false;
+        } catch (RuntimeException e) {
+            restartHealth();
+            reloads.rejected();
+            log.error("reload failed: {}; the running configuration stays", e.toString());
+            return false;
+        }
+        restartHealth();
+        if (!next.log().equals(startedWith.log())) {
+            needRestart.add("Log changed: logging goes on as configured at start until a restart");
+        }
+        Optional<InetSocketAddress> askedAdmin = next.admin().map(AdminConfig::listenAddr);
+        if (!askedAdmin.equals(startedWith.admin().map(AdminConfig::listenAddr))) {
+            needRestart.add("Admin.ListenAddr changed to " + askedAdmin.map(PeerKey::format).orElse("none")
+                    + ": the admin endpoint stays " + adminAddress().map(PeerKey::format).orElse("off")
+                    + " until a restart");
+        }
+        reloads.applied(Instant.now());
+        needRestart.forEach(line -> log.warn("reload: {}", line));
+        log.info("configuration reloaded from {}: upstreams {}; {}; {} live session(s) kept", configFile,
+                describe(next), changes(before, daemon.upstreams()), daemon.sessionCount());
+        return true;
+    }
+
+    private void restartHealth() {
+        health = HealthCheckers.start(daemon.upstreams());
+        probes.track(health, daemon.upstreams());
+    }
+
+    /** Peers added and removed, by upstream name and address. */
+    private static String changes(List<Upstream> before, List<Upstream> after) {
+        Set<PeerKey> old = keys(before);
+        Set<PeerKey> now = keys(after);
+        List<String> parts = new ArrayList<>();
+        now.stream().filter(k -> !old.contains(k)).forEach(k -> parts.add("+" + k));
+        old.stream().filter(k -> !now.contains(k)).forEach(k -> parts.add("-" + k));
+        return parts.isEmpty() ? "no peer added or removed" : "peers " + String.join(" ", parts);
+    }
+
+    private static Set<PeerKey> keys(List<Upstream> upstreams) {
+        Set<PeerKey> keys = new LinkedHashSet<>();
+        for (Upstream upstream : upstreams) {
+            for (Peer peer : upstream.peers()) {
+                keys.add(new PeerKey(upstream.name(), peer.address()));
+            }
+        }
+        return keys;
+    }
+
+    /** Asks the thread in {@link #awaitStop()} to stop everything. Returns at once; any thread. */
+    public void requestStop() {
+        stopRequested.countDown();
+    }
+
+    /**
+     * Waits until {@link #requestStop()}, then stops: no more reading, queued datagrams sent,
+     * every socket closed. Returns the exit code, 0.
+     */
+    public int awaitStop() {
+        try {
+            stopRequested.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stopping");
+        close();
+        log.info("stopped");
+        return Main.OK;
+    }
+
+    public Daemon daemon() {
+        return daemon;
+    }
+
+    /** Where the admin endpoint listens, if it is configured. */
+    public Optional<InetSocketAddress> adminAddress() {
+        return Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
+    public Reloads reloads() {
+        return reloads;
+    }
+
+    /** Stops the data plane (flushing what is queued), the health checks and the admin endpoint. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopRequested.countDown();
+        daemon.close();
+        health.close();
+        if (admin != null) {
+            admin.close();
+        }
+    }
+}

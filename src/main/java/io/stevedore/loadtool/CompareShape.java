@@ -1,0 +1,97 @@
+package io.stevedore.loadtool;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The four measurements of the comparison, one column each. Every path is measured with the same
+ * client: 64 B datagrams, one conversation per socket, the sockets spread over 32 source addresses
+ * so that a proxy hashing the client address has 32 keys to spread.
+ */
+enum CompareShape {
+    CLOSED("closed loop 64 B (64 sockets × 4 in flight)", "replies/s") {
+        @Override
+        LoadSpec.Builder configure(LoadSpec.Builder spec) {
+            return spec.shape(Shape.CLOSED).sockets(64).window(4);
+        }
+
+        @Override
+        double headline(LoadResult result) {
+            return result.repliesPerSecond();
+        }
+    },
+    FLOOD("flood 64 B replies/s", "replies/s") {
+        @Override
+        LoadSpec.Builder configure(LoadSpec.Builder spec) {
+            return spec.shape(Shape.FLOOD).sockets(64);
+        }
+
+        @Override
+        double headline(LoadResult result) {
+            return result.repliesPerSecond();
+        }
+    },
+    RATE("p99 at 20k/s", "µs") {
+        @Override
+        LoadSpec.Builder configure(LoadSpec.Builder spec) {
+            return spec.shape(Shape.RATE).sockets(64).rate(RATE_PER_SECOND);
+        }
+
+        @Override
+        double headline(LoadResult result) {
+            return result.latencyMicros().p99();
+        }
+    },
+    ONE_AT_A_TIME("one-at-a-time round trip p50", "µs") {
+        @Override
+        LoadSpec.Builder configure(LoadSpec.Builder spec) {
+            return spec.shape(Shape.CLOSED).sockets(1).window(1);
+        }
+
+        @Override
+        double headline(LoadResult result) {
+            return result.latencyMicros().p50();
+        }
+    };
+
+    static final String SOURCE_IPS = "127.0.0.10-127.0.0.41";
+    static final double RATE_PER_SECOND = 20_000;
+
+    private final String title;
+    private final String unit;
+
+    CompareShape(String title, String unit) {
+        this.title = title;
+        this.unit = unit;
+    }
+
+    String title() {
+        return title;
+    }
+
+    /** {@code replies/s}, where more is better, or {@code µs}, where less is. */
+    String unit() {
+        return unit;
+    }
+
+    boolean higherIsBetter() {
+        return unit.equals("replies/s");
+    }
+
+    abstract LoadSpec.Builder configure(LoadSpec.Builder spec);
+
+    /** The number this column shows for one run. */
+    abstract double headline(LoadResult result);
+
+    LoadSpec spec(List<InetSocketAddress> targets, Duration warmup, Duration duration, List<Long> cpuPids) {
+        return configure(LoadSpec.builder())
+                .targets(targets)
+                .sourceIps(Loopback.addresses(SOURCE_IPS))
+                .size(64)
+                .warmup(warmup)
+                .duration(duration)
+                .cpuPids(cpuPids)
+                .build();
+    }
+}

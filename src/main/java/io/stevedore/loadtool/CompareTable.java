@@ -1,0 +1,238 @@
+package io.stevedore.loadtool;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+
+/** The comparison's runs, reduced to medians with their range and written as markdown tables. */
+final class CompareTable {
+
+    /** One measurement: a path, a column, a round, what the load tool saw, and the proxy's pid if any. */
+    record Run(String path, CompareShape shape, int round, LoadResult result, Optional<Long> proxyPid) {
+
+        /** CPU seconds the proxy (with its children) used during the window, if there is a proxy. */
+        OptionalDouble proxyCpuSeconds() {
+            return proxyPid.map(pid -> result.cpuSeconds().get(pid))
+                    .filter(seconds -> seconds != null && !seconds.isNaN())
+                    .map(OptionalDouble::of)
+                    .orElse(OptionalDouble.empty());
+        }
+    }
+
+    /** The middle value of a few runs and their spread. */
+    record Spread(double median, double min, double max) {
+        static Optional<Spread> of(Collection<Double> values) {
+            if (values.isEmpty()) {
+                return Optional.empty();
+            }
+            List<Double> sorted = values.stream().sorted().toList();
+            int n = sorted.size();
+            double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+            return Optional.of(new Spread(median, sorted.get(0), sorted.get(n - 1)));
+        }
+    }
+
+    /** A row of the report: the path's key and heading, and why it was not measured, if it was not. */
+    record Row(String key, String label, Optional<String> unavailable) {
+    }
+
+    private final List<Row> rows;
+    private final List<CompareShape> shapes;
+    private final List<Run> runs;
+    private final Optional<Long> echoPid;
+
+    /** {@code echoPid}: the echo backends' process, whose CPU the runs also measured, if they did. */
+    CompareTable(List<Row> rows, List<CompareShape> shapes, List<Run> runs, Optional<Long> echoPid) {
+        this.rows = List.copyOf(rows);
+        this.shapes = List.copyOf(shapes);
+        this.runs = List.copyOf(runs);
+        this.echoPid = echoPid;
+    }
+
+    Optional<Spread> spread(String path, CompareShape shape, ToDoubleFunction<Run> metric) {
+        List<Double> values = new ArrayList<>();
+        for (Run run : runs) {
+            if (run.path().equals(path) && run.shape() == shape) {
+                double value = metric.applyAsDouble(run);
+                if (!Double.isNaN(value)) {
+                    values.add(value);
+                }
+            }
+        }
+        return Spread.of(values);
+    }
+
+    Optional<Spread> headline(String path, CompareShape shape) {
+        return spread(path, shape, run -> shape.headline(run.result()));
+    }
+
+    /** The report: results, the proxies' CPU, the ratios Stevedore / nginx and the sanity checks. */
+    String markdown() {
+        StringBuilder out = new StringBuilder();
+        out.append(header("path")).append(separator());
+        for (Row row : rows) {
+            out.append("| ").append(row.label()).append(" |");
+            for (CompareShape shape : shapes) {
+                out.append(' ').append(row.unavailable().isPresent() ? "n/a" : resultCell(row.key(), shape)).append(" |");
+            }
+            out.append('\n');
+        }
+        for (Row row : rows) {
+            row.unavailable().ifPresent(reason -> out.append("\nn/a for ").append(row.key()).append(": ")
+                    .append(reason).append('\n'));
+        }
+
+        out.append("\nCPU of the proxy's processes during each measurement (median: share of one core, "
+                + "and CPU time per reply):\n\n");
+        out.append(header("proxy")).append(separator());
+        for (Row row : rows) {
+            if (row.key().equals("direct")) {
+                continue;
+            }
+            out.append("| ").append(row.key()).append(" |");
+            for (CompareShape shape : shapes) {
+                out.append(' ').append(row.unavailable().isPresent() ? "n/a" : cpuCell(row.key(), shape)).append(" |");
+            }
+            out.append('\n');
+        }
+
+        List<Row> nginx = rows.stream().filter(r -> r.key().startsWith("nginx")).toList();
+        out.append("\nRatios Stevedore / nginx of the medians (replies/s: above 1 is better; "
+                + "latency and CPU per reply: below 1 is better):\n\n");
+        out.append("| measurement |");
+        nginx.forEach(r -> out.append(" Stevedore / ").append(r.key()).append(" |"));
+        out.append("\n|---|");
+        nginx.forEach(r -> out.append("---|"));
+        out.append('\n');
+        for (CompareShape shape : shapes) {
+            out.append("| ").append(shape.title()).append(" |");
+            nginx.forEach(r -> out.append(' ').append(ratio(headline("stevedore", shape), headline(r.key(), shape)))
+                    .append(" |"));
+            out.append("\n| CPU per reply, ").append(shape.title()).append(" |");
+            nginx.forEach(r -> out.append(' ').append(ratio(cpuPerReply("stevedore", shape), cpuPerReply(r.key(), shape)))
+                    .append(" |"));
+            out.append('\n');
+        }
+
+        out.append("\nChecks: replies per backend in the closed loop (all rounds), conversations answered by "
+                + "more than one backend (any run), and the CPU of the load tool and of the echo backends "
+                + "(median share of one core over all runs; near 100% means that side may have been the limit):\n\n");
+        out.append("| path | share per backend | conversations on two backends | load tool CPU | echo CPU |\n"
+                + "|---|---|---|---|---|\n");
+        for (Row row : rows) {
+            if (row.unavailable().isPresent()) {
+                continue;
+            }
+            out.append("| ").append(row.key()).append(" | ").append(shares(row.key())).append(" | ")
+                    .append(runs.stream().filter(r -> r.path().equals(row.key()))
+                            .mapToInt(r -> r.result().conversationsOnSeveralBackends()).max().orElse(0))
+                    .append(" | ").append(cpuShare(row.key(), r -> r.result().clientCpuSeconds()))
+                    .append(" | ").append(echoPid.map(pid -> cpuShare(row.key(), r -> {
+                        Double seconds = r.result().cpuSeconds().get(pid);
+                        return seconds == null ? Double.NaN : seconds;
+                    })).orElse("n/a")).append(" |\n");
+        }
+        return out.toString();
+    }
+
+    private String header(String first) {
+        StringBuilder out = new StringBuilder("| ").append(first).append(" |");
+        shapes.forEach(shape -> out.append(' ').append(shape.title()).append(" |"));
+        return out.append('\n').toString();
+    }
+
+    private String separator() {
+        return "|---|" + "---|".repeat(shapes.size()) + "\n";
+    }
+
+    private String resultCell(String path, CompareShape shape) {
+        Optional<Spread> spread = headline(path, shape);
+        if (spread.isEmpty()) {
+            return "no runs";
+        }
+        Spread s = spread.get();
+        String cell = shape.higherIsBetter()
+                ? rate(s.median()) + "/s (" + rate(s.min()) + "–" + rate(s.max()) + ")"
+                : micros(s.median()) + " µs (" + micros(s.min()) + "–" + micros(s.max()) + ")";
+        if (shape == CompareShape.FLOOD) {
+            Optional<Spread> loss = spread(path, shape, run -> run.result().lossPercent());
+            cell += loss.map(l -> String.format(Locale.ROOT, ", %.0f%% lost", l.median())).orElse("");
+        }
+        if (shape == CompareShape.RATE) {
+            // A latency "at 20k/s" means little if the client could not send 20k/s.
+            Optional<Spread> sent = spread(path, shape, run -> run.result().sentPerSecond());
+            if (sent.isPresent() && sent.get().median() < 0.95 * CompareShape.RATE_PER_SECOND) {
+                cell += ", only " + rate(sent.get().median()) + "/s sent";
+            }
+        }
+        return cell;
+    }
+
+    private Optional<Spread> cpuPerReply(String path, CompareShape shape) {
+        return spread(path, shape, run -> run.proxyCpuSeconds().isPresent() && run.result().received() > 0
+                ? run.proxyCpuSeconds().getAsDouble() / run.result().received() * 1e6
+                : Double.NaN);
+    }
+
+    private String cpuCell(String path, CompareShape shape) {
+        Optional<Spread> share = spread(path, shape, run -> run.proxyCpuSeconds().isPresent()
+                ? 100 * run.proxyCpuSeconds().getAsDouble() / run.result().seconds()
+                : Double.NaN);
+        Optional<Spread> perReply = cpuPerReply(path, shape);
+        if (share.isEmpty() || perReply.isEmpty()) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "%.0f%% · %.1f µs/reply", share.get().median(), perReply.get().median());
+    }
+
+    private String cpuShare(String path, ToDoubleFunction<Run> cpuSeconds) {
+        Optional<Spread> share = Spread.of(runs.stream().filter(r -> r.path().equals(path))
+                .map(r -> 100 * cpuSeconds.applyAsDouble(r) / r.result().seconds())
+                .filter(value -> !value.isNaN()).toList());
+        return share.map(s -> String.format(Locale.ROOT, "%.0f%%", s.median())).orElse("n/a");
+    }
+
+    private String shares(String path) {
+        Map<String, Long> counts = new TreeMap<>();
+        long[] total = {0};
+        runs.stream().filter(r -> r.path().equals(path) && r.shape() == CompareShape.CLOSED).forEach(r -> {
+            r.result().backends().forEach((name, count) -> counts.merge(name, count, Long::sum));
+            total[0] += r.result().received();
+        });
+        if (total[0] == 0) {
+            return "n/a";
+        }
+        List<String> parts = new ArrayList<>();
+        counts.forEach((name, count) -> parts.add(String.format(Locale.ROOT, "%s %.0f%%", name,
+                100.0 * count / total[0])));
+        return String.join(", ", parts);
+    }
+
+    private static String ratio(Optional<Spread> numerator, Optional<Spread> denominator) {
+        if (numerator.isEmpty() || denominator.isEmpty() || denominator.get().median() == 0) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "%.2f×", numerator.get().median() / denominator.get().median());
+    }
+
+    /** Replies per second the way the table reads them: 308k, 68k, 9.5k, 840. */
+    static String rate(double perSecond) {
+        if (perSecond >= 10_000) {
+            return String.format(Locale.ROOT, "%.0fk", perSecond / 1000);
+        }
+        if (perSecond >= 1000) {
+            return String.format(Locale.ROOT, "%.1fk", perSecond / 1000);
+        }
+        return String.format(Locale.ROOT, "%.0f", perSecond);
+    }
+
+    static String micros(double micros) {
+        return String.format(Locale.ROOT, micros >= 100 ? "%,.0f" : "%.1f", micros);
+    }
+}

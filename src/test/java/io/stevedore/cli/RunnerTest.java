@@ -1,0 +1,107 @@
+package io.stevedore.cli;
+
+import static io.stevedore.admin.Loopback.get;
+import static io.stevedore.admin.Loopback.sample;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stevedore.admin.Loopback;
+import io.stevedore.config.ConfigLoader;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Run mode in this JVM: start, reload from the file, stop; the signals are tested as a process. */
+class RunnerTest {
+
+    @TempDir
+    Path dir;
+
+    /** A configuration: listen and admin on ports the system chooses, one upstream of the given peers. */
+    static String config(String listen, String admin, Loopback.Echo... peers) {
+        StringBuilder list = new StringBuilder();
+        for (Loopback.Echo peer : peers) {
+            list.append(list.length() == 0 ? "" : ", ").append("{\"IP\": \"")
+                    .append(peer.address().getHostString()).append("\", \"Port\": ").append(peer.address().getPort())
+                    .append("}");
+        }
+        return """
+                {
+                  "Server": {"ListenAddr": "%s", "ListenParallel": 1},
+                  "Upload": {
+                    "DefaultUpstream": "pool",
+                    "Upstreams": [{"Name": "pool", "Type": "rr", "Peers": [%s]}]
+                  },
+                  "Admin": {"ListenAddr": "%s"}
+                }
+                """.formatted(listen, list, admin);
+    }
+
+    private Runner start(Path file) throws Exception {
+        return Runner.start(file, ConfigLoader.load(file).config(), "test");
+    }
+
+    @Test
+    void aValidFileIsAppliedAndAnInvalidOneLeavesTheRunningConfiguration() throws Exception {
+        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+                Loopback.Echo b3 = Loopback.Echo.start("127.0.0.3", 3)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"), config("127.0.0.1:0", "127.0.0.1:0", b2));
+            try (Runner runner = start(file);
+                    Loopback.Client client = new Loopback.Client(runner.daemon().listenAddress())) {
+                InetSocketAddress admin = runner.adminAddress().orElseThrow();
+                assertThat(client.request(new byte[] {1})).isEqualTo(2);
+
+                Files.writeString(file, "{\"Upload\": {\"Upstreams\": []}}");
+                assertThat(runner.reload()).isFalse();
+                assertThat(client.request(new byte[] {2})).as("still the running configuration").isEqualTo(2);
+
+                Files.writeString(file, config("127.0.0.1:0", "127.0.0.1:0", b3));
+                assertThat(runner.reload()).isTrue();
+                assertThat(client.request(new byte[] {3})).as("the same session, the new peer").isEqualTo(3);
+                assertThat(client.request(new byte[] {4})).isEqualTo(3);
+
+                String metrics = get(admin, "/metrics").body();
+                assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"ok\"}")).isEqualTo(1);
+                assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
+                assertThat(sample(metrics, "stevedore_sessions_opened_total{listener=\"0\"}")).isEqualTo(1);
+                assertThat(metrics).contains("peer=\"" + b3.hostPort() + "\"").doesNotContain(b2.hostPort());
+                assertThat(get(admin, "/status").body()).contains("\"address\" : \"" + b3.hostPort() + "\"");
+            }
+        }
+    }
+
+    @Test
+    void aListenAddressInUseFailsTheStartWithOneLine() throws Exception {
+        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+                DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            String listen = "127.0.0.1:" + taken.getLocalPort();
+            Path file = Files.writeString(dir.resolve("stevedore.json"), config(listen, "127.0.0.1:0", b2));
+
+            assertThatThrownBy(() -> start(file)).isInstanceOf(Runner.StartException.class)
+                    .hasMessage("cannot listen on " + listen + ": address already in use");
+        }
+    }
+
+    @Test
+    void anAdminAddressInUseFailsTheStartAndReleasesTheListeningSocket() throws Exception {
+        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+                ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+                DatagramSocket free = new DatagramSocket(new InetSocketAddress("127.0.0.77", 0))) {
+            int port = free.getLocalPort();
+            free.close();
+            String listen = "127.0.0.77:" + port;
+            String admin = "127.0.0.1:" + taken.getLocalPort();
+            Path file = Files.writeString(dir.resolve("stevedore.json"), config(listen, admin, b2));
+
+            assertThatThrownBy(() -> start(file)).isInstanceOf(Runner.StartException.class)
+                    .hasMessage("cannot serve the admin endpoint on " + admin + ": address already in use");
+            try (DatagramSocket again = new DatagramSocket(new InetSocketAddress("127.0.0.77", port))) {
+                assertThat(again.isBound()).isTrue();
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.stevedore.loadtool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The comparison end to end on the direct path only, with the proxies reported missing. */
+class CompareTest {
+
+    @Test
+    void measuresTheDirectPathAndReportsMissingProxiesAsNa(@TempDir Path work) throws IOException {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = LoadTool.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+
+        int exit = cli.execute("compare", "--rounds", "1", "--duration", "0.2", "--warmup", "0.1",
+                "--paths", "direct,stevedore,nginx-1w",
+                "--stevedore", work.resolve("no-such-launcher").toString(),
+                "--nginx", work.resolve("no-such-nginx").toString(),
+                "--work", work.toString());
+
+        assertThat(exit).as(err.toString()).isZero();
+        String report = Files.readString(work.resolve("compare.md"));
+        assertThat(report).containsPattern("\\| direct, no proxy \\| \\d+(\\.\\d)?k?/s \\(");
+        assertThat(report).contains("| Stevedore, chash 0:4, ListenParallel 2 | n/a | n/a | n/a | n/a |");
+        assertThat(report).contains("n/a for stevedore: " + work.resolve("no-such-launcher") + " not found");
+        assertThat(report).contains("n/a for nginx-1w: " + work.resolve("no-such-nginx") + " not found");
+        JsonNode runs = new ObjectMapper().readTree(work.resolve("compare.json").toFile());
+        assertThat(runs).hasSize(CompareShape.values().length);
+        for (JsonNode run : runs) {
+            assertThat(run.get("path").asText()).isEqualTo("direct");
+            assertThat(run.get("result").get("received").asLong()).isPositive();
+            assertThat(run.get("result").get("conversationsOnSeveralBackends").asInt()).isZero();
+        }
+    }
+}
