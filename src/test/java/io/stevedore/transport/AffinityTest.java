@@ -9,12 +9,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Affinity;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** How peer health changes what each session's datagrams reach. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class AffinityTest {
 
     private static UpstreamConfig sessionAffinity(UpstreamConfig u) {

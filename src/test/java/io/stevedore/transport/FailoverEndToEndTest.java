@@ -18,6 +18,9 @@ import io.stevedore.health.HealthCheckers;
 import io.stevedore.health.ProbeCounts;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -38,7 +41,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the daemon. Each configured second lasts {@link #SECOND}; every wait is bounded by a deadline
  * derived from the interval and timeout, as an operator would reckon it.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class FailoverEndToEndTest {
 
     private static final Duration SECOND = Duration.ofMillis(100);

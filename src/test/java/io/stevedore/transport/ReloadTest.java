@@ -12,6 +12,10 @@ import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -19,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link Daemon#reload}: the configuration changes under live sessions, and nothing is lost. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class ReloadTest {
 
     private static final byte[] KIND_TWO = {2};
@@ -121,7 +126,7 @@ class ReloadTest {
             }
             assertThat(reload.get(5, TimeUnit.SECONDS)).as("settings needing a restart").isEmpty();
             assertThat(firstAfterReload).as("the reload finished while the stream ran").isPositive();
-            Await.until("every datagram answered", 15_000, () -> answered(answeredBy) == DATAGRAMS);
+            Poll.until(Duration.ofSeconds(15), "every datagram answered", () -> answered(answeredBy) == DATAGRAMS);
             receiver.interrupt();
 
             assertThat(duplicates.get()).isZero();
@@ -284,9 +289,9 @@ class ReloadTest {
             assertThat(daemon.maxSessions()).isEqualTo(1);
             assertThat(client.request(new byte[] {2}).backend()).isEqualTo(2);
             late.send(new byte[] {3});
-            Await.equal("session_limit drops", 1, () -> daemon.counters().dropped("session_limit"));
+            Poll.equal("session_limit drops", 1, () -> daemon.counters().dropped("session_limit"));
             // TimeoutSec 1 and RecycleIntervalSec 1 now, where they were 30 and 10.
-            Await.equal("live sessions after a second idle", 0, daemon::sessionCount);
+            Poll.equal("live sessions after a second idle", 0, daemon::sessionCount);
         }
     }
 

@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -14,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Two listeners under a steady load the machine carries: nothing is lost and both loops work.
  * This checks correctness under load, not speed (that is for the benchmarks).
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class SteadyLoadTest {
 
     private static final int CLIENTS = 100;
@@ -72,7 +76,7 @@ class SteadyLoadTest {
                 }
             }
             try {
-                Await.until("all " + DATAGRAMS + " replies", 15_000, () -> replies.get() >= DATAGRAMS);
+                Poll.until(Duration.ofSeconds(15), "all " + DATAGRAMS + " replies", () -> replies.get() >= DATAGRAMS);
             } catch (AssertionError e) {
                 var c = daemon.counters();
                 throw new AssertionError(e.getMessage() + ": replies " + replies.get()
