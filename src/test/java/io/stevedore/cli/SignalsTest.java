@@ -5,6 +5,7 @@ import static io.stevedore.admin.AdminHttp.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.Poll;
@@ -49,8 +50,7 @@ class SignalsTest {
         InetSocketAddress admin;
 
         Child(Path config) throws IOException {
-            process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "-c", config.toString())
+            process = new ProcessBuilder(ChildProcess.javaCommand(Main.class, "-c", config.toString()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             reader = new Thread(() -> {
                 try (BufferedReader err = new BufferedReader(

@@ -2,6 +2,10 @@ package io.stevedore.health;
 
 import static io.stevedore.health.UdpBackend.ECHO;
 import static io.stevedore.health.UdpBackend.SILENT;
+import static io.stevedore.testing.HealthTiming.SECOND;
+import static io.stevedore.testing.HealthTiming.SLACK;
+import static io.stevedore.testing.HealthTiming.downWithin;
+import static io.stevedore.testing.HealthTiming.upWithin;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,14 +32,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Active health checks against real UDP backends on loopback, observed through the upstream's
- * state and its selector. Each configured second lasts {@link #SECOND} so a probe cycle takes
+ * state and its selector. Each configured second lasts {@link io.stevedore.testing.HealthTiming#SECOND} so a probe cycle takes
  * a few hundred milliseconds; every wait is bounded by a deadline derived from the interval and
  * timeout, as an operator would reckon it.
  */
 class HealthCheckersTest {
 
-    private static final Duration SECOND = Duration.ofMillis(100);
-    private static final Duration SLACK = Duration.ofSeconds(1);
     private static final int CONVERSATIONS = 1000;
     private static final byte[] PING = "ping".getBytes(US_ASCII);
     private static final byte[] PONG = "pong".getBytes(US_ASCII);
@@ -57,18 +59,6 @@ class HealthCheckersTest {
 
     private static PeerConfig backup(InetSocketAddress address) {
         return new PeerConfig(address, 1, true);
-    }
-
-    /** Deadline for a peer to go down: the probe after the failure, plus its timeout, times failedTimes. */
-    private static Duration downWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.failedTimes() * (c.heartbeatIntervalSec() + c.heartbeatTimeoutSec()))
-                .plus(SLACK);
-    }
-
-    /** Deadline for a peer to come back: successTimes probes, the first one up to an interval away. */
-    private static Duration upWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.successTimes() * c.heartbeatIntervalSec() + c.heartbeatTimeoutSec())
-                .plus(SLACK);
     }
 
     /** The peer each of {@link #CONVERSATIONS} KCP conversation ids goes to right now. */

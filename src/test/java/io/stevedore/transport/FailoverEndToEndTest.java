@@ -1,5 +1,9 @@
 package io.stevedore.transport;
 
+import static io.stevedore.testing.HealthTiming.SECOND;
+import static io.stevedore.testing.HealthTiming.SLACK;
+import static io.stevedore.testing.HealthTiming.downWithin;
+import static io.stevedore.testing.HealthTiming.upWithin;
 import static io.stevedore.transport.TestConfig.backup;
 import static io.stevedore.transport.TestConfig.chash;
 import static io.stevedore.transport.TestConfig.checked;
@@ -38,14 +42,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Failover as a client sees it: the real daemon with real health checkers in front of echo
  * backends on 127.0.0.2-.5, backends stopped and restarted while the same client sockets keep
  * talking. Which backend serves a conversation is read from the replies that come back through
- * the daemon. Each configured second lasts {@link #SECOND}; every wait is bounded by a deadline
+ * the daemon. Each configured second lasts {@link io.stevedore.testing.HealthTiming#SECOND}; every wait is bounded by a deadline
  * derived from the interval and timeout, as an operator would reckon it.
  */
 @ExtendWith(NettyLeakCheck.class)
 class FailoverEndToEndTest {
 
-    private static final Duration SECOND = Duration.ofMillis(100);
-    private static final Duration SLACK = Duration.ofSeconds(1);
     private static final HealthCheckConfig CHECK =
             new HealthCheckConfig(2, 1, 2, 1, "heartbeat".getBytes(US_ASCII), Optional.empty());
     private static final int CLIENTS = 8;
@@ -57,18 +59,6 @@ class FailoverEndToEndTest {
     private static final int NONE = 0;
     /** The loopback broadcast address: a send there fails at once with EACCES. */
     private static final InetSocketAddress UNSENDABLE = new InetSocketAddress("127.255.255.255", 9);
-
-    /** A peer goes down on the first failed probe after it dies: at most an interval plus a timeout. */
-    private static Duration downWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.failedTimes() * (c.heartbeatIntervalSec() + c.heartbeatTimeoutSec()))
-                .plus(SLACK);
-    }
-
-    /** A peer comes back after successTimes probes, the first up to an interval away. */
-    private static Duration upWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.successTimes() * c.heartbeatIntervalSec() + c.heartbeatTimeoutSec())
-                .plus(SLACK);
-    }
 
     /** A KCP segment of conversation {@code conv}; {@code sn} tells a round's replies from late ones. */
     private static byte[] segment(int conv, int sn) {

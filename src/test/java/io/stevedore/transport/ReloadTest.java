@@ -16,22 +16,15 @@ import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -64,7 +57,8 @@ class ReloadTest {
 
     @Test
     void aSteadyStreamLosesNothingWhileAReloadAddsAPeerAndChangesARoute() throws Exception {
-        List<DatagramChannel> clients = new ArrayList<>();
+        AtomicIntegerArray answeredBy = new AtomicIntegerArray(DATAGRAMS);
+        AtomicInteger duplicates = new AtomicInteger();
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
@@ -73,38 +67,17 @@ class ReloadTest {
                         .routeEquals(0, 1, KIND_TWO, "other")
                         .upstream(rr("pool", peer(b2.address()), peer(b3.address())))
                         .upstream(rr("other", peer(b5.address()))).build());
-                Selector selector = Selector.open()) {
+                SteadyStream stream = new SteadyStream(CLIENTS, PER_SECOND, 50,
+                        reply -> answered(reply, answeredBy, duplicates))) {
             StevedoreConfig next = new TestConfig().parallel(2).defaultUpstream("pool")
                     .routeEquals(0, 1, KIND_TWO, "pool")
                     .upstream(rr("pool", peer(b2.address()), peer(b3.address()), peer(b4.address())))
                     .upstream(rr("other", peer(b5.address()))).build();
-            for (int i = 0; i < CLIENTS; i++) {
-                DatagramChannel client = DatagramChannel.open();
-                client.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-                client.bind(new InetSocketAddress("127.0.0.1", 0));
-                client.configureBlocking(false);
-                client.register(selector, SelectionKey.OP_READ);
-                clients.add(client);
-            }
-            AtomicIntegerArray answeredBy = new AtomicIntegerArray(DATAGRAMS);
-            AtomicInteger duplicates = new AtomicInteger();
-            Thread receiver = new Thread(() -> receive(selector, answeredBy, duplicates), "reload-receiver");
-            receiver.setDaemon(true);
-            receiver.start();
-
             InetSocketAddress target = daemon.listenAddress();
             ByteBuffer payload = ByteBuffer.allocate(64);
             CompletableFuture<List<String>> reload = null;
             int firstAfterReload = -1;
-            long start = System.nanoTime();
             for (int i = 0; i < DATAGRAMS; i++) {
-                if (i % 50 == 0) {
-                    long due = start + TimeUnit.SECONDS.toNanos(1) * i / PER_SECOND;
-                    long wait;
-                    while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                    }
-                }
                 if (i == RELOAD_AT) {
                     reload = CompletableFuture.supplyAsync(() -> {
                         try {
@@ -120,14 +93,12 @@ class ReloadTest {
                 payload.clear();
                 payload.put(kind(i)).position(4);
                 payload.putInt(i).position(64).flip();
-                if (clients.get(i % CLIENTS).send(payload, target) == 0) {
-                    throw new IOException("client socket buffer full at datagram " + i);
-                }
+                stream.send(i, payload, target);
             }
             assertThat(reload.get(5, TimeUnit.SECONDS)).as("settings needing a restart").isEmpty();
             assertThat(firstAfterReload).as("the reload finished while the stream ran").isPositive();
             Poll.until(Duration.ofSeconds(15), "every datagram answered", () -> answered(answeredBy) == DATAGRAMS);
-            receiver.interrupt();
+            stream.stopReceiving();
 
             assertThat(duplicates.get()).isZero();
             int toB4 = 0;
@@ -151,10 +122,6 @@ class ReloadTest {
             assertThat(counters.upstream("pool", PeerCounter.FORWARDED_DATAGRAMS) + counters.upstream("other",
                     PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(DATAGRAMS);
             assertThat(counters.peer("pool", b4.address(), PeerCounter.REPLIED_DATAGRAMS)).isEqualTo(b4.received());
-        } finally {
-            for (DatagramChannel client : clients) {
-                client.close();
-            }
         }
     }
 
@@ -170,28 +137,13 @@ class ReloadTest {
         return count;
     }
 
-    private static void receive(Selector selector, AtomicIntegerArray answeredBy, AtomicInteger duplicates) {
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        try {
-            while (!Thread.currentThread().isInterrupted() && selector.isOpen()) {
-                selector.select(100);
-                for (SelectionKey key : selector.selectedKeys()) {
-                    DatagramChannel channel = (DatagramChannel) key.channel();
-                    buffer.clear();
-                    while (channel.receive(buffer) != null) {
-                        // The echo: backend id, then the datagram (kind, padding, sequence number at 4).
-                        int backend = buffer.get(0);
-                        int sequence = buffer.getInt(1 + 4);
-                        if (!answeredBy.compareAndSet(sequence, 0, backend)) {
-                            duplicates.incrementAndGet();
-                        }
-                        buffer.clear();
-                    }
-                }
-                selector.selectedKeys().clear();
-            }
-        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
-            // the test is over
+    /** Records which backend answered the datagram the reply echoes; a second answer is a duplicate. */
+    private static void answered(ByteBuffer reply, AtomicIntegerArray answeredBy, AtomicInteger duplicates) {
+        // The echo: backend id, then the datagram (kind, padding, sequence number at 4).
+        int backend = reply.get(0);
+        int sequence = reply.getInt(1 + 4);
+        if (!answeredBy.compareAndSet(sequence, 0, backend)) {
+            duplicates.incrementAndGet();
         }
     }
 
