@@ -32,9 +32,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Active health checks against real UDP backends on loopback, observed through the upstream's
- * state and its selector. Each configured second lasts {@link io.stevedore.testing.HealthTiming#SECOND} so a probe cycle takes
- * a few hundred milliseconds; every wait is bounded by a deadline derived from the interval and
- * timeout, as an operator would reckon it.
+ * state and its selector. Health checks run on {@link io.stevedore.testing.HealthTiming}'s short
+ * seconds, and every wait is bounded by a deadline derived from the interval and timeout.
  */
 class HealthCheckersTest {
 
