@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.testing.ChildProcess.Finished;
 import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.SeedFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +30,6 @@ class CliConfigCheckTest {
         return ChildProcess.run(Path.of("").toAbsolutePath(), Map.of(), TIMEOUT, ChildProcess.javaCommand(Main.class, args));
     }
 
-    static Path seed(String name) throws Exception {
-        return Path.of(CliConfigCheckTest.class.getResource("/seed/" + name).toURI());
-    }
-
     @Test
     void testingTheExampleConfigSucceedsWithoutWarningsAndItsNotesOnStdout() throws Exception {
         Finished r = stevedore("-t", "-c", "etc/stevedore.json");
@@ -48,7 +45,7 @@ class CliConfigCheckTest {
     @Test
     void theSeedExamplesPassTheTest() throws Exception {
         for (String name : List.of("kcp-conversation.json", "protocol-version.json")) {
-            Path file = seed(name);
+            Path file = SeedFiles.path(name);
             Finished r = stevedore("--test", "--config", file.toString());
 
             assertThat(r.exitCode()).as(name).isZero();

@@ -1,11 +1,13 @@
 package io.stevedore.transport;
 
+import static io.stevedore.transport.TestConfig.checked;
 import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.peerIndex;
 import static io.stevedore.transport.TestConfig.rr;
+import static io.stevedore.transport.TestConfig.sessionAffinity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
-import io.stevedore.config.Affinity;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
@@ -38,22 +40,8 @@ class ReloadTest {
     private static final int DATAGRAMS = 6000;
     private static final int PER_SECOND = 3000;
     private static final int RELOAD_AT = DATAGRAMS / 2;
-
-    private static UpstreamConfig sessionAffinity(UpstreamConfig u) {
-        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), u.healthChecker(),
-                Affinity.SESSION, false);
-    }
-
-    private static UpstreamConfig healthChecked(UpstreamConfig u) {
-        HealthCheckConfig check = new HealthCheckConfig(5, 3, 1, 1, "heartbeat".getBytes(), Optional.empty());
-        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), Optional.of(check),
-                u.affinity(), u.latch());
-    }
-
-    private static int index(Upstream upstream, EchoBackend backend) {
-        return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()
-                .orElseThrow().index();
-    }
+    private static final HealthCheckConfig CHECK =
+            new HealthCheckConfig(5, 3, 1, 1, "heartbeat".getBytes(), Optional.empty());
 
     @Test
     void aSteadyStreamLosesNothingWhileAReloadAddsAPeerAndChangesARoute() throws Exception {
@@ -183,7 +171,7 @@ class ReloadTest {
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("checked")
-                        .upstream(healthChecked(rr("checked", peer(b2.address()), peer(b3.address()))))
+                        .upstream(checked(rr("checked", peer(b2.address()), peer(b3.address())), CHECK))
                         .upstream(rr("unchecked", peer(b2.address()), peer(b3.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             for (int i = 0; i < 4; i++) {
@@ -192,19 +180,19 @@ class ReloadTest {
             assertThat(daemon.counters().peer("checked", 1, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             Upstream checked = daemon.upstreams().get(0);
             Upstream unchecked = daemon.upstreams().get(1);
-            checked.setUp(index(checked, b2), false, "test");
-            unchecked.setUp(index(unchecked, b2), false, "test");
+            checked.setUp(peerIndex(checked, b2), false, "test");
+            unchecked.setUp(peerIndex(unchecked, b2), false, "test");
 
             daemon.reload(new TestConfig().defaultUpstream("checked")
-                    .upstream(healthChecked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address()))))
+                    .upstream(checked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address())), CHECK))
                     .upstream(rr("unchecked", peer(b3.address()), peer(b2.address()))).build());
 
             checked = daemon.upstreams().get(0);
             unchecked = daemon.upstreams().get(1);
-            assertThat(checked.isUp(index(checked, b2))).as("down in a checked upstream stays down").isFalse();
-            assertThat(checked.isUp(index(checked, b3))).isTrue();
-            assertThat(checked.isUp(index(checked, b4))).as("a new peer starts up").isTrue();
-            assertThat(unchecked.isUp(index(unchecked, b2))).as("nothing would revive it: it starts up").isTrue();
+            assertThat(checked.isUp(peerIndex(checked, b2))).as("down in a checked upstream stays down").isFalse();
+            assertThat(checked.isUp(peerIndex(checked, b3))).isTrue();
+            assertThat(checked.isUp(peerIndex(checked, b4))).as("a new peer starts up").isTrue();
+            assertThat(unchecked.isUp(peerIndex(unchecked, b2))).as("nothing would revive it: it starts up").isTrue();
 
             assertThat(daemon.counters().peer("checked", b3.address(), PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             assertThat(daemon.counters().peer("checked", 1, PeerCounter.FORWARDED_DATAGRAMS))
