@@ -65,9 +65,11 @@ class AdminServerTest {
                     client.request(new byte[] {(byte) i, 0, 0});
                 }
                 client.send(new byte[] {(byte) 0xff});
-                Poll.until(Duration.ofSeconds(10), "the no_route drop", () -> daemon.counters().dropped("no_route") == 1);
-                Poll.until(Duration.ofSeconds(10), "a successful probe of each peer", () -> probes.count(new PeerKey("pool", a.address()), true) > 0
-                        && probes.count(new PeerKey("pool", b.address()), true) > 0);
+                Poll.until(Duration.ofSeconds(10), "the no_route drop",
+                        () -> daemon.counters().dropped("no_route") == 1);
+                Poll.until(Duration.ofSeconds(10), "a successful probe of each peer",
+                        () -> probes.count(new PeerKey("pool", a.address()), true) > 0
+                                && probes.count(new PeerKey("pool", b.address()), true) > 0);
 
                 HttpResponse<String> metrics = get(admin.address(), "/metrics");
                 assertThat(metrics.statusCode()).isEqualTo(200);

@@ -2,8 +2,8 @@ package io.stevedore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.testing.ChildProcess.Finished;
 import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.ChildProcess.Finished;
 import io.stevedore.testing.SeedFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,8 @@ class CliConfigCheckTest {
 
     /** {@code stevedore args...} in a JVM of its own, from the project directory, as an operator runs it. */
     static Finished stevedore(String... args) throws Exception {
-        return ChildProcess.run(Path.of("").toAbsolutePath(), Map.of(), TIMEOUT, ChildProcess.javaCommand(Main.class, args));
+        return ChildProcess.run(Path.of("").toAbsolutePath(), Map.of(), TIMEOUT,
+                ChildProcess.javaCommand(Main.class, args));
     }
 
     @Test

@@ -2,8 +2,8 @@ package io.stevedore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.testing.ChildProcess.Finished;
 import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.ChildProcess.Finished;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;

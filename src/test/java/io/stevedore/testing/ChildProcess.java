@@ -37,7 +37,8 @@ public final class ChildProcess implements AutoCloseable {
 
     /** {@code java -cp <the tests' class path> main args...}: a class of this build in a JVM of its own. */
     public static List<String> javaCommand(Class<?> main, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(),
                 "-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
         return command;
