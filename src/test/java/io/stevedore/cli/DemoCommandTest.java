@@ -2,15 +2,9 @@ package io.stevedore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import io.stevedore.testing.ChildProcess.Finished;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -24,36 +18,6 @@ class DemoCommandTest {
 
     /** The demo's promise: about 30 s at most, however loaded the machine. */
     private static final double BOUND_SECONDS = 30;
-    /** Room for the JVM to start on top of the demo's own bound. */
-    private static final long PROCESS_TIMEOUT_SECONDS = 60;
-
-    record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result stevedore(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).start();
-        CompletableFuture<String> out = read(process.getInputStream());
-        CompletableFuture<String> err = read(process.getErrorStream());
-        if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("stevedore " + String.join(" ", args) + " did not exit within "
-                    + PROCESS_TIMEOUT_SECONDS + " s; output so far:\n" + out.getNow(""));
-        }
-        return new Result(process.exitValue(), out.get(), err.get());
-    }
-
-    private static CompletableFuture<String> read(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-    }
 
     /** The table lines after the line starting with {@code title}, up to the next blank line, cells split. */
     private static List<String[]> table(String out, String title) {
@@ -75,7 +39,7 @@ class DemoCommandTest {
 
     @Test
     void theDemoExitsZeroWithinItsBoundAndItsTablesShowFailoverBackupAndVersionRouting() throws Exception {
-        Result r = stevedore("demo");
+        Finished r = CliConfigCheckTest.stevedore("demo");
 
         assertThat(r.exitCode()).as("exit code; output:%n%s%s", r.out(), r.err()).isZero();
         Matcher finished = Pattern.compile("Demo finished in ([0-9.]+) s: every check holds\\.").matcher(r.out());
@@ -131,7 +95,7 @@ class DemoCommandTest {
 
     @Test
     void theDemoIsListedInTheHelp() throws Exception {
-        Result r = stevedore("--help");
+        Finished r = CliConfigCheckTest.stevedore("--help");
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("demo", "Replays the seed's two examples");

@@ -2,17 +2,14 @@ package io.stevedore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.ChildProcess.Finished;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,45 +22,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReleasePackageIT {
 
-    private static final long TIMEOUT_SECONDS = 60;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final String VERSION = System.getProperty("stevedore.version");
 
     @TempDir
     Path dir;
     private Path home;
 
-    record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result run(Path workDir, Map<String, String> env, String... command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
-        builder.environment().remove("JAVA_OPTS");
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        CompletableFuture<String> out = read(process.getInputStream());
-        CompletableFuture<String> err = read(process.getErrorStream());
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not exit within " + TIMEOUT_SECONDS + " s");
-        }
-        return new Result(process.exitValue(), out.get(), err.get());
-    }
-
-    private static CompletableFuture<String> read(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+    private static Finished run(Path workDir, Map<String, String> env, String... command) throws Exception {
+        return ChildProcess.run(workDir, env, TIMEOUT, List.of(command));
     }
 
     @BeforeEach
     void unpack() throws Exception {
         Path archive = Path.of(System.getProperty("stevedore.package"));
         assertThat(archive).isRegularFile();
-        Result tar = run(dir, Map.of(), "tar", "-xzf", archive.toString());
+        Finished tar = run(dir, Map.of(), "tar", "-xzf", archive.toString());
         assertThat(tar.exitCode()).as(tar.err()).isZero();
         home = dir.resolve("stevedore-" + VERSION);
     }
@@ -93,17 +67,17 @@ class ReleasePackageIT {
 
     @Test
     void itsLauncherChecksTheConfigAndPrintsTheVersionFromWhereverItIsUnpacked() throws Exception {
-        Result check = run(home, Map.of(), "bin/stevedore", "-t", "-c", "etc/stevedore.json");
+        Finished check = run(home, Map.of(), "bin/stevedore", "-t", "-c", "etc/stevedore.json");
         assertThat(check.exitCode()).as(check.err()).isZero();
         assertThat(check.out().lines()).last().isEqualTo("configuration file etc/stevedore.json test is successful");
         assertThat(check.err()).isEmpty();
 
-        Result version = run(home, Map.of(), "bin/stevedore", "--version");
+        Finished version = run(home, Map.of(), "bin/stevedore", "--version");
         assertThat(version.exitCode()).isZero();
         assertThat(version.out()).isEqualTo("stevedore " + VERSION + "\n");
 
         // From elsewhere, without -c: the package's own etc/stevedore.json.
-        Result fromElsewhere = run(dir, Map.of(), home.resolve("bin/stevedore").toString(), "-t");
+        Finished fromElsewhere = run(dir, Map.of(), home.resolve("bin/stevedore").toString(), "-t");
         assertThat(fromElsewhere.exitCode()).as(fromElsewhere.err()).isZero();
         assertThat(fromElsewhere.out().lines()).last()
                 .isEqualTo("configuration file " + home.toRealPath().resolve("etc/stevedore.json") + " test is successful");
@@ -117,7 +91,7 @@ class ReleasePackageIT {
                 "#!/bin/sh\necho \"nofile $(ulimit -S -n) $(ulimit -H -n)\"\nfor a in \"$@\"; do echo \"$a\"; done\n");
         assertThat(java.toFile().setExecutable(true)).isTrue();
 
-        Result r = run(home, Map.of("JAVA_HOME", dir.resolve("jdk").toString(), "JAVA_OPTS", "-Xmx2g -Dextra=1"),
+        Finished r = run(home, Map.of("JAVA_HOME", dir.resolve("jdk").toString(), "JAVA_OPTS", "-Xmx2g -Dextra=1"),
                 "bash", "-c", "ulimit -S -n 256 && exec bin/stevedore --version");
 
         assertThat(r.exitCode()).as(r.err()).isZero();

@@ -1,5 +1,9 @@
 package io.stevedore.transport;
 
+import static io.stevedore.testing.HealthTiming.SECOND;
+import static io.stevedore.testing.HealthTiming.SLACK;
+import static io.stevedore.testing.HealthTiming.downWithin;
+import static io.stevedore.testing.HealthTiming.upWithin;
 import static io.stevedore.transport.TestConfig.backup;
 import static io.stevedore.transport.TestConfig.chash;
 import static io.stevedore.transport.TestConfig.checked;
@@ -18,6 +22,9 @@ import io.stevedore.health.HealthCheckers;
 import io.stevedore.health.ProbeCounts;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,6 +35,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -35,14 +45,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Failover as a client sees it: the real daemon with real health checkers in front of echo
  * backends on 127.0.0.2-.5, backends stopped and restarted while the same client sockets keep
  * talking. Which backend serves a conversation is read from the replies that come back through
- * the daemon. Each configured second lasts {@link #SECOND}; every wait is bounded by a deadline
- * derived from the interval and timeout, as an operator would reckon it.
+ * the daemon. Health checks run on {@link io.stevedore.testing.HealthTiming}'s short seconds, and
+ * every wait is bounded by a deadline derived from the interval and timeout.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class FailoverEndToEndTest {
 
-    private static final Duration SECOND = Duration.ofMillis(100);
-    private static final Duration SLACK = Duration.ofSeconds(1);
     private static final HealthCheckConfig CHECK =
             new HealthCheckConfig(2, 1, 2, 1, "heartbeat".getBytes(US_ASCII), Optional.empty());
     private static final int CLIENTS = 8;
@@ -54,18 +62,6 @@ class FailoverEndToEndTest {
     private static final int NONE = 0;
     /** The loopback broadcast address: a send there fails at once with EACCES. */
     private static final InetSocketAddress UNSENDABLE = new InetSocketAddress("127.255.255.255", 9);
-
-    /** A peer goes down on the first failed probe after it dies: at most an interval plus a timeout. */
-    private static Duration downWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.failedTimes() * (c.heartbeatIntervalSec() + c.heartbeatTimeoutSec()))
-                .plus(SLACK);
-    }
-
-    /** A peer comes back after successTimes probes, the first up to an interval away. */
-    private static Duration upWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.successTimes() * c.heartbeatIntervalSec() + c.heartbeatTimeoutSec())
-                .plus(SLACK);
-    }
 
     /** A KCP segment of conversation {@code conv}; {@code sn} tells a round's replies from late ones. */
     private static byte[] segment(int conv, int sn) {
@@ -182,17 +178,43 @@ class FailoverEndToEndTest {
                 .as("sessions ever opened: each client kept its first one").isEqualTo(CLIENTS);
     }
 
-    @Test
-    void aDeadBackendsConversationsMoveToTheOtherPrimariesAndReturnWhileTheRestStayPut() throws Exception {
-        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
-                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                EchoBackend c = EchoBackend.start("127.0.0.4", 4);
-                EchoBackend spare = EchoBackend.start("127.0.0.5", 5);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
-                        .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address()),
-                                peer(c.address()), backup(spare.address())), CHECK)).build());
-                HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
-                Conversations conversations = new Conversations(daemon.listenAddress())) {
+    /** Primaries 127.0.0.2-4 and the backup 127.0.0.5 of one health-checked chash upstream on two loops. */
+    @Nested
+    class ThreePrimariesAndABackup {
+
+        private EchoBackend a;
+        private EchoBackend b;
+        private EchoBackend c;
+        private EchoBackend spare;
+        private Daemon daemon;
+        private HealthCheckers checkers;
+        private Conversations conversations;
+
+        @BeforeEach
+        void start() throws Exception {
+            a = EchoBackend.start("127.0.0.2", 2);
+            b = EchoBackend.start("127.0.0.3", 3);
+            c = EchoBackend.start("127.0.0.4", 4);
+            spare = EchoBackend.start("127.0.0.5", 5);
+            daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
+                    .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address()),
+                            peer(c.address()), backup(spare.address())), CHECK)).build());
+            checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+            conversations = new Conversations(daemon.listenAddress());
+        }
+
+        /** In the reverse order of {@link #start()}, whatever of it was reached. */
+        @AfterEach
+        void stop() throws Exception {
+            for (AutoCloseable started : new AutoCloseable[] {conversations, checkers, daemon, spare, c, b, a}) {
+                if (started != null) {
+                    started.close();
+                }
+            }
+        }
+
+        @Test
+        void aDeadBackendsConversationsMoveToTheOtherPrimariesAndReturnWhileTheRestStayPut() throws Exception {
             Upstream kcp = daemon.upstreams().get(0);
             int[] ids = {2, 3, 4, 5};
             ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
@@ -221,19 +243,9 @@ class FailoverEndToEndTest {
             assertThat(probes.successes(1) - successesWhileDown).as("probes it took").isGreaterThanOrEqualTo(CHECK.successTimes());
             assertSameSessionsThroughout(daemon);
         }
-    }
 
-    @Test
-    void theBackupAnswersEverythingWhileEveryPrimaryIsDownAndNothingOnceOneIsBack() throws Exception {
-        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
-                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                EchoBackend c = EchoBackend.start("127.0.0.4", 4);
-                EchoBackend spare = EchoBackend.start("127.0.0.5", 5);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
-                        .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address()),
-                                peer(c.address()), backup(spare.address())), CHECK)).build());
-                HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
-                Conversations conversations = new Conversations(daemon.listenAddress())) {
+        @Test
+        void theBackupAnswersEverythingWhileEveryPrimaryIsDownAndNothingOnceOneIsBack() throws Exception {
             int[] before = conversations.await("every conversation answered", upWithin(CHECK), allAnsweredBy(2, 3, 4));
             assertThat(daemon.counters().peer("kcp", 3, PeerCounter.FORWARDED_DATAGRAMS)).isZero();
 

@@ -4,6 +4,10 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class SessionLifecycleTest {
 
     private static long openFds() {
@@ -37,10 +41,10 @@ class SessionLifecycleTest {
                 client.request(text("hi"));
             }
             assertThat(daemon.sessionCount()).isEqualTo(20);
-            Await.equal("open fds with 20 sessions", before + 20, SessionLifecycleTest::openFds);
+            Poll.equal("open fds with 20 sessions", before + 20, SessionLifecycleTest::openFds);
 
-            Await.equal("live sessions after TimeoutSec", 0, daemon::sessionCount);
-            Await.equal("open fds after the sweep", before, SessionLifecycleTest::openFds);
+            Poll.equal("live sessions after TimeoutSec", 0, daemon::sessionCount);
+            Poll.equal("open fds after the sweep", before, SessionLifecycleTest::openFds);
             assertThat(daemon.counters().sessions()).isZero();
 
             // A swept client simply gets a new session.
@@ -66,7 +70,7 @@ class SessionLifecycleTest {
             for (int i = 10; i < 20; i++) {
                 clients.get(i).send(text("late " + i));
             }
-            Await.equal("session_limit drops", 10, () -> daemon.counters().dropped("session_limit"));
+            Poll.equal("session_limit drops", 10, () -> daemon.counters().dropped("session_limit"));
             assertThat(daemon.sessionCount()).isEqualTo(10);
 
             for (int round = 0; round < 3; round++) {

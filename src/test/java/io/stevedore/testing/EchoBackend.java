@@ -1,4 +1,4 @@
-package io.stevedore.transport;
+package io.stevedore.testing;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * be stopped, so its port answers ICMP port unreachable like a crashed server's, and restarted on
  * the same port.
  */
-final class EchoBackend implements AutoCloseable {
+public final class EchoBackend implements AutoCloseable {
 
     private final int id;
     private final InetSocketAddress address;
@@ -36,7 +36,7 @@ final class EchoBackend implements AutoCloseable {
     }
 
     /** Binds {@code ip} on an ephemeral port and starts answering. */
-    static EchoBackend start(String ip, int id) throws IOException {
+    public static EchoBackend start(String ip, int id) throws IOException {
         DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
         socket.setReceiveBufferSize(1 << 21);
         EchoBackend backend = new EchoBackend(id, socket);
@@ -44,7 +44,7 @@ final class EchoBackend implements AutoCloseable {
         return backend;
     }
 
-    EchoBackend answerFromNewPort() {
+    public EchoBackend answerFromNewPort() {
         newPortPerSender = true;
         return this;
     }
@@ -88,21 +88,26 @@ final class EchoBackend implements AutoCloseable {
         }
     }
 
-    int id() {
+    public int id() {
         return id;
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return address;
     }
 
+    /** {@code ip:port}, as a configuration file and the metrics write it. */
+    public String hostPort() {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
     /** Closes the main socket: datagrams to its port now meet ICMP port unreachable. */
-    void stop() {
+    public void stop() {
         socket.close();
     }
 
     /** Binds the same address and port again after {@link #stop()} and answers as before. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         DatagramSocket again = new DatagramSocket(address);
         again.setReceiveBufferSize(1 << 21);
         socket = again;
@@ -110,22 +115,22 @@ final class EchoBackend implements AutoCloseable {
     }
 
     /** Datagrams received on every socket of this backend. */
-    long received() {
+    public long received() {
         return received.get();
     }
 
     /** Datagrams received on the configured port, not on the ports opened to answer. */
-    long receivedOnMainPort() {
+    public long receivedOnMainPort() {
         return receivedOnMainPort.get();
     }
 
     /** Addresses datagrams came from (the daemon's session sockets). */
-    Set<InetSocketAddress> senders() {
+    public Set<InetSocketAddress> senders() {
         return senders;
     }
 
     /** The sockets opened to answer from new ports. */
-    Set<DatagramSocket> transferSockets() {
+    public Set<DatagramSocket> transferSockets() {
         return transferSockets;
     }
 
