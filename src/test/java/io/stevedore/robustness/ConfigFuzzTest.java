@@ -88,6 +88,24 @@ class ConfigFuzzTest {
     }
 
     @Test
+    void everyHostileValueInEveryPlaceOfTheExampleLoadsOrFailsWithPathNamedErrors() throws IOException {
+        String example = Files.readString(Path.of("etc/stevedore.json"));
+        List<int[]> places = new ArrayList<>();
+        Matcher m = VALUE.matcher(example);
+        while (m.find()) {
+            places.add(new int[] {m.start(1), m.end(1)});
+        }
+        assertThat(places).as("values in etc/stevedore.json").hasSizeGreaterThan(40);
+        for (int[] place : places) {
+            for (String hostile : HOSTILE_VALUES) {
+                check("etc/stevedore.json with " + abbreviate(example.substring(place[0], place[1])) + " at "
+                        + place[0] + " replaced by " + abbreviate(hostile),
+                        example.substring(0, place[0]) + hostile + example.substring(place[1]));
+            }
+        }
+    }
+
+    @Test
     void deepNestingAnywhereIsAnErrorNotAStackOverflow() {
         for (int depth : new int[] {10, 400, 999, 1000, 1001, 5000, 100_000}) {
             String arrays = "[".repeat(depth) + "]".repeat(depth);

@@ -17,6 +17,7 @@ import io.stevedore.transport.Daemon;
 import io.stevedore.transport.Transport;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -27,9 +28,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The real daemon under a seeded random mix of client datagrams: empty ones, one byte, every size
@@ -65,10 +68,17 @@ class DatagramFuzzTest {
     private static final ReferenceRoutes MODEL = new ReferenceRoutes(BUF_SIZE, RULES, "deny",
             Map.of("hash", HASH_KEY_END, "rr", 0));
 
-    @ParameterizedTest
-    @EnumSource(Transport.class)
-    void randomDatagramsAreForwardedWholeOrCountedAndForwardingGoesOn(Transport transport) throws Exception {
-        Random random = new Random(transport == Transport.EPOLL ? 4041L : 4042L);
+    /** Epoll and NIO on IPv4, and epoll with clients on IPv6 loopback (peers stay IPv4). */
+    static Stream<Arguments> listeners() {
+        return Stream.of(Arguments.of(Transport.EPOLL, "127.0.0.1"), Arguments.of(Transport.NIO, "127.0.0.1"),
+                Arguments.of(Transport.EPOLL, "::1"));
+    }
+
+    @ParameterizedTest(name = "{0} listening on {1}")
+    @MethodSource("listeners")
+    void randomDatagramsAreForwardedWholeOrCountedAndForwardingGoesOn(Transport transport, String listenIp)
+            throws Exception {
+        Random random = new Random(transport.ordinal() * 10L + listenIp.length());
         List<RecordingBackend> hash = new ArrayList<>();
         List<RecordingBackend> rr = new ArrayList<>();
         List<DatagramChannel> clients = new ArrayList<>();
@@ -78,12 +88,13 @@ class DatagramFuzzTest {
                 hash.add(RecordingBackend.start("127.0.0." + (2 + i), 2 + i));
                 rr.add(RecordingBackend.start("127.0.0." + (2 + i), 12 + i));
             }
-            daemon = Daemon.start(config(hash, rr), transport);
+            boolean v6 = listenIp.contains(":");
+            daemon = Daemon.start(config(v6 ? "[::1]:0" : "127.0.0.1:0", hash, rr), transport);
             for (int i = 0; i < CLIENTS; i++) {
                 // Clients from several loopback addresses, so the kernel spreads them over both listeners.
-                DatagramChannel client = DatagramChannel.open();
+                DatagramChannel client = DatagramChannel.open(v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
                 client.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
-                client.bind(new InetSocketAddress("127.0." + (1 + i % 4) + ".1", 0));
+                client.bind(new InetSocketAddress(v6 ? "::1" : "127.0." + (1 + i % 4) + ".1", 0));
                 clients.add(client);
             }
             Counters counters = daemon.counters();
@@ -234,10 +245,11 @@ class DatagramFuzzTest {
         System.arraycopy(field, 0, datagram, rule.start(), field.length);
     }
 
-    private static StevedoreConfig config(List<RecordingBackend> hash, List<RecordingBackend> rr) throws Exception {
+    private static StevedoreConfig config(String listen, List<RecordingBackend> hash, List<RecordingBackend> rr)
+            throws Exception {
         String json = """
                 {
-                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2, "BatchSize": 16, "BufSize": %d},
+                  "Server": {"ListenAddr": "%s", "ListenParallel": 2, "BatchSize": 16, "BufSize": %d},
                   "Upload": {
                     "DefaultUpstream": "deny",
                     "Routes": [%s],
@@ -247,7 +259,7 @@ class DatagramFuzzTest {
                     ]
                   }
                 }
-                """.formatted(BUF_SIZE, RULES.stream().map(Rule::json).collect(Collectors.joining(",\n")),
+                """.formatted(listen, BUF_SIZE, RULES.stream().map(Rule::json).collect(Collectors.joining(",\n")),
                 HASH_KEY_END, peers(hash), peers(rr));
         return ConfigLoader.parse(json).config();
     }
