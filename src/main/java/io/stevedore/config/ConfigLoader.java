@@ -112,7 +112,8 @@ public final class ConfigLoader {
     private static String tooLarge(StreamConstraintsException e) {
         String message = String.valueOf(e.getOriginalMessage());
         if (message.contains("nesting depth")) {
-            return "arrays or objects nested more than " + MAPPER.getFactory().streamReadConstraints().getMaxNestingDepth()
+            int limit = MAPPER.getFactory().streamReadConstraints().getMaxNestingDepth();
+            return "arrays or objects nested more than " + limit
                     + " levels deep; expected a configuration a few levels deep";
         }
         // Number and string lengths: Jackson's message says what was too long and its limit.

@@ -44,7 +44,7 @@ class ConfigFuzzTest {
     /** Values of the wrong type or of hostile content, in place of any value. */
     private static final List<String> HOSTILE_VALUES = List.of(
             "null", "true", "[]", "{}", "\"\"", "0", "-1", "1.5", "1e999999", "-0", "2147483648",
-            "1" + "0".repeat(400), "-99999999999999999999", "0.0000000000001", "\"0x\"", "\"0b\"",
+            "1" + "0".repeat(400), "9".repeat(2000), "-99999999999999999999", "0.0000000000001", "\"0x\"", "\"0b\"",
             "\"0x" + "f".repeat(5000) + "\"", "\"99999999999999999999999999\"", "\"::\"", "\"[::1]:99999\"",
             "\"[]:1\"", "\"[::1\"", "\":\"", "\"1:2:3\"", "\"4:6:\"", "\"-0:1\"", "\"0:0\"", "\"9:3\"",
             "\"2147483647:2147483648\"", "\"0:999999999\"", "\"\\u0000\"", "\"\\ud800\"", "\"0x\\u0663\"",
@@ -136,13 +136,18 @@ class ConfigFuzzTest {
                 .as("a file nested too deep says where and why, in the operator's words")
                 .containsExactly("malformed JSON at line 1, column 1002: arrays or objects nested more than 1000 levels"
                         + " deep; expected a configuration a few levels deep");
+        assertThat(errorsOf("{\"Server\": {\"BufSize\": " + "9".repeat(2000) + "}}"))
+                .as("a number too long to read says where, without naming the parser's API")
+                .singleElement().asString().startsWith("malformed JSON at line 1, column ")
+                .contains("Number value length").doesNotContain("StreamReadConstraints");
         assertThat(errorsOf("{\"Upload\": \u2028}"))
                 .as("a line separator in malformed JSON is shown escaped, on the error's one line")
                 .singleElement().asString().startsWith("malformed JSON at line 1, column 12: ").contains("\\u2028")
                 .doesNotContain("\u2028");
         String route = "{\"Upload\": {\"Upstreams\": [{\"Name\": \"a\", \"Type\": \"rr\", "
                 + "\"Peers\": [{\"IP\": \"127.0.0.2\", \"Port\": 1}]}], "
-                + "\"Routes\": [{\"KeyBytes\": \"0:1\", \"Operator\": \"==\", \"Value\": \"0x\u0663\", \"Upstream\": \"a\"}]}}";
+                + "\"Routes\": [{\"KeyBytes\": \"0:1\", \"Operator\": \"==\", \"Value\": \"0x\u0663\","
+                + " \"Upstream\": \"a\"}]}}";
         assertThat(errorsOf(route)).as("a hex Value takes ASCII digits only, not ARABIC-INDIC DIGIT THREE")
                 .containsExactly("Upload.Routes[0].Value: \"0x\u0663\" is not a hex number; expected 0x followed by"
                         + " the digits 0-9 and a-f");

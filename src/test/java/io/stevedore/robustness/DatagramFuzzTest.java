@@ -92,7 +92,8 @@ class DatagramFuzzTest {
             daemon = Daemon.start(config(v6 ? "[::1]:0" : "127.0.0.1:0", hash, rr), transport);
             for (int i = 0; i < CLIENTS; i++) {
                 // Clients from several loopback addresses, so the kernel spreads them over both listeners.
-                DatagramChannel client = DatagramChannel.open(v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                DatagramChannel client =
+                        DatagramChannel.open(v6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
                 client.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
                 client.bind(new InetSocketAddress(v6 ? "::1" : "127.0." + (1 + i % 4) + ".1", 0));
                 clients.add(client);
@@ -138,7 +139,8 @@ class DatagramFuzzTest {
                     .isEqualTo(received);
             for (DropReason reason : DropReason.values()) {
                 assertThat(counters.dropped(reason))
-                        .as("stevedore_dropped_datagrams_total{reason=\"%s\"} against the SPEC's reference", reason.label())
+                        .as("stevedore_dropped_datagrams_total{reason=\"%s\"} against the SPEC's reference",
+                                reason.label())
                         .isEqualTo(expectedDrops.getOrDefault(reason.label(), 0L));
             }
             assertThat(counters.upstream("hash", PeerCounter.FORWARDED_DATAGRAMS))
@@ -150,7 +152,8 @@ class DatagramFuzzTest {
             assertThat(arrived(rr).differenceFrom(expectedAtRr))
                     .as("datagrams at the rr peers are, byte for byte, those the SPEC's routes send there").isEmpty();
             for (RecordingBackend backend : concat(hash, rr)) {
-                assertThat(backend.largest()).as("largest datagram at peer %s (BufSize %d)", backend.address(), BUF_SIZE)
+                assertThat(backend.largest())
+                        .as("largest datagram at peer %s (BufSize %d)", backend.address(), BUF_SIZE)
                         .isLessThanOrEqualTo(BUF_SIZE);
             }
             assertThat(hash.get(2).count() + rr.get(2).count())
@@ -174,7 +177,8 @@ class DatagramFuzzTest {
     /** Waits until the daemon has read {@code sent} datagrams and each forwarded one has arrived. */
     private static void awaitSettled(Counters counters, long sent, List<RecordingBackend> hash,
             List<RecordingBackend> rr) {
-        Poll.until(Poll.DEFAULT_TIMEOUT, "the daemon has read, and forwarded or dropped, all " + sent + " datagrams sent",
+        Poll.until(Poll.DEFAULT_TIMEOUT,
+                "the daemon has read, and forwarded or dropped, all " + sent + " datagrams sent",
                 () -> counters.total(LoopCounter.RECEIVED_DATAGRAMS) == sent
                         && forwarded(counters) + dropped(counters) == sent
                         && arrivedCount(hash, rr) == forwarded(counters),

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -68,7 +69,7 @@ class DropAccountingTest {
             Counters counters = daemon.counters();
 
             Fingerprints mayArrive = new Fingerprints();
-            Map<String, Long> byContent = new java.util.HashMap<>();
+            Map<String, Long> byContent = new HashMap<>();
             long toLivePeers = 0;
             for (int n = 1; n <= DATAGRAMS; n++) {
                 byte[] datagram = datagram(random);
@@ -110,7 +111,8 @@ class DropAccountingTest {
                     .isLessThanOrEqualTo(MAX_SESSIONS);
             Fingerprints all = new Fingerprints();
             peers.forEach(p -> p.received().addAllTo(all));
-            assertThat(all.extraOver(mayArrive)).as("datagrams at the peers that no client sent there, whole").isEmpty();
+            assertThat(all.extraOver(mayArrive)).as("datagrams at the peers that no client sent there, whole")
+                    .isEmpty();
             assertThat(daemon.isListening()).as("every listening socket is still open").isTrue();
         } finally {
             if (daemon != null) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -74,7 +75,7 @@ final class Fingerprints {
     /** The datagrams held here more often than in {@code allowed}, in words; empty when none. */
     String extraOver(Fingerprints allowed) {
         List<String> extra = new ArrayList<>();
-        for (Map.Entry<String, Integer> entry : new java.util.TreeMap<>(counts).entrySet()) {
+        for (Map.Entry<String, Integer> entry : new TreeMap<>(counts).entrySet()) {
             int over = entry.getValue() - allowed.counts.getOrDefault(entry.getKey(), 0);
             if (over > 0) {
                 extra.add(over + "x " + entry.getKey());

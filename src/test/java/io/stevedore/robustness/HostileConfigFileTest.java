@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -76,7 +77,8 @@ class HostileConfigFileTest {
     void aDeviceThatNeverEndsIsOneClearError() throws Exception {
         Path device = Path.of("/dev/zero");
 
-        assertOneError(device, device + ": more than 16777216 bytes; expected a JSON configuration file (a few kilobytes)");
+        assertOneError(device,
+                device + ": more than 16777216 bytes; expected a JSON configuration file (a few kilobytes)");
     }
 
     @Test
@@ -109,7 +111,7 @@ class HostileConfigFileTest {
     /** {@code stevedore -t -c FILE} in a JVM of its own, with the launcher's heap limit. */
     private Finished check(Path file) throws Exception {
         var command = ChildProcess.javaCommand(Main.class, "-t", "-c", file.toString());
-        command.addAll(1, java.util.List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
+        command.addAll(1, List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError"));
         return ChildProcess.run(dir, Map.of(), TIMEOUT, command);
     }
 }

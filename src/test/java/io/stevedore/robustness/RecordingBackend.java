@@ -15,7 +15,7 @@ import java.util.function.Function;
 
 /**
  * A peer that remembers every datagram it receives (by {@link Fingerprints}), the largest, and who
- * sent them; it answers through {@link #answer}, by default not at at all. Its receive buffer is
+ * sent them; it answers through {@link #answer}, by default not at all. Its receive buffer is
  * larger than any UDP datagram, so a datagram is never cut here and the largest size seen is true.
  */
 final class RecordingBackend implements AutoCloseable {

@@ -1,8 +1,10 @@
 package io.stevedore.robustness;
 
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What SPEC.md says happens to a client datagram, written from its text alone (the operator table,
@@ -23,7 +25,8 @@ final class ReferenceRoutes {
         }
 
         String json() {
-            return String.format("{\"KeyBytes\": \"%s\", \"Operator\": \"%s\", \"Value\": \"%s\", \"Upstream\": \"%s\"}",
+            return String.format(
+                    "{\"KeyBytes\": \"%s\", \"Operator\": \"%s\", \"Value\": \"%s\", \"Upstream\": \"%s\"}",
                     keyBytes, operator, value, upstream);
         }
     }
@@ -53,13 +56,13 @@ final class ReferenceRoutes {
     private final List<Rule> rules;
     private final String defaultUpstream;
     /** Upstream name → the end of its chash KeyBytes, or 0 for rr. Names absent here are no upstream. */
-    private final java.util.Map<String, Integer> upstreamKeyEnds;
+    private final Map<String, Integer> upstreamKeyEnds;
 
-    ReferenceRoutes(int bufSize, List<Rule> rules, String defaultUpstream, java.util.Map<String, Integer> upstreamKeyEnds) {
+    ReferenceRoutes(int bufSize, List<Rule> rules, String defaultUpstream, Map<String, Integer> upstreamKeyEnds) {
         this.bufSize = bufSize;
         this.rules = List.copyOf(rules);
         this.defaultUpstream = defaultUpstream;
-        this.upstreamKeyEnds = java.util.Map.copyOf(upstreamKeyEnds);
+        this.upstreamKeyEnds = Map.copyOf(upstreamKeyEnds);
     }
 
     Outcome of(byte[] datagram) {
@@ -92,7 +95,7 @@ final class ReferenceRoutes {
             return false;
         }
         int width = rule.end() - rule.start();
-        BigInteger x = new BigInteger(1, java.util.Arrays.copyOfRange(datagram, rule.start(), rule.end()));
+        BigInteger x = new BigInteger(1, Arrays.copyOfRange(datagram, rule.start(), rule.end()));
         BigInteger v = parse(rule.value());
         if (v.bitLength() > width * 8) {
             throw new IllegalArgumentException(rule + ": the value is wider than its field");

@@ -167,7 +167,8 @@ class ReloadUnderTrafficTest {
     }
 
     private static long arrived(List<RecordingBackend> hash, List<RecordingBackend> rr) {
-        return hash.stream().mapToLong(RecordingBackend::count).sum() + rr.stream().mapToLong(RecordingBackend::count).sum();
+        return hash.stream().mapToLong(RecordingBackend::count).sum()
+                + rr.stream().mapToLong(RecordingBackend::count).sum();
     }
 
     private static Fingerprints arrived(List<RecordingBackend> backends) {

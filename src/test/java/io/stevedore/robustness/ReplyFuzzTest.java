@@ -95,8 +95,8 @@ class ReplyFuzzTest {
                             () -> peers.stream().mapToLong(RecordingBackend::count).sum());
                     foreign += strangerWrites(stranger, sessionSockets(peers), random);
                     long foreignSent = foreign;
-                    Poll.until(Poll.DEFAULT_TIMEOUT, "every answer to " + answered + " requests relayed or counted, and "
-                            + foreignSent + " stranger datagrams counted",
+                    Poll.until(Poll.DEFAULT_TIMEOUT, "every answer to " + answered
+                            + " requests relayed or counted, and " + foreignSent + " stranger datagrams counted",
                             () -> peers.stream().mapToLong(RecordingBackend::count).sum() == answered
                                     && relayed(counters) + counters.dropped(DropReason.OVERSIZE)
                                             + counters.dropped(DropReason.EMPTY) == answered
