@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         name = "stevedore",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
+        subcommands = DemoCommand.class,
         sortOptions = false,
         description = "Layer-4 UDP load balancer that forwards each datagram by its bytes.",
         exitCodeListHeading = "%nExit codes:%n",

@@ -77,8 +77,9 @@ final class ByteLiterals {
         return text.length() >= 2 && text.charAt(0) == '0' && Character.toLowerCase(text.charAt(1)) == letter;
     }
 
+    /** ASCII only: Character.digit would also take other scripts' digits, e.g. U+0663 for 3. */
     private static boolean isHexDigit(int c) {
-        return Character.digit(c, 16) >= 0;
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     private static byte[] digitsToBytes(String digits, int bitsPerDigit, int radix) {

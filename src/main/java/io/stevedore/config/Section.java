@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * One JSON object of the file seen through its schema: keys match case-insensitively (as Go's
@@ -19,6 +20,9 @@ import java.util.Optional;
  * value is wrong, so binding goes on and every error of the file is found in one pass.
  */
 final class Section {
+
+    /** Keys shown as written: letters, digits and punctuation that cannot be mistaken for a path's. */
+    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_$@#%&*+\\-]{1,60}");
 
     private final String path;
     private final Problems problems;
@@ -38,7 +42,7 @@ final class Section {
             String key = lower(written);
             String canonical = known.get(key);
             if (canonical == null) {
-                problems.warning(join(path, written) + ": unknown key, did you mean \""
+                problems.warning(join(path, displayKey(written)) + ": unknown key, did you mean \""
                         + nearest(key, knownKeys) + "\"?");
                 continue;
             }
@@ -190,7 +194,35 @@ final class Section {
     /** A JSON value as written, shortened so one bad value cannot flood a message. */
     static String render(JsonNode node) {
         String text = node == null ? "null" : node.toString();
-        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+        // JSON escapes control characters but not U+2028 and U+2029, which break a line too.
+        return printable(text.length() > 60 ? text.substring(0, 57) + "..." : text);
+    }
+
+    /**
+     * A key as written, for a message: as is when it is short and plain, else quoted and shortened,
+     * so a key with a line break or of any length still makes one readable line.
+     */
+    static String displayKey(String written) {
+        return PLAIN_KEY.matcher(written).matches() ? written : quote(written);
+    }
+
+    /**
+     * {@code text} with every control character and line or paragraph separator written as
+     * {@code \\uXXXX}: a message quoting what a file holds stays on one line.
+     */
+    static String printable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean breaks = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+            if (breaks && out == null) {
+                out = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (out != null) {
+                out.append(breaks ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     static String quote(String text) {

@@ -3,6 +3,8 @@ package io.stevedore.loadtool;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * The four measurements of the comparison, one column each. Every path is measured with the same
@@ -10,60 +12,30 @@ import java.util.List;
  * so that a proxy hashing the client address has 32 keys to spread.
  */
 enum CompareShape {
-    CLOSED("closed loop 64 B (64 sockets × 4 in flight)", "replies/s") {
-        @Override
-        LoadSpec.Builder configure(LoadSpec.Builder spec) {
-            return spec.shape(Shape.CLOSED).sockets(64).window(4);
-        }
-
-        @Override
-        double headline(LoadResult result) {
-            return result.repliesPerSecond();
-        }
-    },
-    FLOOD("flood 64 B replies/s", "replies/s") {
-        @Override
-        LoadSpec.Builder configure(LoadSpec.Builder spec) {
-            return spec.shape(Shape.FLOOD).sockets(64);
-        }
-
-        @Override
-        double headline(LoadResult result) {
-            return result.repliesPerSecond();
-        }
-    },
-    RATE("p99 at 20k/s", "µs") {
-        @Override
-        LoadSpec.Builder configure(LoadSpec.Builder spec) {
-            return spec.shape(Shape.RATE).sockets(64).rate(RATE_PER_SECOND);
-        }
-
-        @Override
-        double headline(LoadResult result) {
-            return result.latencyMicros().p99();
-        }
-    },
-    ONE_AT_A_TIME("one-at-a-time round trip p50", "µs") {
-        @Override
-        LoadSpec.Builder configure(LoadSpec.Builder spec) {
-            return spec.shape(Shape.CLOSED).sockets(1).window(1);
-        }
-
-        @Override
-        double headline(LoadResult result) {
-            return result.latencyMicros().p50();
-        }
-    };
+    CLOSED("closed loop 64 B (64 sockets × 4 in flight)", "replies/s",
+            spec -> spec.shape(Shape.CLOSED).sockets(64).window(4), LoadResult::repliesPerSecond),
+    FLOOD("flood 64 B replies/s", "replies/s",
+            spec -> spec.shape(Shape.FLOOD).sockets(64), LoadResult::repliesPerSecond),
+    RATE("p99 at 20k/s", "µs",
+            spec -> spec.shape(Shape.RATE).sockets(64).rate(CompareShape.RATE_PER_SECOND),
+            result -> result.latencyMicros().p99()),
+    ONE_AT_A_TIME("one-at-a-time round trip p50", "µs",
+            spec -> spec.shape(Shape.CLOSED).sockets(1).window(1), result -> result.latencyMicros().p50());
 
     static final String SOURCE_IPS = "127.0.0.10-127.0.0.41";
     static final double RATE_PER_SECOND = 20_000;
 
     private final String title;
     private final String unit;
+    private final UnaryOperator<LoadSpec.Builder> configure;
+    private final ToDoubleFunction<LoadResult> headline;
 
-    CompareShape(String title, String unit) {
+    CompareShape(String title, String unit, UnaryOperator<LoadSpec.Builder> configure,
+                 ToDoubleFunction<LoadResult> headline) {
         this.title = title;
         this.unit = unit;
+        this.configure = configure;
+        this.headline = headline;
     }
 
     String title() {
@@ -79,13 +51,13 @@ enum CompareShape {
         return unit.equals("replies/s");
     }
 
-    abstract LoadSpec.Builder configure(LoadSpec.Builder spec);
-
     /** The number this column shows for one run. */
-    abstract double headline(LoadResult result);
+    double headline(LoadResult result) {
+        return headline.applyAsDouble(result);
+    }
 
     LoadSpec spec(List<InetSocketAddress> targets, Duration warmup, Duration duration, List<Long> cpuPids) {
-        return configure(LoadSpec.builder())
+        return configure.apply(LoadSpec.builder())
                 .targets(targets)
                 .sourceIps(Loopback.addresses(SOURCE_IPS))
                 .size(64)

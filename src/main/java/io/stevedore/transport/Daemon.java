@@ -129,7 +129,7 @@ public final class Daemon implements AutoCloseable {
         }
         log.info("listening on {} with {} socket(s), {} transport, BatchSize {}, BufSize {}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize());
-        warnIfUnreachable(config.session().maxSessions());
+        logIfUnreachable(config.session().maxSessions());
         return new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
                 List.copyOf(workers));
     }
@@ -192,9 +192,13 @@ public final class Daemon implements AutoCloseable {
         return needRestart;
     }
 
-    private static void warnIfUnreachable(int maxSessions) {
+    /**
+     * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
+     * stock Linux, so a warning would greet nearly every start of a default configuration.
+     */
+    private static void logIfUnreachable(int maxSessions) {
         for (String limit : SocketBudget.shortfalls(maxSessions, java.nio.file.Path.of("/proc"))) {
-            log.warn("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
+            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
                     + "dropped as session_limit", maxSessions, limit);
         }
     }

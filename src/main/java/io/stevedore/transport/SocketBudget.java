@@ -21,7 +21,7 @@ final class SocketBudget {
     private SocketBudget() {
     }
 
-    /** The warning to log for {@code maxSessions}, or an empty list when both limits leave room. */
+    /** What to log for {@code maxSessions}, one line per limit, or an empty list when both leave room. */
     static List<String> shortfalls(int maxSessions, Path proc) {
         List<String> lines = new ArrayList<>();
         OptionalLong files = openFilesLimit(proc.resolve("self/limits"));

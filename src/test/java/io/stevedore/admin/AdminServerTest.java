@@ -1,7 +1,7 @@
 package io.stevedore.admin;
 
-import static io.stevedore.admin.Loopback.get;
-import static io.stevedore.admin.Loopback.sample;
+import static io.stevedore.admin.AdminHttp.get;
+import static io.stevedore.admin.AdminHttp.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +11,9 @@ import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.Poll;
 import io.stevedore.transport.Daemon;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,7 +29,7 @@ class AdminServerTest {
     /** Each configured second of the health checks lasts this long here. */
     private static final Duration SECOND = Duration.ofMillis(50);
 
-    private static StevedoreConfig config(Loopback.Echo a, Loopback.Echo b) throws Exception {
+    private static StevedoreConfig config(EchoBackend a, EchoBackend b) throws Exception {
         return ConfigLoader.parse("""
                 {
                   "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
@@ -43,17 +46,17 @@ class AdminServerTest {
                 """.formatted(a.address().getPort(), b.address().getPort())).config();
     }
 
-    private static String peer(String upstream, Loopback.Echo echo) {
+    private static String peer(String upstream, EchoBackend echo) {
         return "peer=\"" + echo.hostPort() + "\",upstream=\"" + upstream + "\"";
     }
 
     @Test
     void metricsStatusAndHealthzReportTheRunningDaemon() throws Exception {
-        try (Loopback.Echo a = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b = Loopback.Echo.start("127.0.0.3", 3);
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b));
                 HealthCheckers health = HealthCheckers.start(daemon.upstreams(), SECOND);
-                Loopback.Client client = new Loopback.Client(daemon.listenAddress())) {
+                Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
             probes.track(health, daemon.upstreams());
             Observed observed = new Observed(daemon, probes, new Reloads(Instant.parse("2030-01-02T03:04:05Z")), "9.9-test");
@@ -62,9 +65,11 @@ class AdminServerTest {
                     client.request(new byte[] {(byte) i, 0, 0});
                 }
                 client.send(new byte[] {(byte) 0xff});
-                Loopback.await("the no_route drop", () -> daemon.counters().dropped("no_route") == 1);
-                Loopback.await("a successful probe of each peer", () -> probes.count(new PeerKey("pool", a.address()), true) > 0
-                        && probes.count(new PeerKey("pool", b.address()), true) > 0);
+                Poll.until(Duration.ofSeconds(10), "the no_route drop",
+                        () -> daemon.counters().dropped("no_route") == 1);
+                Poll.until(Duration.ofSeconds(10), "a successful probe of each peer",
+                        () -> probes.count(new PeerKey("pool", a.address()), true) > 0
+                                && probes.count(new PeerKey("pool", b.address()), true) > 0);
 
                 HttpResponse<String> metrics = get(admin.address(), "/metrics");
                 assertThat(metrics.statusCode()).isEqualTo(200);
@@ -131,7 +136,7 @@ class AdminServerTest {
                 assertThat(healthz.statusCode()).isEqualTo(200);
                 assertThat(healthz.body()).isEqualTo("ok\n");
                 assertThat(get(admin.address(), "/nothing-here").statusCode()).isEqualTo(404);
-                assertThat(Loopback.send(admin.address(), "/status", "POST").statusCode()).isEqualTo(405);
+                assertThat(AdminHttp.send(admin.address(), "/status", "POST").statusCode()).isEqualTo(405);
 
                 daemon.close();
                 HttpResponse<String> stopped = get(admin.address(), "/healthz");
@@ -143,8 +148,8 @@ class AdminServerTest {
 
     @Test
     void aPeerDownShowsInTheGaugeAndTheStatus() throws Exception {
-        try (Loopback.Echo a = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b = Loopback.Echo.start("127.0.0.3", 3);
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b));
                 AdminServer admin = AdminServer.start(ANY_PORT,
                         new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
@@ -159,8 +164,8 @@ class AdminServerTest {
 
     @Test
     void anAdminAddressInUseIsOneClearError() throws Exception {
-        try (Loopback.Echo a = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b = Loopback.Echo.start("127.0.0.3", 3);
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b))) {
             Observed observed = new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test");
             try (AdminServer first = AdminServer.start(ANY_PORT, observed)) {
@@ -174,14 +179,14 @@ class AdminServerTest {
 
     @Test
     void probeCountsKeepGrowingAcrossHealthCheckerRestarts() throws Exception {
-        try (Loopback.Echo a = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b = Loopback.Echo.start("127.0.0.3", 3);
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b))) {
             PeerKey peer = new PeerKey("pool", a.address());
             ProbeTotals probes = new ProbeTotals();
             HealthCheckers first = HealthCheckers.start(daemon.upstreams(), SECOND);
             probes.track(first, daemon.upstreams());
-            Loopback.await("two probes", () -> probes.count(peer, true) >= 2);
+            Poll.until(Duration.ofSeconds(10), "two probes", () -> probes.count(peer, true) >= 2);
             first.close();
             long before = probes.count(peer, true);
 
@@ -189,7 +194,7 @@ class AdminServerTest {
             assertThat(probes.count(peer, true)).as("right after the old checkers retire").isEqualTo(before);
             try (HealthCheckers second = HealthCheckers.start(daemon.upstreams(), SECOND)) {
                 probes.track(second, daemon.upstreams());
-                Loopback.await("more probes", () -> probes.count(peer, true) > before);
+                Poll.until(Duration.ofSeconds(10), "more probes", () -> probes.count(peer, true) > before);
             }
             assertThat(probes.count(peer, false)).isZero();
         }

@@ -3,9 +3,9 @@ package io.stevedore.balancing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.PeerConfig;
+import io.stevedore.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,9 +46,7 @@ class MaglevDeterminismTest {
 
     @Test
     void sameTableInASeparateJvm() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process process = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                MaglevDigest.class.getName())
+        Process process = new ProcessBuilder(ChildProcess.javaCommand(MaglevDigest.class))
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         try {

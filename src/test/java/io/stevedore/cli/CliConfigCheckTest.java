@@ -2,14 +2,14 @@ package io.stevedore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.ChildProcess.Finished;
+import io.stevedore.testing.SeedFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,48 +19,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CliConfigCheckTest {
 
-    private static final long TIMEOUT_SECONDS = 60;
+    /** Room for a JVM to start, and for the demo to keep its own bound of about 30 s. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;
 
-    record Result(int exitCode, String out, String err) {
-    }
-
-    static Result stevedore(String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).start();
-        CompletableFuture<String> out = read(process.getInputStream());
-        CompletableFuture<String> err = read(process.getErrorStream());
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("stevedore " + String.join(" ", args) + " did not exit within " + TIMEOUT_SECONDS + " s");
-        }
-        return new Result(process.exitValue(), out.get(), err.get());
-    }
-
-    private static CompletableFuture<String> read(java.io.InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-    }
-
-    static Path seed(String name) throws Exception {
-        return Path.of(CliConfigCheckTest.class.getResource("/seed/" + name).toURI());
+    /** {@code stevedore args...} in a JVM of its own, from the project directory, as an operator runs it. */
+    static Finished stevedore(String... args) throws Exception {
+        return ChildProcess.run(Path.of("").toAbsolutePath(), Map.of(), TIMEOUT,
+                ChildProcess.javaCommand(Main.class, args));
     }
 
     @Test
     void testingTheExampleConfigSucceedsWithoutWarningsAndItsNotesOnStdout() throws Exception {
-        Result r = stevedore("-t", "-c", "etc/stevedore.json");
+        Finished r = stevedore("-t", "-c", "etc/stevedore.json");
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out().lines()).last().isEqualTo("configuration file etc/stevedore.json test is successful");
@@ -73,8 +46,8 @@ class CliConfigCheckTest {
     @Test
     void theSeedExamplesPassTheTest() throws Exception {
         for (String name : List.of("kcp-conversation.json", "protocol-version.json")) {
-            Path file = seed(name);
-            Result r = stevedore("--test", "--config", file.toString());
+            Path file = SeedFiles.path(name);
+            Finished r = stevedore("--test", "--config", file.toString());
 
             assertThat(r.exitCode()).as(name).isZero();
             assertThat(r.out()).as(name).endsWith("configuration file " + file + " test is successful\n");
@@ -94,7 +67,7 @@ class CliConfigCheckTest {
                 }
                 """);
 
-        Result r = stevedore("-t", "-c", file.toString());
+        Finished r = stevedore("-t", "-c", file.toString());
 
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
@@ -109,7 +82,7 @@ class CliConfigCheckTest {
     void malformedJsonFailsWithLineAndColumn() throws Exception {
         Path file = Files.writeString(dir.resolve("broken.json"), "{\n  \"Upload\": {\n    \"Upstreams\": [\n  }\n}\n");
 
-        Result r = stevedore("-t", "-c", file.toString());
+        Finished r = stevedore("-t", "-c", file.toString());
 
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).startsWith("error: malformed JSON at line 4, column 3: ")
@@ -121,7 +94,7 @@ class CliConfigCheckTest {
     void aMissingFileFailsClearly() throws Exception {
         Path file = dir.resolve("missing.json");
 
-        Result r = stevedore("-t", "-c", file.toString());
+        Finished r = stevedore("-t", "-c", file.toString());
 
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).isEqualTo("error: " + file + ": no such file\nconfiguration file " + file + " test failed\n");
@@ -131,7 +104,7 @@ class CliConfigCheckTest {
     void runningWithAnInvalidFileDoesNotStart() throws Exception {
         Path file = Files.writeString(dir.resolve("bad.json"), "{\"Session\": {\"TimeoutSec\": -1}}");
 
-        Result r = stevedore("-c", file.toString());
+        Finished r = stevedore("-c", file.toString());
 
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).isEqualTo(""
@@ -142,7 +115,7 @@ class CliConfigCheckTest {
 
     @Test
     void versionPrintsTheProjectVersion() throws Exception {
-        Result r = stevedore("--version");
+        Finished r = stevedore("--version");
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).isEqualTo("stevedore 0.1.0\n");
@@ -150,7 +123,7 @@ class CliConfigCheckTest {
 
     @Test
     void helpListsTheOptionsAndExitCodes() throws Exception {
-        Result r = stevedore("-h");
+        Finished r = stevedore("-h");
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("-c, --config=FILE", "-t, --test", "--version", "Exit codes:");
@@ -158,7 +131,7 @@ class CliConfigCheckTest {
 
     @Test
     void anUnknownOptionIsAUsageErrorWithExitCode2() throws Exception {
-        Result r = stevedore("--frobnicate");
+        Finished r = stevedore("--frobnicate");
 
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).startsWith("Unknown option: '--frobnicate'");

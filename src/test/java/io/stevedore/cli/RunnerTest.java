@@ -1,12 +1,13 @@
 package io.stevedore.cli;
 
-import static io.stevedore.admin.Loopback.get;
-import static io.stevedore.admin.Loopback.sample;
+import static io.stevedore.admin.AdminHttp.get;
+import static io.stevedore.admin.AdminHttp.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.stevedore.admin.Loopback;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -22,9 +23,9 @@ class RunnerTest {
     Path dir;
 
     /** A configuration: listen and admin on ports the system chooses, one upstream of the given peers. */
-    static String config(String listen, String admin, Loopback.Echo... peers) {
+    static String config(String listen, String admin, EchoBackend... peers) {
         StringBuilder list = new StringBuilder();
-        for (Loopback.Echo peer : peers) {
+        for (EchoBackend peer : peers) {
             list.append(list.length() == 0 ? "" : ", ").append("{\"IP\": \"")
                     .append(peer.address().getHostString()).append("\", \"Port\": ").append(peer.address().getPort())
                     .append("}");
@@ -47,22 +48,22 @@ class RunnerTest {
 
     @Test
     void aValidFileIsAppliedAndAnInvalidOneLeavesTheRunningConfiguration() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b3 = Loopback.Echo.start("127.0.0.3", 3)) {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.3", 3)) {
             Path file = Files.writeString(dir.resolve("stevedore.json"), config("127.0.0.1:0", "127.0.0.1:0", b2));
             try (Runner runner = start(file);
-                    Loopback.Client client = new Loopback.Client(runner.daemon().listenAddress())) {
+                    Client client = new Client(runner.daemon().listenAddress())) {
                 InetSocketAddress admin = runner.adminAddress().orElseThrow();
-                assertThat(client.request(new byte[] {1})).isEqualTo(2);
+                assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
 
                 Files.writeString(file, "{\"Upload\": {\"Upstreams\": []}}");
                 assertThat(runner.reload()).isFalse();
-                assertThat(client.request(new byte[] {2})).as("still the running configuration").isEqualTo(2);
+                assertThat(client.request(new byte[] {2}).backend()).as("still the running configuration").isEqualTo(2);
 
                 Files.writeString(file, config("127.0.0.1:0", "127.0.0.1:0", b3));
                 assertThat(runner.reload()).isTrue();
-                assertThat(client.request(new byte[] {3})).as("the same session, the new peer").isEqualTo(3);
-                assertThat(client.request(new byte[] {4})).isEqualTo(3);
+                assertThat(client.request(new byte[] {3}).backend()).as("the same session, the new peer").isEqualTo(3);
+                assertThat(client.request(new byte[] {4}).backend()).isEqualTo(3);
 
                 String metrics = get(admin, "/metrics").body();
                 assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"ok\"}")).isEqualTo(1);
@@ -76,7 +77,7 @@ class RunnerTest {
 
     @Test
     void aListenAddressInUseFailsTheStartWithOneLine() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             String listen = "127.0.0.1:" + taken.getLocalPort();
             Path file = Files.writeString(dir.resolve("stevedore.json"), config(listen, "127.0.0.1:0", b2));
@@ -88,7 +89,7 @@ class RunnerTest {
 
     @Test
     void anAdminAddressInUseFailsTheStartAndReleasesTheListeningSocket() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
                 DatagramSocket free = new DatagramSocket(new InetSocketAddress("127.0.0.77", 0))) {
             int port = free.getLocalPort();

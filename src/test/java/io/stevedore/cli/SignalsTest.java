@@ -1,11 +1,14 @@
 package io.stevedore.cli;
 
-import static io.stevedore.admin.Loopback.get;
-import static io.stevedore.admin.Loopback.sample;
+import static io.stevedore.admin.AdminHttp.get;
+import static io.stevedore.admin.AdminHttp.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.stevedore.admin.Loopback;
+import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.Poll;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -46,8 +50,7 @@ class SignalsTest {
         InetSocketAddress admin;
 
         Child(Path config) throws IOException {
-            process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "-c", config.toString())
+            process = new ProcessBuilder(ChildProcess.javaCommand(Main.class, "-c", config.toString()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             reader = new Thread(() -> {
                 try (BufferedReader err = new BufferedReader(
@@ -127,18 +130,18 @@ class SignalsTest {
 
     @Test
     void sighupReloadsTheFileAndSigtermStopsWithExitCodeZeroWithinTwoSeconds() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
-                Loopback.Echo b3 = Loopback.Echo.start("127.0.0.3", 3)) {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.3", 3)) {
             Path file = Files.writeString(dir.resolve("stevedore.json"),
                     RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b2));
             try (Child child = new Child(file).running();
-                    Loopback.Client client = new Loopback.Client(child.listen)) {
-                assertThat(client.request(new byte[] {1})).isEqualTo(2);
+                    Client client = new Client(child.listen)) {
+                assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
 
                 Files.writeString(file, RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b3));
                 child.signal("HUP");
-                Loopback.await("127.0.0.3 in /status", () -> status(child).contains(b3.hostPort()));
-                assertThat(client.request(new byte[] {2})).as("the same session, the new peer").isEqualTo(3);
+                Poll.until(Duration.ofSeconds(10), "127.0.0.3 in /status", () -> status(child).contains(b3.hostPort()));
+                assertThat(client.request(new byte[] {2}).backend()).as("the same session, the new peer").isEqualTo(3);
                 assertThat(sample(get(child.admin, "/metrics").body(), "stevedore_config_reloads_total{result=\"ok\"}"))
                         .isEqualTo(1);
 
@@ -153,11 +156,11 @@ class SignalsTest {
 
     @Test
     void anInvalidFileOnSighupIsLoggedAndTrafficGoesOnThenSigintStops() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2)) {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2)) {
             Path file = Files.writeString(dir.resolve("stevedore.json"),
                     RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b2));
             try (Child child = new Child(file).running();
-                    Loopback.Client client = new Loopback.Client(child.listen)) {
+                    Client client = new Client(child.listen)) {
                 Files.writeString(file, "{\"Session\": {\"TimeoutSec\": 0}, \"Upload\": {\"Upstreams\": []}}");
                 child.signal("HUP");
 
@@ -165,7 +168,7 @@ class SignalsTest {
                 assertThat(child.wholeLog()).contains(
                         "config: Session.TimeoutSec: 0 is out of range; expected an integer of at least 1",
                         "config: Upload.Upstreams: [] is empty; expected at least one upstream");
-                assertThat(client.request(new byte[] {1})).isEqualTo(2);
+                assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
                 assertThat(sample(get(child.admin, "/metrics").body(),
                         "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
 
@@ -178,7 +181,7 @@ class SignalsTest {
 
     @Test
     void aListenAddressInUseExitsWithCodeOneAndOneLine() throws Exception {
-        try (Loopback.Echo b2 = Loopback.Echo.start("127.0.0.2", 2);
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             String listen = "127.0.0.1:" + taken.getLocalPort();
             Path file = Files.writeString(dir.resolve("stevedore.json"), RunnerTest.config(listen, "127.0.0.1:0", b2));

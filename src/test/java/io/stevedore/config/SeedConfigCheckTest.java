@@ -2,11 +2,10 @@ package io.stevedore.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.SeedFiles;
 import java.net.InetSocketAddress;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,17 +18,9 @@ import org.junit.jupiter.api.Test;
  */
 class SeedConfigCheckTest {
 
-    static Path seed(String name) {
-        try {
-            return Path.of(SeedConfigCheckTest.class.getResource("/seed/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     @Test
     void kcpExampleHashesTheConversationIdOverThreePeersOneOfThemBackup() throws Exception {
-        LoadedConfig loaded = ConfigLoader.load(seed("kcp-conversation.json"));
+        LoadedConfig loaded = ConfigLoader.load(SeedFiles.path("kcp-conversation.json"));
         UploadConfig upload = loaded.config().upload();
 
         assertThat(loaded.warnings()).isEmpty();
@@ -59,7 +50,7 @@ class SeedConfigCheckTest {
 
     @Test
     void aFileWithOnlyUploadTakesEveryOtherSectionsDefaults() throws Exception {
-        StevedoreConfig config = ConfigLoader.load(seed("kcp-conversation.json")).config();
+        StevedoreConfig config = ConfigLoader.load(SeedFiles.path("kcp-conversation.json")).config();
 
         assertThat(config.server().listenAddr()).isEqualTo(new InetSocketAddress("0.0.0.0", 2614));
         assertThat(config.server().listenParallel()).isEqualTo(Runtime.getRuntime().availableProcessors());
@@ -73,7 +64,7 @@ class SeedConfigCheckTest {
 
     @Test
     void versionExampleReadsValue0x01AgainstKeyBytes4To6AsTheTwoBytes0x0001() throws Exception {
-        LoadedConfig loaded = ConfigLoader.load(seed("protocol-version.json"));
+        LoadedConfig loaded = ConfigLoader.load(SeedFiles.path("protocol-version.json"));
         UploadConfig upload = loaded.config().upload();
 
         assertThat(upload.routes()).hasSize(2);
@@ -103,7 +94,7 @@ class SeedConfigCheckTest {
     @Test
     void bothExamplesLoadIdenticallyWithEveryKeyInLowerCase() throws Exception {
         for (String name : new String[] {"kcp-conversation.json", "protocol-version.json"}) {
-            String original = Files.readString(seed(name));
+            String original = Files.readString(SeedFiles.path(name));
             String lowered = lowerCaseKeys(original);
             assertThat(lowered).isNotEqualTo(original).contains("\"keybytes\"").doesNotContain("\"KeyBytes\"");
 
@@ -116,11 +107,11 @@ class SeedConfigCheckTest {
 
     @Test
     void keysMatchWhateverTheirCase() throws Exception {
-        String shouting = lowerCaseKeys(Files.readString(seed("kcp-conversation.json")))
+        String shouting = lowerCaseKeys(Files.readString(SeedFiles.path("kcp-conversation.json")))
                 .replace("\"upload\"", "\"UPLOAD\"").replace("\"peers\"", "\"pEeRs\"");
 
         assertThat(ConfigLoader.parse(shouting)).usingRecursiveComparison()
-                .isEqualTo(ConfigLoader.load(seed("kcp-conversation.json")));
+                .isEqualTo(ConfigLoader.load(SeedFiles.path("kcp-conversation.json")));
     }
 
     /** Every object key of {@code json} in lower case; values (upstream names, addresses) untouched. */
@@ -140,10 +131,10 @@ class SeedConfigCheckTest {
 
     @Test
     void seedFilesAreTheReadmeExamplesWithTheirComments() throws Exception {
-        assertThat(Files.readString(seed("kcp-conversation.json")))
+        assertThat(Files.readString(SeedFiles.path("kcp-conversation.json")))
                 .contains("\"KeyBytes\": \"0:4\",            // 使用 data[0:4] 来作为 hash key");
-        assertThat(Files.readString(seed("protocol-version.json")))
+        assertThat(Files.readString(SeedFiles.path("protocol-version.json")))
                 .contains("\"DefaultUpstream\": \"deny\",        // 默认丢弃数据包，无此 Upstream");
-        assertThat(Files.readString(seed("protocol-version.json"))).doesNotContain("...");
+        assertThat(Files.readString(SeedFiles.path("protocol-version.json"))).doesNotContain("...");
     }
 }

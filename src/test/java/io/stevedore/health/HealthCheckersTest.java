@@ -2,6 +2,10 @@ package io.stevedore.health;
 
 import static io.stevedore.health.UdpBackend.ECHO;
 import static io.stevedore.health.UdpBackend.SILENT;
+import static io.stevedore.testing.HealthTiming.SECOND;
+import static io.stevedore.testing.HealthTiming.SLACK;
+import static io.stevedore.testing.HealthTiming.downWithin;
+import static io.stevedore.testing.HealthTiming.upWithin;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +19,7 @@ import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.testing.Poll;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,14 +32,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Active health checks against real UDP backends on loopback, observed through the upstream's
- * state and its selector. Each configured second lasts {@link #SECOND} so a probe cycle takes
- * a few hundred milliseconds; every wait is bounded by a deadline derived from the interval and
- * timeout, as an operator would reckon it.
+ * state and its selector. Health checks run on {@link io.stevedore.testing.HealthTiming}'s short
+ * seconds, and every wait is bounded by a deadline derived from the interval and timeout.
  */
 class HealthCheckersTest {
 
-    private static final Duration SECOND = Duration.ofMillis(100);
-    private static final Duration SLACK = Duration.ofSeconds(1);
     private static final int CONVERSATIONS = 1000;
     private static final byte[] PING = "ping".getBytes(US_ASCII);
     private static final byte[] PONG = "pong".getBytes(US_ASCII);
@@ -56,18 +58,6 @@ class HealthCheckersTest {
 
     private static PeerConfig backup(InetSocketAddress address) {
         return new PeerConfig(address, 1, true);
-    }
-
-    /** Deadline for a peer to go down: the probe after the failure, plus its timeout, times failedTimes. */
-    private static Duration downWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.failedTimes() * (c.heartbeatIntervalSec() + c.heartbeatTimeoutSec()))
-                .plus(SLACK);
-    }
-
-    /** Deadline for a peer to come back: successTimes probes, the first one up to an interval away. */
-    private static Duration upWithin(HealthCheckConfig c) {
-        return SECOND.multipliedBy((long) c.successTimes() * c.heartbeatIntervalSec() + c.heartbeatTimeoutSec())
-                .plus(SLACK);
     }
 
     /** The peer each of {@link #CONVERSATIONS} KCP conversation ids goes to right now. */
@@ -101,13 +91,13 @@ class HealthCheckersTest {
                     primary(a.address()), primary(b.address()), primary(c.address()));
             try (HealthCheckers checkers = HealthCheckers.start(List.of(kcp), SECOND)) {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
-                Eventually.within(upWithin(check), "every peer answered a probe",
+                Poll.until(upWithin(check), "every peer answered a probe",
                         () -> probes.successes(0) > 0 && probes.successes(1) > 0 && probes.successes(2) > 0);
                 int[] before = conversations(kcp);
                 assertThat(before).contains(0, 1, 2);
 
                 b.stop();
-                Eventually.within(downWithin(check), "stopped peer b down", () -> !kcp.isUp(1));
+                Poll.until(downWithin(check), "stopped peer b down", () -> !kcp.isUp(1));
                 int[] without = conversations(kcp);
                 assertThat(without).doesNotContain(1).contains(0, 2);
                 assertThat(moved(before, without, 1)).as("conversations of other peers that moved")
@@ -119,7 +109,7 @@ class HealthCheckersTest {
 
                 long successesWhileDown = probes.successes(1);
                 b.restart();
-                Eventually.within(upWithin(check), "restarted peer b up", () -> kcp.isUp(1));
+                Poll.until(upWithin(check), "restarted peer b up", () -> kcp.isUp(1));
                 assertThat(probes.successes(1) - successesWhileDown).isGreaterThanOrEqualTo(2);
                 assertThat(conversations(kcp)).as("every conversation back where it was").isEqualTo(before);
                 log.expectLine("upstream kcp", "down -> up", "probe: 2 consecutive successes");
@@ -141,15 +131,15 @@ class HealthCheckersTest {
                 assertThat(conversations(kcp)).contains(0, 1).doesNotContain(2);
 
                 a.stop();
-                Eventually.within(downWithin(check), "primary a down", () -> !kcp.isUp(0));
+                Poll.until(downWithin(check), "primary a down", () -> !kcp.isUp(0));
                 assertThat(conversations(kcp)).containsOnly(1);
 
                 b.stop();
-                Eventually.within(downWithin(check), "primary b down", () -> !kcp.isUp(1));
+                Poll.until(downWithin(check), "primary b down", () -> !kcp.isUp(1));
                 assertThat(conversations(kcp)).as("the backup takes every conversation").containsOnly(2);
 
                 a.restart();
-                Eventually.within(upWithin(check), "primary a up", () -> kcp.isUp(0));
+                Poll.until(upWithin(check), "primary a up", () -> kcp.isUp(0));
                 assertThat(conversations(kcp)).as("the backup is idle again").containsOnly(0);
                 assertThat(kcp.isUp(2)).as("the backup itself stayed healthy").isTrue();
                 assertThat(checkers.probeCounts("kcp").orElseThrow().failures(2)).isZero();
@@ -166,11 +156,11 @@ class HealthCheckersTest {
             Upstream kcp = kcp("kcp", Optional.of(check), primary(a.address()), primary(b.address()));
             try (HealthCheckers checkers = HealthCheckers.start(List.of(kcp), SECOND)) {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
-                Eventually.within(upWithin(check), "peer b answered a probe", () -> probes.successes(1) > 0);
+                Poll.until(upWithin(check), "peer b answered a probe", () -> probes.successes(1) > 0);
 
                 assertThat(kcp.setUp(1, false, "send failed: Connection refused")).isTrue();
 
-                Eventually.within(upWithin(check), "peer b up again", () -> kcp.isUp(1));
+                Poll.until(upWithin(check), "peer b up again", () -> kcp.isUp(1));
                 assertThat(conversations(kcp)).contains(0, 1);
                 log.expectLine("down -> up", "probe: 2 consecutive successes");
             }
@@ -190,9 +180,9 @@ class HealthCheckersTest {
             try (HealthCheckers checkers = HealthCheckers.start(List.of(kcp), SECOND)) {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
 
-                Eventually.within(downWithin(check), "silent peer down", () -> !kcp.isUp(0));
-                Eventually.within(downWithin(check), "wrongly answering peer down", () -> !kcp.isUp(1));
-                Eventually.within(upWithin(check).multipliedBy(3), "three good answers", () -> probes.successes(2) >= 3);
+                Poll.until(downWithin(check), "silent peer down", () -> !kcp.isUp(0));
+                Poll.until(downWithin(check), "wrongly answering peer down", () -> !kcp.isUp(1));
+                Poll.until(upWithin(check).multipliedBy(3), "three good answers", () -> probes.successes(2) >= 3);
 
                 assertThat(kcp.isUp(2)).isTrue();
                 assertThat(probes.failures(2)).isZero();
@@ -213,7 +203,7 @@ class HealthCheckersTest {
         try (StateLog log = new StateLog();
              HealthCheckers checkers = HealthCheckers.start(List.of(checked, plain), SECOND)) {
             // The checked upstream's closed peer going down shows that probing has run meanwhile.
-            Eventually.within(downWithin(check), "checked peer down", () -> !checked.isUp(0));
+            Poll.until(downWithin(check), "checked peer down", () -> !checked.isUp(0));
 
             assertThat(plain.isUp(0)).isTrue();
             assertThat(plain.isUp(1)).isTrue();
@@ -241,10 +231,10 @@ class HealthCheckersTest {
             Upstream kcp = kcp("kcp", Optional.of(check), primary(a.address()));
             try (HealthCheckers checkers = HealthCheckers.start(List.of(kcp))) {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
-                Eventually.within(Duration.ofSeconds(3), "first probe answered", () -> probes.successes(0) > 0);
+                Poll.until(Duration.ofSeconds(3), "first probe answered", () -> probes.successes(0) > 0);
 
                 a.stop();
-                Eventually.within(Duration.ofSeconds(1 + 1 + 1), "stopped peer down", () -> !kcp.isUp(0));
+                Poll.until(Duration.ofSeconds(1 + 1 + 1), "stopped peer down", () -> !kcp.isUp(0));
                 assertThat(conversations(kcp)).containsOnly(Selector.NO_PEER);
             }
         }
@@ -258,10 +248,10 @@ class HealthCheckersTest {
             Upstream kcp = kcp("kcp", Optional.of(check), primary(v6.address()));
             try (HealthCheckers checkers = HealthCheckers.start(List.of(kcp), SECOND)) {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
-                Eventually.within(upWithin(check), "first probe answered", () -> probes.successes(0) > 0);
+                Poll.until(upWithin(check), "first probe answered", () -> probes.successes(0) > 0);
 
                 v6.stop();
-                Eventually.within(downWithin(check), "stopped IPv6 peer down", () -> !kcp.isUp(0));
+                Poll.until(downWithin(check), "stopped IPv6 peer down", () -> !kcp.isUp(0));
             }
         }
     }

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.testing.Poll;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -35,7 +36,7 @@ final class StateLog extends AppenderBase<ILoggingEvent> implements AutoCloseabl
 
     /** Waits briefly for a line containing every one of {@code parts}. */
     void expectLine(String... parts) {
-        Eventually.within(Duration.ofSeconds(1), "a log line with " + String.join(", ", parts),
+        Poll.until(Duration.ofSeconds(1), "a log line with " + String.join(", ", parts),
                 () -> lines.stream().anyMatch(line -> Arrays.stream(parts).allMatch(line::contains)));
     }
 

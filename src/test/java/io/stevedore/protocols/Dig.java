@@ -2,6 +2,7 @@ package io.stevedore.protocols;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.stevedore.testing.ChildProcess;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;

@@ -2,6 +2,8 @@ package io.stevedore.protocols;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

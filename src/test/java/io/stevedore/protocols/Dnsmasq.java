@@ -1,14 +1,9 @@
 package io.stevedore.protocols;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
+import io.stevedore.testing.ChildProcess;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,8 +12,6 @@ import java.util.List;
  * from its own data: no upstream resolver, no hosts file, no system config.
  */
 final class Dnsmasq implements AutoCloseable {
-
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
 
     private final InetSocketAddress address;
     private final ChildProcess process;
@@ -40,14 +33,9 @@ final class Dnsmasq implements AutoCloseable {
                 "--address=/" + name + "/" + answer.getHostAddress(),
                 "--log-queries"));
         ChildProcess process = ChildProcess.start(processName, command, null);
-        Dnsmasq server = new Dnsmasq(address, process);
-        try {
-            server.awaitReady(name);
-        } catch (RuntimeException | Error | IOException e) {
-            process.close();
-            throw e;
-        }
-        return server;
+        ReadinessProbe.await("dnsmasq", address, process, id -> DnsMessages.query(id, 0, name),
+                (id, reply, length) -> DnsMessages.answers(reply, length, id));
+        return new Dnsmasq(address, process);
     }
 
     InetSocketAddress address() {
@@ -56,31 +44,6 @@ final class Dnsmasq implements AutoCloseable {
 
     String describe() {
         return process.describe();
-    }
-
-    private void awaitReady(String name) throws IOException {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Loopback.CLIENT, 0))) {
-            socket.setSoTimeout(100);
-            byte[] reply = new byte[512];
-            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-            for (int id = 1; System.nanoTime() - deadline < 0; id++) {
-                if (!process.isAlive()) {
-                    fail("dnsmasq on " + address + " exited at startup: " + process.describe());
-                }
-                byte[] query = DnsMessages.query(id, 0, name);
-                socket.send(new DatagramPacket(query, query.length, address));
-                try {
-                    DatagramPacket answer = new DatagramPacket(reply, reply.length);
-                    socket.receive(answer);
-                    if (DnsMessages.answers(reply, answer.getLength(), id)) {
-                        return;
-                    }
-                } catch (SocketTimeoutException notYet) {
-                    // not listening yet: ask again
-                }
-            }
-        }
-        fail("dnsmasq on " + address + " did not answer within " + READY_TIMEOUT + ": " + process.describe());
     }
 
     @Override

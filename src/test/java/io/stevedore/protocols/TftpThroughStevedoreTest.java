@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

@@ -3,13 +3,10 @@ package io.stevedore.protocols;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.security.auth.module.UnixSystem;
+import io.stevedore.testing.ChildProcess;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -17,8 +14,6 @@ import java.util.List;
  * uploads into {@code root}. Like every TFTP server it answers each request from a new port.
  */
 final class Tftpd implements AutoCloseable {
-
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
 
     private final InetSocketAddress address;
     private final Path root;
@@ -48,14 +43,11 @@ final class Tftpd implements AutoCloseable {
                 "--create", "--permissive", "--umask", "022",
                 root.toString());
         ChildProcess process = ChildProcess.start(name, command, null);
-        Tftpd server = new Tftpd(address, root, process);
-        try {
-            server.awaitReady();
-        } catch (RuntimeException | Error | IOException e) {
-            process.close();
-            throw e;
-        }
-        return server;
+        // Polls with a read request for a file that does not exist until an error packet answers it.
+        byte[] request = TftpPackets.readRequest("stevedore-readiness-probe");
+        ReadinessProbe.await("in.tftpd", address, process, attempt -> request,
+                (attempt, reply, length) -> length >= 2 && TftpPackets.opcode(reply) == TftpPackets.ERROR);
+        return new Tftpd(address, root, process);
     }
 
     InetSocketAddress address() {
@@ -68,32 +60,6 @@ final class Tftpd implements AutoCloseable {
 
     String describe() {
         return process.describe();
-    }
-
-    /** Polls with a read request for a file that does not exist until an error packet answers it. */
-    private void awaitReady() throws IOException {
-        byte[] request = TftpPackets.readRequest("stevedore-readiness-probe");
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Loopback.CLIENT, 0))) {
-            socket.setSoTimeout(100);
-            byte[] reply = new byte[600];
-            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-            while (System.nanoTime() - deadline < 0) {
-                if (!process.isAlive()) {
-                    fail("in.tftpd on " + address + " exited at startup: " + process.describe());
-                }
-                socket.send(new DatagramPacket(request, request.length, address));
-                try {
-                    DatagramPacket answer = new DatagramPacket(reply, reply.length);
-                    socket.receive(answer);
-                    if (answer.getLength() >= 2 && TftpPackets.opcode(reply) == TftpPackets.ERROR) {
-                        return;
-                    }
-                } catch (SocketTimeoutException notYet) {
-                    // not listening yet: ask again
-                }
-            }
-        }
-        fail("in.tftpd on " + address + " did not answer within " + READY_TIMEOUT + ": " + process.describe());
     }
 
     @Override

@@ -3,29 +3,22 @@ package io.stevedore.transport;
 import static io.stevedore.transport.TestConfig.backup;
 import static io.stevedore.transport.TestConfig.chash;
 import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.peerIndex;
 import static io.stevedore.transport.TestConfig.rr;
+import static io.stevedore.transport.TestConfig.sessionAffinity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
-import io.stevedore.config.Affinity;
-import io.stevedore.config.UpstreamConfig;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** How peer health changes what each session's datagrams reach. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class AffinityTest {
-
-    private static UpstreamConfig sessionAffinity(UpstreamConfig u) {
-        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), u.healthChecker(),
-                Affinity.SESSION, false);
-    }
-
-    private static int peerIndex(Upstream upstream, EchoBackend backend) {
-        return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()
-                .orElseThrow().index();
-    }
 
     @Test
     void sessionAffinityKeepsThePeerWhileItIsUpAndMovesOnlyWhenItGoesDown() throws Exception {

@@ -6,11 +6,15 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class DropTest {
 
     /**
@@ -33,7 +37,7 @@ class DropTest {
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(101, 1));
             client.send(bytes(5000, 2));
-            Await.equal("oversize drops", 2, () -> daemon.counters().dropped("oversize"));
+            Poll.equal("oversize drops", 2, () -> daemon.counters().dropped("oversize"));
             // The backend's answer is one byte longer than the request.
             assertThat(client.request(bytes(99, 3)).payload()).hasSize(99);
             assertThat(backend.received()).isEqualTo(1);
@@ -41,7 +45,7 @@ class DropTest {
 
             // BufSize bounds replies too: a 101-byte answer is dropped, not relayed cut.
             client.send(bytes(100, 4));
-            Await.equal("oversize drops", 3, () -> daemon.counters().dropped("oversize"));
+            Poll.equal("oversize drops", 3, () -> daemon.counters().dropped("oversize"));
             assertThat(backend.received()).isEqualTo(2);
             assertThat(client.request(bytes(1, 5)).backend()).isEqualTo(2);
         }
@@ -54,7 +58,7 @@ class DropTest {
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(new byte[0]);
-            Await.equal("empty drops", 1, () -> daemon.counters().dropped("empty"));
+            Poll.equal("empty drops", 1, () -> daemon.counters().dropped("empty"));
             assertThat(client.request(bytes(1, 1)).backend()).isEqualTo(2);
             assertThat(backend.received()).isEqualTo(1);
         }
@@ -67,7 +71,7 @@ class DropTest {
                         .upstream(chash("kcp", 0, 4, peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(3, 1));
-            Await.equal("short_key drops", 1, () -> daemon.counters().dropped("short_key"));
+            Poll.equal("short_key drops", 1, () -> daemon.counters().dropped("short_key"));
             assertThat(daemon.sessionCount()).isZero();
             assertThat(client.request(bytes(4, 1)).backend()).isEqualTo(2);
             assertThat(daemon.sessionCount()).isEqualTo(1);
@@ -82,7 +86,7 @@ class DropTest {
                 Client client = new Client(daemon.listenAddress())) {
             daemon.upstreams().get(0).setUp(0, false, "test");
             client.send(bytes(10, 1));
-            Await.equal("no_peer drops", 1, () -> daemon.counters().dropped("no_peer"));
+            Poll.equal("no_peer drops", 1, () -> daemon.counters().dropped("no_peer"));
             daemon.upstreams().get(0).setUp(0, true, "test");
             assertThat(client.request(bytes(10, 2)).backend()).isEqualTo(2);
         }
@@ -112,7 +116,7 @@ class DropTest {
                         .upstream(rr("echo", peer(UNSENDABLE), peer(good.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(10, 1));
-            Await.equal("send_error drops", 1, () -> daemon.counters().dropped("send_error"));
+            Poll.equal("send_error drops", 1, () -> daemon.counters().dropped("send_error"));
             assertThat(daemon.upstreams().get(0).isUp(0)).isFalse();
             assertThat(client.request(bytes(10, 2)).backend()).isEqualTo(2);
         }

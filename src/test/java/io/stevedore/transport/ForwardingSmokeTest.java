@@ -5,11 +5,15 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class ForwardingSmokeTest {
 
     @Test
@@ -23,7 +27,7 @@ class ForwardingSmokeTest {
             assertThat(reply.backend()).isEqualTo(2);
             assertThat(reply.from()).isEqualTo(daemon.listenAddress());
             assertThat(daemon.counters().peer("echo", 0, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(1);
-            Await.equal("replied", 1, () -> daemon.counters().peer("echo", 0, PeerCounter.REPLIED_DATAGRAMS));
+            Poll.equal("replied", 1, () -> daemon.counters().peer("echo", 0, PeerCounter.REPLIED_DATAGRAMS));
             assertThat(daemon.sessionCount()).isEqualTo(1);
             assertThat(daemon.transport()).isEqualTo(Transport.EPOLL);
         }

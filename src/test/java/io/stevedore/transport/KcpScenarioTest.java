@@ -5,6 +5,9 @@ import static io.stevedore.transport.TestConfig.chash;
 import static io.stevedore.transport.TestConfig.peer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The seed's KCP example: upstream {@code kcp}, {@code chash} on the 4-byte {@code conv}, two
  * primaries and a backup. One client socket carries several conversations.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class KcpScenarioTest {
 
     private static final int CLIENTS = 200;

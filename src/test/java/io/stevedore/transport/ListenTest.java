@@ -6,11 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class ListenTest {
 
     private static StevedoreConfig config(int port, int parallel, EchoBackend backend) {
@@ -55,7 +59,7 @@ class ListenTest {
                 Client client = new Client(daemon.listenAddress())) {
             assertThat(daemon.transport()).isEqualTo(Transport.NIO);
             client.send(new byte[51]);
-            Await.equal("oversize drops", 1, () -> daemon.counters().dropped("oversize"));
+            Poll.equal("oversize drops", 1, () -> daemon.counters().dropped("oversize"));
             for (int i = 0; i < 5; i++) {
                 assertThat(client.request(new byte[] {(byte) i}).backend()).isEqualTo(2);
             }

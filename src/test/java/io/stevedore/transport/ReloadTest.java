@@ -1,37 +1,37 @@
 package io.stevedore.transport;
 
+import static io.stevedore.transport.TestConfig.checked;
 import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.peerIndex;
 import static io.stevedore.transport.TestConfig.rr;
+import static io.stevedore.transport.TestConfig.sessionAffinity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
-import io.stevedore.config.Affinity;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
-import java.io.IOException;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link Daemon#reload}: the configuration changes under live sessions, and nothing is lost. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class ReloadTest {
 
     private static final byte[] KIND_TWO = {2};
@@ -40,26 +40,13 @@ class ReloadTest {
     private static final int DATAGRAMS = 6000;
     private static final int PER_SECOND = 3000;
     private static final int RELOAD_AT = DATAGRAMS / 2;
-
-    private static UpstreamConfig sessionAffinity(UpstreamConfig u) {
-        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), u.healthChecker(),
-                Affinity.SESSION, false);
-    }
-
-    private static UpstreamConfig healthChecked(UpstreamConfig u) {
-        HealthCheckConfig check = new HealthCheckConfig(5, 3, 1, 1, "heartbeat".getBytes(), Optional.empty());
-        return new UpstreamConfig(u.name(), u.type(), u.keyBytes(), u.tableSize(), u.peers(), Optional.of(check),
-                u.affinity(), u.latch());
-    }
-
-    private static int index(Upstream upstream, EchoBackend backend) {
-        return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()
-                .orElseThrow().index();
-    }
+    private static final HealthCheckConfig CHECK =
+            new HealthCheckConfig(5, 3, 1, 1, "heartbeat".getBytes(), Optional.empty());
 
     @Test
     void aSteadyStreamLosesNothingWhileAReloadAddsAPeerAndChangesARoute() throws Exception {
-        List<DatagramChannel> clients = new ArrayList<>();
+        AtomicIntegerArray answeredBy = new AtomicIntegerArray(DATAGRAMS);
+        AtomicInteger duplicates = new AtomicInteger();
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
@@ -68,38 +55,17 @@ class ReloadTest {
                         .routeEquals(0, 1, KIND_TWO, "other")
                         .upstream(rr("pool", peer(b2.address()), peer(b3.address())))
                         .upstream(rr("other", peer(b5.address()))).build());
-                Selector selector = Selector.open()) {
+                SteadyStream stream = new SteadyStream(CLIENTS, PER_SECOND, 50,
+                        reply -> answered(reply, answeredBy, duplicates))) {
             StevedoreConfig next = new TestConfig().parallel(2).defaultUpstream("pool")
                     .routeEquals(0, 1, KIND_TWO, "pool")
                     .upstream(rr("pool", peer(b2.address()), peer(b3.address()), peer(b4.address())))
                     .upstream(rr("other", peer(b5.address()))).build();
-            for (int i = 0; i < CLIENTS; i++) {
-                DatagramChannel client = DatagramChannel.open();
-                client.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-                client.bind(new InetSocketAddress("127.0.0.1", 0));
-                client.configureBlocking(false);
-                client.register(selector, SelectionKey.OP_READ);
-                clients.add(client);
-            }
-            AtomicIntegerArray answeredBy = new AtomicIntegerArray(DATAGRAMS);
-            AtomicInteger duplicates = new AtomicInteger();
-            Thread receiver = new Thread(() -> receive(selector, answeredBy, duplicates), "reload-receiver");
-            receiver.setDaemon(true);
-            receiver.start();
-
             InetSocketAddress target = daemon.listenAddress();
             ByteBuffer payload = ByteBuffer.allocate(64);
             CompletableFuture<List<String>> reload = null;
             int firstAfterReload = -1;
-            long start = System.nanoTime();
             for (int i = 0; i < DATAGRAMS; i++) {
-                if (i % 50 == 0) {
-                    long due = start + TimeUnit.SECONDS.toNanos(1) * i / PER_SECOND;
-                    long wait;
-                    while ((wait = due - System.nanoTime()) > 0) {
-                        LockSupport.parkNanos(wait);
-                    }
-                }
                 if (i == RELOAD_AT) {
                     reload = CompletableFuture.supplyAsync(() -> {
                         try {
@@ -115,14 +81,12 @@ class ReloadTest {
                 payload.clear();
                 payload.put(kind(i)).position(4);
                 payload.putInt(i).position(64).flip();
-                if (clients.get(i % CLIENTS).send(payload, target) == 0) {
-                    throw new IOException("client socket buffer full at datagram " + i);
-                }
+                stream.send(i, payload, target);
             }
             assertThat(reload.get(5, TimeUnit.SECONDS)).as("settings needing a restart").isEmpty();
             assertThat(firstAfterReload).as("the reload finished while the stream ran").isPositive();
-            Await.until("every datagram answered", 15_000, () -> answered(answeredBy) == DATAGRAMS);
-            receiver.interrupt();
+            Poll.until(Duration.ofSeconds(15), "every datagram answered", () -> answered(answeredBy) == DATAGRAMS);
+            stream.stopReceiving();
 
             assertThat(duplicates.get()).isZero();
             int toB4 = 0;
@@ -146,10 +110,6 @@ class ReloadTest {
             assertThat(counters.upstream("pool", PeerCounter.FORWARDED_DATAGRAMS) + counters.upstream("other",
                     PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(DATAGRAMS);
             assertThat(counters.peer("pool", b4.address(), PeerCounter.REPLIED_DATAGRAMS)).isEqualTo(b4.received());
-        } finally {
-            for (DatagramChannel client : clients) {
-                client.close();
-            }
         }
     }
 
@@ -165,28 +125,13 @@ class ReloadTest {
         return count;
     }
 
-    private static void receive(Selector selector, AtomicIntegerArray answeredBy, AtomicInteger duplicates) {
-        ByteBuffer buffer = ByteBuffer.allocate(2048);
-        try {
-            while (!Thread.currentThread().isInterrupted() && selector.isOpen()) {
-                selector.select(100);
-                for (SelectionKey key : selector.selectedKeys()) {
-                    DatagramChannel channel = (DatagramChannel) key.channel();
-                    buffer.clear();
-                    while (channel.receive(buffer) != null) {
-                        // The echo: backend id, then the datagram (kind, padding, sequence number at 4).
-                        int backend = buffer.get(0);
-                        int sequence = buffer.getInt(1 + 4);
-                        if (!answeredBy.compareAndSet(sequence, 0, backend)) {
-                            duplicates.incrementAndGet();
-                        }
-                        buffer.clear();
-                    }
-                }
-                selector.selectedKeys().clear();
-            }
-        } catch (IOException | java.nio.channels.ClosedSelectorException e) {
-            // the test is over
+    /** Records which backend answered the datagram the reply echoes; a second answer is a duplicate. */
+    private static void answered(ByteBuffer reply, AtomicIntegerArray answeredBy, AtomicInteger duplicates) {
+        // The echo: backend id, then the datagram (kind, padding, sequence number at 4).
+        int backend = reply.get(0);
+        int sequence = reply.getInt(1 + 4);
+        if (!answeredBy.compareAndSet(sequence, 0, backend)) {
+            duplicates.incrementAndGet();
         }
     }
 
@@ -226,7 +171,7 @@ class ReloadTest {
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("checked")
-                        .upstream(healthChecked(rr("checked", peer(b2.address()), peer(b3.address()))))
+                        .upstream(checked(rr("checked", peer(b2.address()), peer(b3.address())), CHECK))
                         .upstream(rr("unchecked", peer(b2.address()), peer(b3.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             for (int i = 0; i < 4; i++) {
@@ -235,19 +180,19 @@ class ReloadTest {
             assertThat(daemon.counters().peer("checked", 1, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             Upstream checked = daemon.upstreams().get(0);
             Upstream unchecked = daemon.upstreams().get(1);
-            checked.setUp(index(checked, b2), false, "test");
-            unchecked.setUp(index(unchecked, b2), false, "test");
+            checked.setUp(peerIndex(checked, b2), false, "test");
+            unchecked.setUp(peerIndex(unchecked, b2), false, "test");
 
             daemon.reload(new TestConfig().defaultUpstream("checked")
-                    .upstream(healthChecked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address()))))
+                    .upstream(checked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address())), CHECK))
                     .upstream(rr("unchecked", peer(b3.address()), peer(b2.address()))).build());
 
             checked = daemon.upstreams().get(0);
             unchecked = daemon.upstreams().get(1);
-            assertThat(checked.isUp(index(checked, b2))).as("down in a checked upstream stays down").isFalse();
-            assertThat(checked.isUp(index(checked, b3))).isTrue();
-            assertThat(checked.isUp(index(checked, b4))).as("a new peer starts up").isTrue();
-            assertThat(unchecked.isUp(index(unchecked, b2))).as("nothing would revive it: it starts up").isTrue();
+            assertThat(checked.isUp(peerIndex(checked, b2))).as("down in a checked upstream stays down").isFalse();
+            assertThat(checked.isUp(peerIndex(checked, b3))).isTrue();
+            assertThat(checked.isUp(peerIndex(checked, b4))).as("a new peer starts up").isTrue();
+            assertThat(unchecked.isUp(peerIndex(unchecked, b2))).as("nothing would revive it: it starts up").isTrue();
 
             assertThat(daemon.counters().peer("checked", b3.address(), PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             assertThat(daemon.counters().peer("checked", 1, PeerCounter.FORWARDED_DATAGRAMS))
@@ -284,9 +229,9 @@ class ReloadTest {
             assertThat(daemon.maxSessions()).isEqualTo(1);
             assertThat(client.request(new byte[] {2}).backend()).isEqualTo(2);
             late.send(new byte[] {3});
-            Await.equal("session_limit drops", 1, () -> daemon.counters().dropped("session_limit"));
+            Poll.equal("session_limit drops", 1, () -> daemon.counters().dropped("session_limit"));
             // TimeoutSec 1 and RecycleIntervalSec 1 now, where they were 30 and 10.
-            Await.equal("live sessions after a second idle", 0, daemon::sessionCount);
+            Poll.equal("live sessions after a second idle", 0, daemon::sessionCount);
         }
     }
 

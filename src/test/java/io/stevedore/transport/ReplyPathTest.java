@@ -5,6 +5,10 @@ import static io.stevedore.transport.TestConfig.rr;
 import static io.stevedore.transport.TestConfig.sessionLatched;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -17,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Replies come back on the session's unconnected socket: from any port of a peer's IP (a TFTP
  * server answers from a new port), never from anywhere else.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class ReplyPathTest {
 
     private static byte[] text(String s) {
@@ -74,7 +78,7 @@ class ReplyPathTest {
             InetSocketAddress sessionSocket = backend.senders().iterator().next();
             byte[] forged = text("Xforged");
             stranger.send(new DatagramPacket(forged, forged.length, sessionSocket));
-            Await.equal("foreign_reply drops", 1, () -> daemon.counters().dropped("foreign_reply"));
+            Poll.equal("foreign_reply drops", 1, () -> daemon.counters().dropped("foreign_reply"));
 
             // The forged datagram never reaches the client: what it receives next answers its request.
             assertThat(client.request(text("again")).backend()).isEqualTo(2);

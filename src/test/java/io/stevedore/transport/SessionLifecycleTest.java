@@ -4,19 +4,51 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class SessionLifecycleTest {
 
-    private static long openFds() {
-        String[] fds = new File("/proc/self/fd").list();
-        return fds == null ? -1 : fds.length;
+    /**
+     * The sockets this process holds open, by kernel identity ({@code socket:[inode]}), not by
+     * count: sockets of earlier tests in the same JVM may close meanwhile, and fd numbers are
+     * reused, but an inode names one socket for its whole life.
+     */
+    private static Set<String> openSockets() {
+        Set<String> sockets = new HashSet<>();
+        File[] fds = new File("/proc/self/fd").listFiles();
+        if (fds != null) {
+            for (File fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd.toPath()).toString();
+                    if (target.startsWith("socket:")) {
+                        sockets.add(target);
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the fd went away between the listing and the read: not open
+                }
+            }
+        }
+        return sockets;
+    }
+
+    private static Set<String> stillOpen(Set<String> sockets) {
+        Set<String> open = openSockets();
+        open.retainAll(sockets);
+        return open;
     }
 
     private static byte[] text(String s) {
@@ -32,15 +64,17 @@ class SessionLifecycleTest {
             for (int i = 0; i < 20; i++) {
                 clients.add(new Client(daemon.listenAddress()));
             }
-            long before = openFds();
+            Set<String> before = openSockets();
             for (Client client : clients) {
                 client.request(text("hi"));
             }
             assertThat(daemon.sessionCount()).isEqualTo(20);
-            Await.equal("open fds with 20 sessions", before + 20, SessionLifecycleTest::openFds);
+            Set<String> sessionSockets = openSockets();
+            sessionSockets.removeAll(before);
+            assertThat(sessionSockets).as("sockets opened for 20 sessions").hasSize(20);
 
-            Await.equal("live sessions after TimeoutSec", 0, daemon::sessionCount);
-            Await.equal("open fds after the sweep", before, SessionLifecycleTest::openFds);
+            Poll.equal("live sessions after TimeoutSec", 0, daemon::sessionCount);
+            Poll.equal("session sockets still open after the sweep", 0, () -> stillOpen(sessionSockets).size());
             assertThat(daemon.counters().sessions()).isZero();
 
             // A swept client simply gets a new session.
@@ -66,7 +100,7 @@ class SessionLifecycleTest {
             for (int i = 10; i < 20; i++) {
                 clients.get(i).send(text("late " + i));
             }
-            Await.equal("session_limit drops", 10, () -> daemon.counters().dropped("session_limit"));
+            Poll.equal("session_limit drops", 10, () -> daemon.counters().dropped("session_limit"));
             assertThat(daemon.sessionCount()).isEqualTo(10);
 
             for (int round = 0; round < 3; round++) {

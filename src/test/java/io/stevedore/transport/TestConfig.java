@@ -1,7 +1,9 @@
 package io.stevedore.transport;
 
+import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Affinity;
 import io.stevedore.config.BalanceType;
+import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.LogConfig;
 import io.stevedore.config.Operator;
@@ -12,6 +14,7 @@ import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.testing.EchoBackend;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,9 +102,20 @@ final class TestConfig {
                 UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(peers), Optional.empty(), Affinity.PACKET, false);
     }
 
+    /** {@code Affinity: session}: each session keeps the peer it was first sent to. */
+    static UpstreamConfig sessionAffinity(UpstreamConfig upstream) {
+        return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
+                upstream.peers(), upstream.healthChecker(), Affinity.SESSION, false);
+    }
+
     static UpstreamConfig sessionLatched(UpstreamConfig upstream) {
         return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
                 upstream.peers(), upstream.healthChecker(), Affinity.SESSION, true);
+    }
+
+    static UpstreamConfig checked(UpstreamConfig upstream, HealthCheckConfig check) {
+        return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
+                upstream.peers(), Optional.of(check), upstream.affinity(), upstream.latch());
     }
 
     static PeerConfig peer(InetSocketAddress address) {
@@ -110,5 +124,11 @@ final class TestConfig {
 
     static PeerConfig backup(InetSocketAddress address) {
         return new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, true);
+    }
+
+    /** The index the running {@code upstream} gave the peer {@code backend}. */
+    static int peerIndex(Upstream upstream, EchoBackend backend) {
+        return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()
+                .orElseThrow().index();
     }
 }

@@ -5,6 +5,10 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.metrics.DropReason;
+import io.stevedore.testing.Client;
+import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.NettyLeakCheck;
+import io.stevedore.testing.Poll;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -13,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The seed's protocol-version example: {@code KeyBytes "4:6" == 0x01} goes to {@code ver1},
  * {@code == 0x02} to {@code ver2}, anything else meets the {@code deny} default and is dropped.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NettyLeakCheck.class)
 class VersionRoutingTest {
 
     /** flag, ver, cmd, session id, len, checksum. */
@@ -47,7 +51,7 @@ class VersionRoutingTest {
             client.send(header(0, 1));
             client.send(header(0x0101, 1));
             client.send(new byte[] {0, 0, 0, 0, 0}); // too short for 4:6: no route matches
-            Await.equal("no_route drops", 4, () -> daemon.counters().dropped("no_route"));
+            Poll.equal("no_route drops", 4, () -> daemon.counters().dropped("no_route"));
 
             // Nothing of the dropped datagrams comes back: the next datagram the client sees
             // answers its next request.

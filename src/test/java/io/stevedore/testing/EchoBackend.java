@@ -1,4 +1,4 @@
-package io.stevedore.transport;
+package io.stevedore.testing;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -13,12 +13,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A peer for tests: answers every datagram with its own id byte followed by the datagram, from the
  * socket it arrived on. With {@link #answerFromNewPort()} it behaves like a TFTP server: it answers
- * each new sender from a fresh socket on the same IP, which then keeps echoing that sender.
+ * each new sender from a fresh socket on the same IP, which then keeps echoing that sender. It can
+ * be stopped, so its port answers ICMP port unreachable like a crashed server's, and restarted on
+ * the same port.
  */
-final class EchoBackend implements AutoCloseable {
+public final class EchoBackend implements AutoCloseable {
 
     private final int id;
-    private final DatagramSocket socket;
+    private final InetSocketAddress address;
+    private volatile DatagramSocket socket;
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong receivedOnMainPort = new AtomicLong();
     private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
@@ -28,11 +31,12 @@ final class EchoBackend implements AutoCloseable {
 
     private EchoBackend(int id, DatagramSocket socket) {
         this.id = id;
+        this.address = (InetSocketAddress) socket.getLocalSocketAddress();
         this.socket = socket;
     }
 
     /** Binds {@code ip} on an ephemeral port and starts answering. */
-    static EchoBackend start(String ip, int id) throws IOException {
+    public static EchoBackend start(String ip, int id) throws IOException {
         DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
         socket.setReceiveBufferSize(1 << 21);
         EchoBackend backend = new EchoBackend(id, socket);
@@ -40,7 +44,7 @@ final class EchoBackend implements AutoCloseable {
         return backend;
     }
 
-    EchoBackend answerFromNewPort() {
+    public EchoBackend answerFromNewPort() {
         newPortPerSender = true;
         return this;
     }
@@ -84,31 +88,49 @@ final class EchoBackend implements AutoCloseable {
         }
     }
 
-    int id() {
+    public int id() {
         return id;
     }
 
-    InetSocketAddress address() {
-        return (InetSocketAddress) socket.getLocalSocketAddress();
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** {@code ip:port}, as a configuration file and the metrics write it. */
+    public String hostPort() {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
+    /** Closes the main socket: datagrams to its port now meet ICMP port unreachable. */
+    public void stop() {
+        socket.close();
+    }
+
+    /** Binds the same address and port again after {@link #stop()} and answers as before. */
+    public void restart() throws IOException {
+        DatagramSocket again = new DatagramSocket(address);
+        again.setReceiveBufferSize(1 << 21);
+        socket = again;
+        serve(again, "echo-" + id);
     }
 
     /** Datagrams received on every socket of this backend. */
-    long received() {
+    public long received() {
         return received.get();
     }
 
     /** Datagrams received on the configured port, not on the ports opened to answer. */
-    long receivedOnMainPort() {
+    public long receivedOnMainPort() {
         return receivedOnMainPort.get();
     }
 
     /** Addresses datagrams came from (the daemon's session sockets). */
-    Set<InetSocketAddress> senders() {
+    public Set<InetSocketAddress> senders() {
         return senders;
     }
 
     /** The sockets opened to answer from new ports. */
-    Set<DatagramSocket> transferSockets() {
+    public Set<DatagramSocket> transferSockets() {
         return transferSockets;
     }
 

@@ -1,4 +1,4 @@
-package io.stevedore.protocols;
+package io.stevedore.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,11 +18,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails a test class when Netty's leak detector (paranoid in the build) logs a leaked ByteBuf, in
- * the daemon or in the KCP harness. A leak is only seen once the lost buffer is collected and a
- * later allocation is tracked, so after the class this collects garbage and allocates.
+ * Fails a test class when Netty's leak detector (paranoid in the build) logs a leaked ByteBuf while
+ * it ran, in the daemon or in a test harness. Netty only notices a leak once the lost buffer is
+ * collected and a later allocation is tracked, so after the class this forces a collection, waits
+ * for reference processing, and allocates.
  */
-final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
+public final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback {
 
     private static final List<String> REPORTS = new CopyOnWriteArrayList<>();
     private static final AppenderBase<ILoggingEvent> LISTENER = new AppenderBase<>() {

@@ -1,4 +1,4 @@
-package io.stevedore.transport;
+package io.stevedore.testing;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -11,37 +11,37 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 
 /** A UDP client of the daemon, on its own socket (its own session). */
-final class Client implements AutoCloseable {
+public final class Client implements AutoCloseable {
 
-    static final int TIMEOUT_MS = 3000;
+    public static final int TIMEOUT_MS = 3000;
 
     /** A reply: the id of the backend that answered and the payload it echoed. */
-    record Reply(int backend, byte[] payload, InetSocketAddress from) {
+    public record Reply(int backend, byte[] payload, InetSocketAddress from) {
     }
 
     private final DatagramSocket socket;
     private final InetSocketAddress daemon;
 
-    Client(InetSocketAddress daemon) throws IOException {
+    public Client(InetSocketAddress daemon) throws IOException {
         this(daemon, daemon.getAddress() instanceof java.net.Inet6Address ? "::1" : "127.0.0.1");
     }
 
-    Client(InetSocketAddress daemon, String ip) throws IOException {
+    public Client(InetSocketAddress daemon, String ip) throws IOException {
         this.daemon = daemon;
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
         socket.setSoTimeout(TIMEOUT_MS);
     }
 
-    InetSocketAddress localAddress() {
+    public InetSocketAddress localAddress() {
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
 
-    void send(byte[] payload) throws IOException {
+    public void send(byte[] payload) throws IOException {
         socket.send(new DatagramPacket(payload, payload.length, daemon));
     }
 
     /** The next datagram, or null if none arrives within {@code timeoutMs}. */
-    Reply receive(int timeoutMs) throws IOException {
+    public Reply receive(int timeoutMs) throws IOException {
         byte[] buffer = new byte[65536];
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
         socket.setSoTimeout(timeoutMs);
@@ -54,7 +54,7 @@ final class Client implements AutoCloseable {
                 (InetSocketAddress) packet.getSocketAddress());
     }
 
-    Reply awaitReply() throws IOException {
+    public Reply awaitReply() throws IOException {
         Reply reply = receive(TIMEOUT_MS);
         if (reply == null) {
             fail("no reply to " + localAddress() + " within " + TIMEOUT_MS + " ms");
@@ -63,7 +63,7 @@ final class Client implements AutoCloseable {
     }
 
     /** Sends and waits for the answer, checking it echoes what was sent. */
-    Reply request(byte[] payload) throws IOException {
+    public Reply request(byte[] payload) throws IOException {
         send(payload);
         Reply reply = awaitReply();
         if (!Arrays.equals(reply.payload(), payload)) {
