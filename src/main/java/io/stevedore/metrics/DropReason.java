@@ -20,7 +20,13 @@ public enum DropReason {
     /** Sending failed on every peer tried ({@code MaxTryTimes}). */
     SEND_ERROR("send_error"),
     /** A datagram reached a session socket from an address that is no peer IP. */
-    FOREIGN_REPLY("foreign_reply");
+    FOREIGN_REPLY("foreign_reply"),
+    /**
+     * The socket it was to leave by (a session's, toward a peer, or the listener, toward a client)
+     * still held more than its write-buffer high water mark after a flush: the kernel is not taking
+     * datagrams, and queueing more would only pin receive buffers.
+     */
+    BACKPRESSURE("backpressure");
 
     private final String label;
 

@@ -319,6 +319,11 @@ public final class Daemon implements AutoCloseable {
         return addresses;
     }
 
+    /** The worker of event loop {@code index}: tests reach its loop, listener and sessions. */
+    Worker worker(int index) {
+        return workers.get(index);
+    }
+
     /** Where clients send: the listening address with its bound port. */
     public InetSocketAddress listenAddress() {
         return workers.get(0).listener().localAddress();

@@ -72,6 +72,7 @@ public enum Transport {
             channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, server.bufSize() + 1);
             channel.config().setRecvByteBufAllocator(allocator);
             channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
+            channel.config().setWriteBufferWaterMark(Backpressure.SESSION);
         }
     },
 
@@ -113,6 +114,7 @@ public enum Transport {
         @Override
         void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator, ServerConfig server) {
             channel.config().setRecvByteBufAllocator(allocator);
+            channel.config().setWriteBufferWaterMark(Backpressure.SESSION);
         }
     };
 
@@ -147,6 +149,7 @@ public enum Transport {
     /** Options every listening socket gets, whatever the transport. */
     static void configureAnyListener(DatagramChannel channel) {
         channel.config().setOption(io.netty.channel.ChannelOption.SO_RCVBUF, LISTENER_RCVBUF);
+        channel.config().setWriteBufferWaterMark(Backpressure.LISTENER);
     }
 
     /**

@@ -239,6 +239,11 @@ final class Worker {
 
     /** Writes {@code data} (whose reference passes to the write) toward the peer; flushed at batch end. */
     private void send(Session session, int upstream, int peer, ByteBuf data, int triesLeft) {
+        Channel channel = session.channel();
+        if (Backpressure.backedUp(channel)) {
+            drop(DropReason.BACKPRESSURE, data);
+            return;
+        }
         int slot = forwarding.slot(upstream, peer);
         InetSocketAddress target = session.latched(slot);
         if (target == null) {
@@ -246,7 +251,6 @@ final class Worker {
         }
         session.sentTo(slot);
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
-        Channel channel = session.channel();
         channel.write(new DatagramPacket(data, target), new ForwardPromise(this, forwarding, session, upstream, peer,
                 slot, data.readableBytes(), triesLeft, retry));
         if (session.markFlushPending()) {
@@ -335,6 +339,10 @@ final class Worker {
         session.touch(now());
         if (forwarding.latch(slot)) {
             session.latch(slot, source.equals(forwarding.address(slot)) ? null : source);
+        }
+        if (Backpressure.backedUp(listener)) {
+            drop(DropReason.BACKPRESSURE, data);
+            return;
         }
         counters.replied(slot, length);
         listener.write(new DatagramPacket(data, session.client()), listener.voidPromise());

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
+import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -89,7 +90,12 @@ class AdminServerTest {
                 assertThat(sample(body, "stevedore_health_probes_total{" + peer("pool", a) + ",result=\"success\"}"))
                         .isPositive();
                 assertThat(sample(body, "stevedore_dropped_datagrams_total{reason=\"no_route\"}")).isEqualTo(1);
+                for (DropReason reason : DropReason.values()) {
+                    assertThat(body).as("every drop reason is exported").contains(
+                            "stevedore_dropped_datagrams_total{reason=\"" + reason.label() + "\"}");
+                }
                 assertThat(sample(body, "stevedore_dropped_datagrams_total{reason=\"oversize\"}")).isZero();
+                assertThat(sample(body, "stevedore_dropped_datagrams_total{reason=\"backpressure\"}")).isZero();
                 assertThat(sample(body, "stevedore_client_datagrams_total{listener=\"0\"}")).isEqualTo(5);
                 assertThat(sample(body, "stevedore_client_bytes_total{listener=\"0\"}")).isEqualTo(13);
                 assertThat(sample(body, "stevedore_listener_errors_total{listener=\"0\"}")).isZero();
@@ -116,6 +122,9 @@ class AdminServerTest {
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
                 assertThat(json.path("dropped").path("no_route").asLong()).isEqualTo(1);
+                assertThat(json.path("dropped").size()).as("every drop reason is listed")
+                        .isEqualTo(DropReason.values().length);
+                assertThat(json.path("dropped").has("backpressure")).isTrue();
                 JsonNode pool = json.path("upstreams").path(0);
                 assertThat(pool.path("name").asText()).isEqualTo("pool");
                 assertThat(pool.path("type").asText()).isEqualTo("rr");

@@ -59,7 +59,8 @@ class CountersTest {
     @Test
     void dropReasonsCarryTheirPrometheusLabels() {
         assertThat(DropReason.values()).extracting(DropReason::label).containsExactly(
-                "no_route", "short_key", "oversize", "empty", "session_limit", "no_peer", "send_error", "foreign_reply");
+                "no_route", "short_key", "oversize", "empty", "session_limit", "no_peer", "send_error", "foreign_reply",
+                "backpressure");
         assertThatThrownBy(() -> counters.dropped("unknown")).hasMessage("no drop reason \"unknown\"");
         assertThatThrownBy(() -> counters.upstream("ver3", PeerCounter.FORWARDED_BYTES))
                 .hasMessage("no upstream \"ver3\"; upstreams are [ver1, ver2]");

@@ -123,7 +123,7 @@ class ReplyFuzzTest {
             assertThat(counters.dropped(DropReason.FOREIGN_REPLY))
                     .as("datagrams from 127.0.0.9, no peer, dropped as foreign_reply").isEqualTo(foreign);
             for (DropReason reason : List.of(DropReason.NO_ROUTE, DropReason.SHORT_KEY, DropReason.SESSION_LIMIT,
-                    DropReason.NO_PEER, DropReason.SEND_ERROR)) {
+                    DropReason.NO_PEER, DropReason.SEND_ERROR, DropReason.BACKPRESSURE)) {
                 assertThat(counters.dropped(reason)).as("drops as %s", reason.label()).isZero();
             }
             assertThat(relayed(counters)).as("answers relayed to clients (direction=download)")
