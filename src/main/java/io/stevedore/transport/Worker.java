@@ -229,7 +229,7 @@ final class Worker {
             return selectors[upstream].select(data);
         }
         int kept = session.keptPeer(upstream);
-        if (kept != Session.NONE && forwarding.upstreams[upstream].isUp(kept)) {
+        if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
             return kept;
         }
         int peer = selectors[upstream].select(data);
