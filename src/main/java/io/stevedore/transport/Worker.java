@@ -390,9 +390,15 @@ final class Worker {
      */
     private Channel openSocket(Session session) throws Exception {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
-        channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
-        transport.configureSessionSocket(channel, sessionAllocator, server);
-        channel.pipeline().addLast(new SessionHandler(this, session));
+        try {
+            channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
+            transport.configureSessionSocket(channel, sessionAllocator, server);
+            channel.pipeline().addLast(new SessionHandler(this, session));
+        } catch (RuntimeException | Error e) {
+            // The socket is open from newChannel on; unregistered, nothing else would close it.
+            channel.unsafe().closeForcibly();
+            throw e;
+        }
         check(loop.register(channel), channel, "register");
         return channel;
     }
