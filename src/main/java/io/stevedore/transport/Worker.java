@@ -45,7 +45,6 @@ final class Worker {
     static final int PASSIVE_DOWN_SEC = 10;
     private static final long OPEN_FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    final int index;
     final EventLoop loop;
     private Forwarding forwarding;
     private final LoopCounters counters;
@@ -66,9 +65,8 @@ final class Worker {
     private ScheduledFuture<?> sweeping;
     private int sweepIntervalSec;
 
-    Worker(int index, EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
+    Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server) {
-        this.index = index;
         this.loop = loop;
         this.forwarding = forwarding;
         this.counters = counters;
@@ -93,10 +91,6 @@ final class Worker {
 
     DatagramChannel listener() {
         return listener;
-    }
-
-    SessionTable sessions() {
-        return sessions;
     }
 
     /** Sweeps idle sessions every {@code intervalSec}. Call on the loop. */
