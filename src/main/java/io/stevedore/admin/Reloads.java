@@ -1,7 +1,6 @@
 package io.stevedore.admin;
 
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Configuration reloads that were applied and that were rejected, and when the last one applied. */
@@ -36,10 +35,5 @@ public final class Reloads {
     /** When the running configuration was read: at start, or by the last reload applied. */
     public Instant lastApplied() {
         return lastApplied;
-    }
-
-    /** The last reload applied, if any was. */
-    public Optional<Instant> lastReload() {
-        return ok.get() == 0 ? Optional.empty() : Optional.of(lastApplied);
     }
 }

@@ -104,6 +104,16 @@ public final class Upstream {
     }
 
     /**
+     * Whether the peer takes new traffic now: up, and a primary or else the backup while every
+     * primary is down. A kept peer that is up but out of the rotation (the backup after a primary
+     * recovered) must not be reused.
+     */
+    public boolean inRotation(int peerIndex) {
+        Snapshot s = snapshot;
+        return s.up[peerIndex] && (!peers.get(peerIndex).backup() || s.onBackup);
+    }
+
+    /**
      * Marks a peer up or down. Any thread. When the state changes, builds and publishes the next
      * immutable snapshot (Maglev table included) and logs one line: upstream, peer, old and new
      * state, reason, and what now takes traffic. Writers serialise among themselves; readers never

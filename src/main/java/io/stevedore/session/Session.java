@@ -110,11 +110,6 @@ public final class Session {
         latched[slot] = source;
     }
 
-    /** How many slots {@link #latched} has room for. */
-    public int latchSlots() {
-        return latched == null ? 0 : latched.length;
-    }
-
     /** The slot of the peer this session last sent to, or {@link #NONE}. */
     public int lastSlot() {
         return lastSlot;

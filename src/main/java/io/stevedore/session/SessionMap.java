@@ -1,6 +1,8 @@
 package io.stevedore.session;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.util.function.Consumer;
 
 /**
@@ -21,9 +23,24 @@ final class SessionMap {
         return size;
     }
 
-    /** Fibonacci hashing: consecutive ports of one client IP spread over the whole array. */
-    private int home(InetSocketAddress client) {
-        return (client.hashCode() * 0x9E3779B9) >>> shift;
+    /**
+     * Per process and unknown outside it, so clients cannot pick source addresses that share a
+     * home slot. Not a secret worth more than that: it only keeps probe runs short.
+     */
+    private static final long SEED = new SecureRandom().nextLong();
+
+    /**
+     * The IP's hash and the port go in side by side, not summed as in
+     * {@link InetSocketAddress#hashCode()} (where (ip + 1, port - 1) collides with (ip, port)),
+     * then through the SplitMix64 finalizer; the top bits pick the slot.
+     */
+    int home(InetSocketAddress client) {
+        InetAddress ip = client.getAddress();
+        long x = ((long) (ip == null ? 0 : ip.hashCode()) << 32 | client.getPort()) ^ SEED;
+        x = (x ^ (x >>> 30)) * 0xBF58476D1CE4E5B9L;
+        x = (x ^ (x >>> 27)) * 0x94D049BB133111EBL;
+        x ^= x >>> 31;
+        return (int) (x >>> (shift + Integer.SIZE));
     }
 
     Session get(InetSocketAddress client) {

@@ -106,7 +106,7 @@ public final class Daemon implements AutoCloseable {
                 EventLoop loop = (EventLoop) executor;
                 SessionTable table = new SessionTable(limit, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
-                Worker worker = new Worker(index, loop, forwarding, counters.loop(index), table, transport, server);
+                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server);
                 DatagramChannel listener = transport.newChannel(family);
                 Transport.configureAnyListener(listener);
                 transport.configureListener(listener, server, shared);

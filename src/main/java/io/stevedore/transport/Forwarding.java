@@ -145,6 +145,11 @@ final class Forwarding {
      * last sent to. {@link #FOREIGN} when the source IP is no peer's.
      */
     int replySlot(InetSocketAddress source, int lastSlot) {
+        // Most replies come from the peer just sent to; this also credits a peer listed in two
+        // upstreams to the one the session used, which the address map (first wins) cannot.
+        if (has(lastSlot) && slotAddress[lastSlot].equals(source)) {
+            return lastSlot;
+        }
         Integer exact = slotByAddress.get(source);
         if (exact != null) {
             return exact;

@@ -45,7 +45,6 @@ final class Worker {
     static final int PASSIVE_DOWN_SEC = 10;
     private static final long OPEN_FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    final int index;
     final EventLoop loop;
     private Forwarding forwarding;
     private final LoopCounters counters;
@@ -66,9 +65,8 @@ final class Worker {
     private ScheduledFuture<?> sweeping;
     private int sweepIntervalSec;
 
-    Worker(int index, EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
+    Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server) {
-        this.index = index;
         this.loop = loop;
         this.forwarding = forwarding;
         this.counters = counters;
@@ -95,6 +93,7 @@ final class Worker {
         return listener;
     }
 
+    /** This loop's sessions; only on the loop. */
     SessionTable sessions() {
         return sessions;
     }
@@ -229,7 +228,7 @@ final class Worker {
             return selectors[upstream].select(data);
         }
         int kept = session.keptPeer(upstream);
-        if (kept != Session.NONE && forwarding.upstreams[upstream].isUp(kept)) {
+        if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
             return kept;
         }
         int peer = selectors[upstream].select(data);
@@ -398,9 +397,15 @@ final class Worker {
      */
     private Channel openSocket(Session session) throws Exception {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
-        channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
-        transport.configureSessionSocket(channel, sessionAllocator, server);
-        channel.pipeline().addLast(new SessionHandler(this, session));
+        try {
+            channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
+            transport.configureSessionSocket(channel, sessionAllocator, server);
+            channel.pipeline().addLast(new SessionHandler(this, session));
+        } catch (RuntimeException | Error e) {
+            // The socket is open from newChannel on; unregistered, nothing else would close it.
+            channel.unsafe().closeForcibly();
+            throw e;
+        }
         check(loop.register(channel), channel, "register");
         return channel;
     }

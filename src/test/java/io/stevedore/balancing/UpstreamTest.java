@@ -56,6 +56,25 @@ class UpstreamTest {
     }
 
     @Test
+    void inRotationHoldsForUpPrimariesAndForTheBackupOnlyWhileNoPrimaryIsUp() {
+        Upstream u = Upstream.of(rr(List.of(peer(0, 1), peer(1, 1), peer(2, 1, true))));
+        assertThat(u.inRotation(0)).isTrue();
+        assertThat(u.inRotation(2)).as("backup while primaries are up").isFalse();
+        u.setUp(0, false, "test");
+        assertThat(u.inRotation(0)).isFalse();
+        assertThat(u.inRotation(2)).isFalse();
+        u.setUp(1, false, "test");
+        assertThat(u.inRotation(2)).as("backup with every primary down").isTrue();
+        u.setUp(1, true, "test");
+        assertThat(u.isUp(2)).isTrue();
+        assertThat(u.inRotation(2)).as("backup once a primary recovered").isFalse();
+        assertThat(u.inRotation(1)).isTrue();
+        u.setUp(2, false, "test");
+        u.setUp(1, false, "test");
+        assertThat(u.inRotation(2)).as("a down backup").isFalse();
+    }
+
+    @Test
     void backupTakesTrafficOnlyWhileEveryPrimaryIsDown() {
         Upstream u = Upstream.of(chash(List.of(peer(0, 1), peer(1, 1), peer(2, 1, true))));
         Selector s = u.newSelector();

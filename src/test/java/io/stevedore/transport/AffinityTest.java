@@ -45,6 +45,29 @@ class AffinityTest {
     }
 
     @Test
+    void aSessionKeptOnTheBackupReturnsToAPrimaryOnceOneRecovers() throws Exception {
+        try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
+                EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.4", 3);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                        .upstream(sessionAffinity(rr("pool", backup(spare.address()), peer(b2.address()),
+                                peer(b3.address())))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            Upstream pool = daemon.upstreams().get(0);
+            pool.setUp(peerIndex(pool, b2), false, "test");
+            pool.setUp(peerIndex(pool, b3), false, "test");
+            assertThat(client.request(new byte[] {0}).backend()).as("every primary down").isEqualTo(1);
+            assertThat(client.request(new byte[] {1}).backend()).as("kept on the backup").isEqualTo(1);
+            pool.setUp(peerIndex(pool, b3), true, "test");
+            assertThat(client.request(new byte[] {2}).backend()).as("a primary recovered").isEqualTo(3);
+            assertThat(client.request(new byte[] {3}).backend()).as("the primary is now kept").isEqualTo(3);
+            pool.setUp(peerIndex(pool, b2), true, "test");
+            assertThat(client.request(new byte[] {4}).backend()).as("still kept on its primary").isEqualTo(3);
+            assertThat(spare.received()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void kcpConversationsMoveOffADownPrimaryAndTheBackupTakesOverWhenNoPrimaryIsLeft() throws Exception {
         try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
                 EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);

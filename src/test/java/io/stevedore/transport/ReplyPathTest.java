@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.rr;
 import static io.stevedore.transport.TestConfig.sessionLatched;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -82,6 +83,24 @@ class ReplyPathTest {
 
             // The forged datagram never reaches the client: what it receives next answers its request.
             assertThat(client.request(text("again")).backend()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aReplyFromAPeerInTwoUpstreamsIsCreditedToTheUpstreamTheSessionSentThrough() throws Exception {
+        try (EchoBackend shared = EchoBackend.start("127.0.0.2", 7);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("first")
+                        .routeEquals(0, 1, new byte[] {'B'}, "second")
+                        .upstream(rr("first", peer(shared.address())))
+                        .upstream(rr("second", peer(shared.address()))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(client.request(text("B" + i)).backend()).isEqualTo(7);
+            }
+            Poll.equal("replies credited to the second upstream's peer", 3L,
+                    () -> daemon.counters().peer("second", 0, PeerCounter.REPLIED_DATAGRAMS));
+            assertThat(daemon.counters().peer("first", 0, PeerCounter.REPLIED_DATAGRAMS)).isZero();
+            assertThat(daemon.counters().peer("first", 0, PeerCounter.FORWARDED_DATAGRAMS)).isZero();
         }
     }
 }
