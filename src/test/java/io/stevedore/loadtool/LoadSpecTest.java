@@ -3,7 +3,6 @@ package io.stevedore.loadtool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -47,9 +46,7 @@ class LoadSpecTest {
     }
 
     @Test
-    void onlyLoopbackTargetsAndSources() {
-        assertThatThrownBy(() -> LoadSpec.builder().targets(List.of(new InetSocketAddress("10.0.0.1", 2345))).build())
-                .hasMessageContaining("not a loopback address");
+    void atLeastOneTarget() {
         assertThatThrownBy(() -> valid().targets(List.of()).build()).hasMessageContaining("at least one");
     }
 

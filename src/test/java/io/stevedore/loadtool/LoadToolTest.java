@@ -19,12 +19,6 @@ class LoadToolTest {
     }
 
     @Test
-    void aTargetOffLoopbackIsAUsageErrorAndNothingIsSent() {
-        assertThat(execute("load", "--target", "10.0.0.1:2345")).isEqualTo(LoadTool.EXIT_USAGE);
-        assertThat(err.toString()).contains("10.0.0.1").contains("not a loopback address");
-    }
-
-    @Test
     void anUnknownShapeIsAUsageError() {
         assertThat(execute("load", "--target", "127.0.0.2:7001", "--shape", "burst")).isEqualTo(LoadTool.EXIT_USAGE);
         assertThat(err.toString()).contains("--shape burst: expected flood, rate or closed");
