@@ -155,7 +155,8 @@ public final class Runner implements AutoCloseable {
         StevedoreConfig next = loaded.config();
         List<Upstream> before = daemon.upstreams();
 
-        // Probing stops while the peers change hands; the new checkers start from the carried-over health.
+        // Probing stops while the peers change hands, so no state change is published to an upstream
+        // being replaced; the successor continues each unchanged probe from where it stopped.
         health.close();
         probes.retire();
         List<String> needRestart;
@@ -191,7 +192,7 @@ public final class Runner implements AutoCloseable {
     }
 
     private void restartHealth() {
-        health = HealthCheckers.start(daemon.upstreams());
+        health = health.successor(daemon.upstreams());
         probes.track(health, daemon.upstreams());
     }
 

@@ -1,5 +1,7 @@
 package io.stevedore.config;
 
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -19,4 +21,26 @@ public record HealthCheckConfig(
     public static final int DEFAULT_SUCCESS_TIMES = 1;
     public static final int DEFAULT_FAILED_TIMES = 1;
     public static final String DEFAULT_SEND = "heartbeat";
+
+    /**
+     * Equal when every setting is, the probe bytes compared by content: a reload keeps the probe
+     * state of an upstream whose checker is unchanged, so two loads of one file must compare equal.
+     */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof HealthCheckConfig o
+                && heartbeatIntervalSec == o.heartbeatIntervalSec
+                && heartbeatTimeoutSec == o.heartbeatTimeoutSec
+                && successTimes == o.successTimes
+                && failedTimes == o.failedTimes
+                && Arrays.equals(send, o.send)
+                && expect.isPresent() == o.expect.isPresent()
+                && (expect.isEmpty() || Arrays.equals(expect.get(), o.expect.get()));
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(heartbeatIntervalSec, heartbeatTimeoutSec, successTimes, failedTimes,
+                Arrays.hashCode(send), expect.map(Arrays::hashCode).orElse(0));
+    }
 }

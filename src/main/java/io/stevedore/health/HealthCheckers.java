@@ -12,7 +12,8 @@ import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * that has a {@code HealthChecker}, all served by one event-loop thread of their own, apart from
  * the data-plane loops. Upstreams without a checker are left alone (their peers stay up unless
  * the data plane takes them down). Closing stops every probe and closes every probe socket.
+ *
+ * <p>A reload closes the checkers and starts their {@link #successor}: a peer kept (same address)
+ * in an upstream of the same name whose {@code HealthChecker} did not change goes on where it
+ * was, its consecutive successes or failures still counted and its next probe still due when it
+ * was. A changed {@code HealthChecker} restarts its upstream's probes. Up or down is not kept
+ * here but in the upstreams, which the data plane carries over (see {@code Daemon.reload}).
  */
 public final class HealthCheckers implements AutoCloseable {
 
@@ -33,12 +40,27 @@ public final class HealthCheckers implements AutoCloseable {
     private static final Duration SECOND = Duration.ofSeconds(1);
     private static final long CLOSE_TIMEOUT_SECONDS = 5;
 
-    private final EventLoopGroup group;
-    private final Map<String, ProbeCounts> counts;
+    /** A peer by what survives a reload: its upstream's name and its address. */
+    private record PeerId(String upstream, InetSocketAddress address) {
+    }
 
-    private HealthCheckers(EventLoopGroup group, Map<String, ProbeCounts> counts) {
+    private final EventLoopGroup group;
+    private final Duration second;
+    private final Map<String, ProbeCounts> counts;
+    private final Map<String, HealthCheckConfig> settings;
+    /** Confined to the health loop while it runs; read by {@link #successor} once it has stopped. */
+    private final Map<PeerId, PeerProbe> probes;
+    /** Whether {@link #close()} saw the health loop stop, so that {@link #probes} may be read. */
+    private volatile boolean stopped;
+    private volatile boolean closed;
+
+    private HealthCheckers(EventLoopGroup group, Duration second, Map<String, ProbeCounts> counts,
+                           Map<String, HealthCheckConfig> settings, Map<PeerId, PeerProbe> probes) {
         this.group = group;
+        this.second = second;
         this.counts = counts;
+        this.settings = settings;
+        this.probes = probes;
     }
 
     public static HealthCheckers start(List<Upstream> upstreams) {
@@ -50,9 +72,34 @@ public final class HealthCheckers implements AutoCloseable {
      * it so that intervals and timeouts take milliseconds.
      */
     public static HealthCheckers start(List<Upstream> upstreams, Duration second) {
+        return start(upstreams, second, Map.of(), Map.of());
+    }
+
+    /**
+     * The checkers of {@code upstreams} after a reload, continuing these closed ones (see the class
+     * comment), with the same length of a second.
+     *
+     * @throws IllegalStateException if these checkers are not closed
+     */
+    public HealthCheckers successor(List<Upstream> upstreams) {
+        if (!closed) {
+            throw new IllegalStateException("close the health checkers before starting their successor");
+        }
+        Map<PeerId, PeerProbe.Kept> kept = new HashMap<>();
+        if (stopped) {
+            long now = System.nanoTime();
+            probes.forEach((peer, probe) -> kept.put(peer, probe.kept(now)));
+        } else {
+            log.warn("the health checks did not stop in time: probe counts of every peer start over");
+        }
+        return start(upstreams, second, kept, settings);
+    }
+
+    private static HealthCheckers start(List<Upstream> upstreams, Duration second, Map<PeerId, PeerProbe.Kept> kept,
+                                        Map<String, HealthCheckConfig> before) {
         List<Upstream> checked = upstreams.stream().filter(u -> u.config().healthChecker().isPresent()).toList();
         if (checked.isEmpty()) {
-            return new HealthCheckers(null, Map.of());
+            return new HealthCheckers(null, second, Map.of(), Map.of(), Map.of());
         }
         // NIO, not epoll, even on Linux: probes are a few datagrams per interval, so batching buys
         // nothing, and a connected NIO socket reports ICMP port unreachable the same way everywhere.
@@ -62,23 +109,43 @@ public final class HealthCheckers implements AutoCloseable {
         EventLoop loop = group.next();
 
         Map<String, ProbeCounts> counts = new TreeMap<>();
-        List<PeerProbe> probes = new ArrayList<>();
+        Map<String, HealthCheckConfig> configs = new HashMap<>();
+        Map<PeerId, PeerProbe> probes = new HashMap<>();
         for (Upstream upstream : checked) {
             HealthCheckConfig config = upstream.config().healthChecker().orElseThrow();
+            configs.put(upstream.name(), config);
             ProbeSettings settings = ProbeSettings.of(config, second);
             ProbeCounts upstreamCounts = new ProbeCounts(upstream.peers().size());
             counts.put(upstream.name(), upstreamCounts);
+            boolean unchanged = config.equals(before.get(upstream.name()));
+            int continued = 0;
             for (Peer peer : upstream.peers()) {
-                probes.add(new PeerProbe(upstream, peer, settings, upstreamCounts, loop, channels));
+                PeerId id = new PeerId(upstream.name(), peer.address());
+                Optional<PeerProbe.Kept> previous = unchanged ? Optional.ofNullable(kept.get(id)) : Optional.empty();
+                continued += previous.isPresent() ? 1 : 0;
+                probes.put(id, new PeerProbe(upstream, peer, settings, upstreamCounts, loop, channels, previous));
             }
-            log.info("health checks for upstream {}: {} every {}, timeout {}, FailedTimes {}, SuccessTimes {}, {}",
+            log.info("health checks for upstream {}: {} every {}, timeout {}, FailedTimes {}, SuccessTimes {}, {}{}",
                     upstream.name(), upstream.peers().size() == 1 ? "1 peer" : upstream.peers().size() + " peers",
                     ProbeSettings.describe(settings.interval()), ProbeSettings.describe(settings.timeout()),
                     settings.failedTimes(), settings.successTimes(),
-                    settings.expect().isPresent() ? "a reply must start with Expect" : "failing on ICMP port unreachable");
+                    settings.expect().isPresent() ? "a reply must start with Expect" : "failing on ICMP port unreachable",
+                    reloaded(before.containsKey(upstream.name()), unchanged, continued));
         }
-        loop.execute(() -> probes.forEach(PeerProbe::start));
-        return new HealthCheckers(group, Map.copyOf(counts));
+        List<PeerProbe> starting = List.copyOf(probes.values());
+        loop.execute(() -> starting.forEach(PeerProbe::start));
+        return new HealthCheckers(group, second, Map.copyOf(counts), Map.copyOf(configs), probes);
+    }
+
+    /** What a reload did to an upstream's probes, for its log line. */
+    private static String reloaded(boolean checkedBefore, boolean unchanged, int continued) {
+        if (!checkedBefore) {
+            return "";
+        }
+        if (!unchanged) {
+            return "; HealthChecker changed: probing starts over, peers keep up or down";
+        }
+        return "; unchanged: " + (continued == 1 ? "1 peer keeps its probe streak" : continued + " peers keep their probe streaks");
     }
 
     /** Probe results per peer of {@code upstream}, or empty if that upstream is not checked. */
@@ -89,9 +156,14 @@ public final class HealthCheckers implements AutoCloseable {
     /** Stops probing and waits for the probe sockets to close; no state change is published after it returns. */
     @Override
     public void close() {
-        if (group != null) {
-            group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-                    .awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS + 1, TimeUnit.SECONDS);
+        closed = true;
+        if (group == null) {
+            stopped = true;
+            return;
+        }
+        if (group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS + 1, TimeUnit.SECONDS)) {
+            stopped = true;
         }
     }
 }

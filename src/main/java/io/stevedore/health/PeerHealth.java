@@ -15,6 +15,13 @@ import java.util.Optional;
  */
 final class PeerHealth {
 
+    /**
+     * Where the counting stands: the state last seen and the current streak. A reload that leaves
+     * the checker's settings alone hands it to the next {@code PeerHealth} of the same peer.
+     */
+    record Streak(boolean seenUp, int successes, int failures) {
+    }
+
     private final int successTimes;
     private final int failedTimes;
     private boolean seenUp;
@@ -22,9 +29,20 @@ final class PeerHealth {
     private int failures;
 
     PeerHealth(int successTimes, int failedTimes, boolean up) {
+        this(successTimes, failedTimes, new Streak(up, 0, 0));
+    }
+
+    /** Continues {@code streak}; if the peer's state changed meanwhile, the next result restarts the counts. */
+    PeerHealth(int successTimes, int failedTimes, Streak streak) {
         this.successTimes = successTimes;
         this.failedTimes = failedTimes;
-        this.seenUp = up;
+        this.seenUp = streak.seenUp();
+        this.successes = streak.successes();
+        this.failures = streak.failures();
+    }
+
+    Streak streak() {
+        return new Streak(seenUp, successes, failures);
     }
 
     /**

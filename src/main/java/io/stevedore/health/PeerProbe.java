@@ -32,6 +32,13 @@ import org.slf4j.LoggerFactory;
  */
 final class PeerProbe {
 
+    /**
+     * What a probe of unchanged settings continues after a reload: its streak and when its next
+     * probe is due ({@link System#nanoTime()}).
+     */
+    record Kept(PeerHealth.Streak streak, long nextSendAtNanos) {
+    }
+
     private static final Logger log = LoggerFactory.getLogger(PeerProbe.class);
 
     private final Upstream upstream;
@@ -45,16 +52,27 @@ final class PeerProbe {
     private Channel channel;
     private ScheduledFuture<?> wakeup;
 
+    /**
+     * @param kept the state of the probe this one succeeds, or empty to start afresh: first probe
+     *             at once, streak counted from the peer's current state
+     */
     PeerProbe(Upstream upstream, Peer peer, ProbeSettings settings, ProbeCounts counts,
-              EventLoop loop, ChannelFactory<? extends Channel> channels) {
+              EventLoop loop, ChannelFactory<? extends Channel> channels, Optional<Kept> kept) {
         this.upstream = upstream;
         this.peer = peer;
         this.payload = settings.send();
         this.counts = counts;
         this.loop = loop;
         this.bootstrap = new Bootstrap().group(loop).channelFactory(channels).handler(new Replies());
-        this.cycle = new ProbeCycle(settings, System.nanoTime());
-        this.health = new PeerHealth(settings.successTimes(), settings.failedTimes(), upstream.isUp(peer.index()));
+        this.cycle = new ProbeCycle(settings, kept.map(Kept::nextSendAtNanos).orElseGet(System::nanoTime));
+        this.health = kept.isPresent()
+                ? new PeerHealth(settings.successTimes(), settings.failedTimes(), kept.get().streak())
+                : new PeerHealth(settings.successTimes(), settings.failedTimes(), upstream.isUp(peer.index()));
+    }
+
+    /** This probe's state for a successor; only once the health loop has stopped, or on it. */
+    Kept kept(long nowNanos) {
+        return new Kept(health.streak(), cycle.resumeAt(nowNanos));
     }
 
     /** Starts probing; the first probe goes out at once. Call on the health loop. */

@@ -49,6 +49,14 @@ final class ProbeCycle {
         nextSendAt = nowNanos + intervalNanos;
     }
 
+    /**
+     * When a successor of this cycle (same settings, after a reload) sends its first probe: at the
+     * next send as planned, or at {@code nowNanos} if a round was cut short, since its result is lost.
+     */
+    long resumeAt(long nowNanos) {
+        return awaiting ? nowNanos : nextSendAt;
+    }
+
     /** When the caller should next look at this cycle: the round's deadline or the next send. */
     long wakeAt() {
         return awaiting ? deadline : nextSendAt;
