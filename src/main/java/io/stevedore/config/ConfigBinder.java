@@ -47,6 +47,14 @@ final class ConfigBinder {
 
     /** recvmmsg/sendmmsg take at most UIO_MAXIOV (1024) messages per call. */
     static final int MAX_BATCH_SIZE = 1024;
+    /**
+     * A bound on each listening socket's read buffer, {@code BatchSize} slots of {@code BufSize + 1}
+     * bytes taken for every recvmmsg. It is direct memory, pinned while any datagram read into it is
+     * queued, so several per listener may be alive: 8 MiB keeps that far below the JVM's default
+     * direct-memory limit while allowing BufSize 65535 with BatchSize 128, or BatchSize 1024 with
+     * BufSize 8191.
+     */
+    static final int MAX_READ_BUFFER = 8 << 20;
     static final int MAX_LISTEN_PARALLEL = 1024;
     static final int MAX_WEIGHT = 65535;
     /** A bound on the memory of one Maglev table (an int per entry). */
@@ -85,12 +93,26 @@ final class ConfigBinder {
         int batch = s.integer("BatchSize", ServerConfig.DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
         int buf = s.integer("BufSize", ServerConfig.DEFAULT_BUF_SIZE, 1, ServerConfig.MAX_BUF_SIZE);
         int tries = s.integer("MaxTryTimes", ServerConfig.DEFAULT_MAX_TRY_TIMES, 1, Integer.MAX_VALUE);
+        long readBuffer = (long) batch * (buf + 1);
+        if (readBuffer > MAX_READ_BUFFER) {
+            s.errorAt("BatchSize", batch + " slots of " + s.pathOf("BufSize") + " " + buf
+                    + " + 1 bytes make each listening socket's read buffer " + size(readBuffer) + "; expected at most "
+                    + size(MAX_READ_BUFFER) + ": BatchSize at most " + MAX_READ_BUFFER / (buf + 1)
+                    + " with this BufSize, or BufSize at most " + (MAX_READ_BUFFER / batch - 1) + " with this BatchSize");
+        }
         for (String key : GO_ONLY_SERVER_KEYS) {
             if (s.has(key)) {
                 problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
             }
         }
         return new ServerConfig(listen, parallel, batch, buf, tries);
+    }
+
+    /** {@code 67108864 bytes (64 MiB)}: exact, and readable at a glance. */
+    private static String size(long n) {
+        double mib = n / (double) (1 << 20);
+        String rounded = mib == Math.rint(mib) ? String.valueOf((long) mib) : String.format(Locale.ROOT, "%.1f", mib);
+        return n + " bytes (" + rounded + " MiB)";
     }
 
     private SessionConfig session(Section s) {

@@ -79,6 +79,29 @@ class CliConfigCheckTest {
     }
 
     @Test
+    void aReadBufferTooLargeForEachListenerFailsTheTestNamingBothKeys() throws Exception {
+        Path file = Files.writeString(dir.resolve("huge-batches.json"), """
+                {
+                  "Server": {"BatchSize": 1024, "BufSize": 65535},
+                  "Upload": {
+                    "DefaultUpstream": "a",
+                    "Upstreams": [{"Name": "a", "Type": "rr", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]
+                  }
+                }
+                """);
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo(""
+                + "error: Server.BatchSize: 1024 slots of Server.BufSize 65535 + 1 bytes make each listening socket's"
+                + " read buffer 67108864 bytes (64 MiB); expected at most 8388608 bytes (8 MiB): BatchSize at most 128"
+                + " with this BufSize, or BufSize at most 8191 with this BatchSize\n"
+                + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
     void malformedJsonFailsWithLineAndColumn() throws Exception {
         Path file = Files.writeString(dir.resolve("broken.json"), "{\n  \"Upload\": {\n    \"Upstreams\": [\n  }\n}\n");
 

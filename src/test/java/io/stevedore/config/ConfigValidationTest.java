@@ -116,6 +116,16 @@ class ConfigValidationTest {
                         "Session.TimeoutSec: -5 is out of range; expected an integer of at least 1"),
                 Arguments.of("fractional BatchSize", withSection("Server", "{'BatchSize': 2.5}"),
                         "Server.BatchSize: 2.5 is not an integer; expected an integer from 1 to 1024"),
+                Arguments.of("the largest BatchSize with the largest BufSize",
+                        withSection("Server", "{'BatchSize': 1024, 'BufSize': 65535}"),
+                        "Server.BatchSize: 1024 slots of Server.BufSize 65535 + 1 bytes make each listening socket's"
+                                + " read buffer 67108864 bytes (64 MiB); expected at most 8388608 bytes (8 MiB):"
+                                + " BatchSize at most 128 with this BufSize, or BufSize at most 8191 with this BatchSize"),
+                Arguments.of("a read buffer just over the bound",
+                        withSection("Server", "{'BatchSize': 129, 'BufSize': 65535}"),
+                        "Server.BatchSize: 129 slots of Server.BufSize 65535 + 1 bytes make each listening socket's"
+                                + " read buffer 8454144 bytes (8.1 MiB); expected at most 8388608 bytes (8 MiB):"
+                                + " BatchSize at most 128 with this BufSize, or BufSize at most 65026 with this BatchSize"),
                 Arguments.of("health timeout longer than the interval",
                         withUpstream("{'Name': 'a', 'Type': 'rr', 'HealthChecker': {'HeartbeatIntervalSec': 2},"
                                 + " 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
@@ -160,6 +170,17 @@ class ConfigValidationTest {
         assertThat(e).as(name).isNotNull();
         assertThat(e.errors()).containsExactly(expected);
         assertThat(e.getStackTrace()).isEmpty();
+    }
+
+    @Test
+    void aReadBufferOfExactlyTheBoundIsAccepted() throws Exception {
+        ServerConfig largestBuf = ConfigLoader.parse(withSection("Server", "{'BatchSize': 128, 'BufSize': 65535}"))
+                .config().server();
+        ServerConfig largestBatch = ConfigLoader.parse(withSection("Server", "{'BatchSize': 1024, 'BufSize': 8191}"))
+                .config().server();
+
+        assertThat(largestBuf.batchSize() * (largestBuf.bufSize() + 1)).isEqualTo(8 << 20);
+        assertThat(largestBatch.batchSize() * (largestBatch.bufSize() + 1)).isEqualTo(8 << 20);
     }
 
     @Test
