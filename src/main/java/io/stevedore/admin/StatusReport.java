@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.BalanceType;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
@@ -65,9 +66,19 @@ final class StatusReport {
             node.put("affinity", config.affinity().name().toLowerCase(Locale.ROOT));
             node.put("latch", config.latch());
             node.put("healthChecked", config.healthChecker().isPresent());
+            boolean chash = config.type() == BalanceType.CHASH;
+            if (chash) {
+                node.put("tableSize", config.tableSize());
+            }
+            // One snapshot for every peer, so the entries add up to the table size (or to 0 when none is up).
+            int[] entries = upstream.tableEntriesPerPeer();
             ArrayNode peers = node.putArray("peers");
             for (Peer peer : upstream.peers()) {
-                peers.add(peer(observed, counters, upstream, peer));
+                ObjectNode peerNode = peer(observed, counters, upstream, peer);
+                if (chash) {
+                    peerNode.put("tableEntries", entries[peer.index()]);
+                }
+                peers.add(peerNode);
             }
         }
 

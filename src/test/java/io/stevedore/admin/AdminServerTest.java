@@ -172,6 +172,55 @@ class AdminServerTest {
     }
 
     @Test
+    void chashPeersShowTheirShareOfTheMaglevTableAsItChanges() throws Exception {
+        StevedoreConfig config = ConfigLoader.parse("""
+                {
+                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
+                  "Upload": {
+                    "DefaultUpstream": "kcp",
+                    "Upstreams": [
+                      {"Name": "kcp", "Type": "chash", "KeyBytes": "0:4", "TableSize": 1009, "Peers": [
+                        {"IP": "127.0.0.2", "Port": 4001}, {"IP": "127.0.0.3", "Port": 4001, "Weight": 3},
+                        {"IP": "127.0.0.4", "Port": 4001, "Backup": true}]},
+                      {"Name": "plain", "Type": "rr", "Peers": [{"IP": "127.0.0.5", "Port": 4001}]}
+                    ]
+                  }
+                }
+                """).config();
+        try (Daemon daemon = Daemon.start(config);
+                AdminServer admin = AdminServer.start(ANY_PORT,
+                        new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
+            JsonNode kcp = status(admin).path("upstreams").path(0);
+            assertThat(kcp.path("tableSize").asInt()).isEqualTo(1009);
+            int light = kcp.path("peers").path(0).path("tableEntries").asInt();
+            int heavy = kcp.path("peers").path(1).path("tableEntries").asInt();
+            assertThat(light + heavy).as("every entry belongs to a primary").isEqualTo(1009);
+            assertThat(kcp.path("peers").path(2).path("tableEntries").asInt()).as("the idle backup").isZero();
+            assertThat((double) heavy / light).as("weight 3 against weight 1").isBetween(2.5, 3.5);
+            JsonNode plain = status(admin).path("upstreams").path(1);
+            assertThat(plain.has("tableSize")).isFalse();
+            assertThat(plain.path("peers").path(0).has("tableEntries")).as("rr has no table").isFalse();
+
+            daemon.upstreams().get(0).setUp(0, false, "test");
+            JsonNode oneDown = status(admin).path("upstreams").path(0).path("peers");
+            assertThat(oneDown.path(0).path("tableEntries").asInt()).isZero();
+            assertThat(oneDown.path(1).path("tableEntries").asInt()).isEqualTo(1009);
+
+            daemon.upstreams().get(0).setUp(1, false, "test");
+            JsonNode onBackup = status(admin).path("upstreams").path(0).path("peers");
+            assertThat(onBackup.path(1).path("tableEntries").asInt()).isZero();
+            assertThat(onBackup.path(2).path("tableEntries").asInt()).as("the backup takes the whole table")
+                    .isEqualTo(1009);
+        }
+    }
+
+    private static JsonNode status(AdminServer admin) throws Exception {
+        HttpResponse<String> response = get(admin.address(), "/status");
+        assertThat(response.statusCode()).isEqualTo(200);
+        return JsonMapper.builder().build().readTree(response.body());
+    }
+
+    @Test
     void anAdminAddressInUseIsOneClearError() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
