@@ -174,7 +174,8 @@ public final class Daemon implements AutoCloseable {
      *
      * <p>The listening sockets cannot change while they serve: a changed {@code ListenAddr},
      * {@code ListenParallel}, {@code BatchSize} or {@code BufSize} keeps its running value, and is
-     * returned as a line saying so. The health checks are the caller's to restart on the new
+     * returned as a line saying so. A wildcard {@code ListenAddr} gets sockets on the local
+     * addresses that appeared since start and that no loop serves yet. The health checks are the caller's to restart on the new
      * {@link #upstreams()}.
      *
      * @return the settings that need a restart to take effect, one line each
