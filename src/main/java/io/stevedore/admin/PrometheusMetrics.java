@@ -141,6 +141,7 @@ final class PrometheusMetrics {
         return registry;
     }
 
+    /** An event loop's index: its counts cover all its listening sockets, one per local address for a wildcard. */
     private static String listener(int index) {
         return Integer.toString(index);
     }

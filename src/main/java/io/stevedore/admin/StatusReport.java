@@ -14,7 +14,6 @@ import io.stevedore.metrics.PeerCounter;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -38,10 +37,14 @@ final class StatusReport {
         root.put("listening", daemon.isListening());
 
         ArrayNode listeners = root.putArray("listeners");
-        List<InetSocketAddress> addresses = daemon.listenAddresses();
-        for (int i = 0; i < addresses.size(); i++) {
+        String listenAddr = PeerKey.format(daemon.listenAddress());
+        for (int i = 0; i < daemon.loops(); i++) {
             ObjectNode listener = listeners.addObject();
-            listener.put("address", PeerKey.format(addresses.get(i)));
+            listener.put("address", listenAddr);
+            ArrayNode bound = listener.putArray("boundAddresses");
+            for (InetSocketAddress address : daemon.listenAddresses(i)) {
+                bound.add(PeerKey.format(address));
+            }
             listener.put("clientDatagrams", counters.loop(i, LoopCounter.RECEIVED_DATAGRAMS));
             listener.put("clientBytes", counters.loop(i, LoopCounter.RECEIVED_BYTES));
             listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED)

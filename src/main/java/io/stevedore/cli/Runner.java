@@ -100,9 +100,9 @@ public final class Runner implements AutoCloseable {
                 admin = AdminServer.start(adminConfig.get().listenAddr(), new Observed(daemon, probes, reloads, version));
             }
             Runner runner = new Runner(configFile, config, daemon, health, probes, reloads, admin);
-            log.info("stevedore {} running, pid {}: listening on {} ({} socket(s), {}); upstreams {}; {}", version,
+            log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
                     ProcessHandle.current().pid(), PeerKey.format(daemon.listenAddress()),
-                    daemon.listenAddresses().size(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
+                    daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
                     describe(config), admin == null ? "no admin endpoint"
                             : "admin endpoint http://" + PeerKey.format(admin.address()) + "/");
             return runner;

@@ -26,6 +26,7 @@ public final class Session {
     private Channel channel;
     private long lastActiveNanos;
     private int lastSlot = NONE;
+    private int replyVia;
     private boolean flushPending;
     private boolean closed;
 
@@ -108,6 +109,18 @@ public final class Session {
     /** Records the reply source of the peer at {@code slot}; null goes back to the configured address. */
     public void latch(int slot, InetSocketAddress source) {
         latched[slot] = source;
+    }
+
+    /**
+     * Which of its loop's listening sockets replies leave by: the one bound to the local address
+     * the client last wrote to (numbered by the transport).
+     */
+    public int replyVia() {
+        return replyVia;
+    }
+
+    public void replyVia(int listener) {
+        replyVia = listener;
     }
 
     /** The slot of the peer this session last sent to, or {@link #NONE}. */

@@ -1,9 +1,7 @@
 package io.stevedore.transport;
 
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -17,7 +15,7 @@ import io.stevedore.metrics.Counters;
 import io.stevedore.session.SessionLimit;
 import io.stevedore.session.SessionTable;
 import java.io.IOException;
-import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,8 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running data plane: {@code ListenParallel} listening sockets on one address, each served by
- * its own event-loop thread with its own sessions (see {@link Worker}). {@link #start} returns once
+ * The running data plane: {@code ListenParallel} event-loop threads, each with its own listening
+ * sockets and sessions (see {@link Worker}). A specific {@code ListenAddr} gets one socket per loop;
+ * a wildcard one gets, per loop, a socket on the wildcard and one on each local address (see
+ * {@link LocalAddresses}), so every reply leaves from the address its client wrote to. {@link #start} returns once
  * every listener is bound; {@link #reload} swaps routes, upstreams and peers while sessions keep
  * flowing; {@link #close()} stops it.
  */
@@ -82,7 +82,17 @@ public final class Daemon implements AutoCloseable {
             parallel = 1;
         }
         InetSocketAddress address = server.listenAddr();
-        boolean shared = parallel > 1;
+        boolean wildcard = address.getAddress().isAnyLocalAddress();
+        List<InetAddress> locals = List.of();
+        if (wildcard && transport.reusePort()) {
+            locals = localAddresses(address.getAddress());
+        } else if (wildcard) {
+            log.warn("Server.ListenAddr {}: this platform has no SO_REUSEPORT, so the wildcard socket cannot be "
+                    + "joined by one per local address; replies leave from the address the kernel chooses",
+                    ListenException.format(address));
+        }
+        // A wildcard socket and the per-address ones share the port through SO_REUSEPORT too.
+        boolean shared = parallel > 1 || !locals.isEmpty();
         if (shared && address.getPort() != 0) {
             // Sockets with SO_REUSEPORT may share a port with another process of the same user,
             // which would silently split our traffic: make sure nobody holds it first.
@@ -97,8 +107,6 @@ public final class Daemon implements AutoCloseable {
                 new DefaultThreadFactory("stevedore-dataplane", true), transport.ioHandlerFactory());
         List<Worker> workers = new ArrayList<>(parallel);
         try {
-            SocketProtocolFamily family = address.getAddress() instanceof Inet4Address
-                    ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
             int affinityUpstreams = forwarding.anyAffinity ? upstreams.size() : 0;
             int latchSlots = forwarding.anyLatch ? forwarding.slotCount() : 0;
             int index = 0;
@@ -107,16 +115,12 @@ public final class Daemon implements AutoCloseable {
                 SessionTable table = new SessionTable(limit, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server);
-                DatagramChannel listener = transport.newChannel(family);
-                Transport.configureAnyListener(listener);
-                transport.configureListener(listener, server, shared);
-                listener.pipeline().addLast(new ListenerHandler(worker));
-                await(loop.register(listener), address, "register");
-                await(listener.bind(address), address, "bind");
-                worker.attach(listener);
                 workers.add(worker);
-                // With port 0 the first socket picks the port and the others join it.
-                address = listener.localAddress();
+                InetSocketAddress asked = address;
+                List<InetAddress> bindToo = locals;
+                // On the loop, which then owns every listener from its first datagram on. With port
+                // 0 the first socket picks the port and the others join it.
+                address = loop.submit(() -> worker.listen(asked, bindToo, shared)).sync().getNow();
                 index++;
             }
             int sweepSec = Math.max(1, config.session().recycleIntervalSec());
@@ -127,11 +131,36 @@ public final class Daemon implements AutoCloseable {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
-        log.info("listening on {} with {} socket(s), {} transport, BatchSize {}, BufSize {}",
-                ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize());
-        logIfUnreachable(config.session().maxSessions());
-        return new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
+        Daemon daemon = new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
                 List.copyOf(workers));
+        log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
+                ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
+                wildcard ? describeBound(daemon.listenAddresses()) : "");
+        logIfUnreachable(config.session().maxSessions());
+        return daemon;
+    }
+
+    private static String describeBound(List<InetSocketAddress> bound) {
+        if (bound.size() <= 1) {
+            return "; no socket per local address: replies leave from the address the kernel chooses";
+        }
+        StringBuilder line = new StringBuilder("; bound to");
+        for (int i = 1; i < bound.size(); i++) {
+            line.append(i == 1 ? " " : ", ").append(ListenException.format(bound.get(i)));
+        }
+        return line.append(" (IPv4 addresses that appear later are bound when a client first writes to them; "
+                + "others at the next reload)").toString();
+    }
+
+    /** The local addresses a wildcard stands for; none (the wildcard alone) if the host will not list them. */
+    private static List<InetAddress> localAddresses(InetAddress wildcard) {
+        try {
+            return LocalAddresses.of(wildcard);
+        } catch (IOException e) {
+            log.warn("cannot list the local addresses ({}): listening on the wildcard alone, whose replies leave "
+                    + "from the address the kernel chooses", e.toString());
+            return List.of();
+        }
     }
 
     /**
@@ -145,7 +174,8 @@ public final class Daemon implements AutoCloseable {
      *
      * <p>The listening sockets cannot change while they serve: a changed {@code ListenAddr},
      * {@code ListenParallel}, {@code BatchSize} or {@code BufSize} keeps its running value, and is
-     * returned as a line saying so. The health checks are the caller's to restart on the new
+     * returned as a line saying so. A wildcard {@code ListenAddr} gets sockets on the local
+     * addresses that appeared since start and that no loop serves yet. The health checks are the caller's to restart on the new
      * {@link #upstreams()}.
      *
      * @return the settings that need a restart to take effect, one line each
@@ -186,10 +216,39 @@ public final class Daemon implements AutoCloseable {
         for (Future<?> done : switched) {
             done.sync();
         }
+        bindNewLocalAddresses();
         forwarding = plan;
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
         return needRestart;
+    }
+
+    /**
+     * With a wildcard ListenAddr, binds every loop to the local addresses that have appeared since
+     * start and that no loop has a socket for yet. An address one loop adopted when a client wrote
+     * to it stays with that loop: spreading it would move its clients to other loops, and so to new
+     * sessions.
+     */
+    private void bindNewLocalAddresses() throws InterruptedException {
+        InetSocketAddress listenAddr = listenAddress();
+        if (!listenAddr.getAddress().isAnyLocalAddress() || listenAddresses().size() <= 1) {
+            return;
+        }
+        Set<InetAddress> bound = new HashSet<>();
+        for (InetSocketAddress address : listenAddresses()) {
+            bound.add(address.getAddress());
+        }
+        List<InetAddress> fresh = new ArrayList<>(localAddresses(listenAddr.getAddress()));
+        fresh.removeAll(bound);
+        if (fresh.isEmpty()) {
+            return;
+        }
+        for (Worker worker : workers) {
+            worker.loop.submit(() -> worker.bindLocals(fresh)).sync();
+        }
+        log.info("now also listening on {}", fresh.stream()
+                .map(ip -> ListenException.format(new InetSocketAddress(ip, listenAddr.getPort())))
+                .collect(java.util.stream.Collectors.joining(", ")));
     }
 
     /**
@@ -233,34 +292,8 @@ public final class Daemon implements AutoCloseable {
         try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
             probe.bind(address);
         } catch (IOException e) {
-            throw new ListenException(address, reason(e), e);
+            throw new ListenException(address, ListenException.reason(e), e);
         }
-    }
-
-    private static void await(ChannelFuture future, InetSocketAddress address, String what)
-            throws InterruptedException {
-        future.await();
-        if (!future.isSuccess()) {
-            future.channel().close();
-            throw new ListenException(address, what.equals("bind") ? reason(future.cause())
-                    : what + " failed: " + future.cause(), future.cause());
-        }
-    }
-
-    /** The kernel's reason in an operator's words, whichever socket layer reported it. */
-    private static String reason(Throwable cause) {
-        String message = String.valueOf(cause.getMessage());
-        String lower = message.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains("address already in use")) {
-            return "address already in use";
-        }
-        if (lower.contains("cannot assign requested address")) {
-            return "not an address of this host";
-        }
-        if (lower.contains("permission denied")) {
-            return "permission denied (ports below 1024 need privileges)";
-        }
-        return message;
     }
 
     /**
@@ -303,20 +336,39 @@ public final class Daemon implements AutoCloseable {
             return false;
         }
         for (Worker worker : workers) {
-            if (!worker.listener().isActive()) {
-                return false;
+            for (Listener listener : worker.listeners()) {
+                if (!listener.channel.isActive()) {
+                    return false;
+                }
             }
         }
         return true;
     }
 
-    /** The bound address of each listening socket, one per event loop. */
-    public List<InetSocketAddress> listenAddresses() {
-        List<InetSocketAddress> addresses = new ArrayList<>(workers.size());
-        for (Worker worker : workers) {
-            addresses.add(worker.listener().localAddress());
+    /** Event loops, each with its own listening sockets (the {@code listener} label of the metrics). */
+    public int loops() {
+        return workers.size();
+    }
+
+    /**
+     * The addresses the listening sockets of event loop {@code loop} are bound to: {@link #listenAddress()}
+     * first, then, for a wildcard, one per local address, in the order they were bound.
+     */
+    public List<InetSocketAddress> listenAddresses(int loop) {
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (Listener listener : workers.get(loop).listeners()) {
+            addresses.add(listener.channel.localAddress());
         }
         return addresses;
+    }
+
+    /** Every address a listening socket is bound to, over all loops: {@link #listenAddress()} first, no repeats. */
+    public List<InetSocketAddress> listenAddresses() {
+        Set<InetSocketAddress> addresses = new java.util.LinkedHashSet<>();
+        for (int loop = 0; loop < workers.size(); loop++) {
+            addresses.addAll(listenAddresses(loop));
+        }
+        return List.copyOf(addresses);
     }
 
     /** The worker of event loop {@code index}: tests reach its loop, listener and sessions. */
@@ -324,9 +376,9 @@ public final class Daemon implements AutoCloseable {
         return workers.get(index);
     }
 
-    /** Where clients send: the listening address with its bound port. */
+    /** {@code ListenAddr} with its bound port: where clients send (for a wildcard, to any local address). */
     public InetSocketAddress listenAddress() {
-        return workers.get(0).listener().localAddress();
+        return workers.get(0).listeners().get(0).channel.localAddress();
     }
 
     /**

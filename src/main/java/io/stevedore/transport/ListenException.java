@@ -11,6 +11,22 @@ public final class ListenException extends RuntimeException {
         super("cannot listen on " + format(address) + ": " + reason, cause);
     }
 
+    /** The kernel's reason in an operator's words, whichever socket layer reported it. */
+    static String reason(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("address already in use")) {
+            return "address already in use";
+        }
+        if (lower.contains("cannot assign requested address")) {
+            return "not an address of this host";
+        }
+        if (lower.contains("permission denied")) {
+            return "permission denied (ports below 1024 need privileges)";
+        }
+        return message;
+    }
+
     static String format(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();

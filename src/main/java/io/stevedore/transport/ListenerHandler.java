@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads client datagrams from one listening socket. Each read batch (one recvmmsg) ends with
+ * Reads client datagrams from one listening socket (see {@link Listener}). Each read batch (one recvmmsg) ends with
  * {@code channelReadComplete}, where the worker flushes every session socket written to during the
  * batch, once, so several datagrams for one session leave in one sendmmsg.
  */
@@ -16,14 +16,16 @@ final class ListenerHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ListenerHandler.class);
 
     private final Worker worker;
+    private final Listener listener;
 
-    ListenerHandler(Worker worker) {
+    ListenerHandler(Worker worker, Listener listener) {
         this.worker = worker;
+        this.listener = listener;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        worker.fromClient((DatagramPacket) msg);
+        worker.fromClient(listener, (DatagramPacket) msg);
     }
 
     @Override

@@ -59,6 +59,13 @@ public enum Transport {
         }
 
         @Override
+        void recordDestination(DatagramChannel channel) {
+            // Each datagram then carries the local address it was sent to (IPv4 only: Netty does not
+            // ask for IPV6_RECVORIGDSTADDR), so a wildcard socket learns which address to adopt.
+            channel.config().setOption(EpollChannelOption.IP_RECVORIGDSTADDR, true);
+        }
+
+        @Override
         RecvByteBufAllocator sessionAllocator(ServerConfig server) {
             int slot = server.bufSize() + 1;
             return new LoopRecvAllocator(new FixedRecvByteBufAllocator(sessionBatch(server) * slot)
@@ -106,6 +113,12 @@ public enum Transport {
         }
 
         @Override
+        void recordDestination(DatagramChannel channel) {
+            // Java NIO cannot report a datagram's destination: the wildcard socket serves every
+            // address it has no socket for, its replies' source chosen by the kernel.
+        }
+
+        @Override
         RecvByteBufAllocator sessionAllocator(ServerConfig server) {
             return new LoopRecvAllocator(new FixedRecvByteBufAllocator(server.bufSize() + 1)
                     .maxMessagesPerRead(sessionBatch(server)));
@@ -145,6 +158,12 @@ public enum Transport {
 
     /** Options of a listening socket; {@code shared} when several listeners bind the same address. */
     abstract void configureListener(DatagramChannel channel, ServerConfig server, boolean shared);
+
+    /**
+     * Makes a wildcard listening socket report each datagram's destination address as the
+     * packet's recipient, where the transport can.
+     */
+    abstract void recordDestination(DatagramChannel channel);
 
     /** Options every listening socket gets, whatever the transport. */
     static void configureAnyListener(DatagramChannel channel) {

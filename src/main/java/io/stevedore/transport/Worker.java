@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
@@ -18,16 +19,22 @@ import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything one event loop owns: its listening socket, its sessions and their upstream sockets,
+ * Everything one event loop owns: its listening sockets (one per local address, see
+ * {@link Listener}), its sessions and their upstream sockets,
  * one {@link Selector} per upstream and its counters. Every method runs on {@link #loop}; nothing
  * here is shared with another loop except the read-only {@link Forwarding} and the session cap.
  *
@@ -44,6 +51,12 @@ final class Worker {
     /** How long a peer marked down by a send error stays down when no health checker can revive it. */
     static final int PASSIVE_DOWN_SEC = 10;
     private static final long OPEN_FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * Local addresses a wildcard socket may meet after start (new interfaces, the rest of the
+     * loopback network) that this loop looks at, at most: each adopted one costs a socket, and a
+     * local process writing to many 127.x addresses must not open sockets without end.
+     */
+    static final int MAX_LATE_ADDRESSES = 64;
 
     final EventLoop loop;
     private Forwarding forwarding;
@@ -56,7 +69,17 @@ final class Worker {
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private final Runnable flushListenerTask = this::flushListenerTask;
-    private DatagramChannel listener;
+    /** Indexed by {@link Listener#index}; grows only, on the loop; volatile for the admin endpoint. */
+    private volatile Listener[] listeners = new Listener[0];
+    /** On the loop: the listener of each local address, null-free; late ones without a socket map to {@link #wildcard}. */
+    private final Map<InetAddress, Listener> byAddress = new HashMap<>();
+    private final ArrayList<Listener> pendingListeners = new ArrayList<>();
+    /** The socket bound to a wildcard ListenAddr, which serves addresses without a socket of their own; else null. */
+    private Listener wildcard;
+    /** Whether addresses the wildcard socket meets get a socket of their own (SO_REUSEPORT is available). */
+    private boolean adopting;
+    private int port;
+    private int lateAddresses;
     private boolean sessionFlushScheduled;
     private boolean listenerFlushScheduled;
     private long now;
@@ -85,12 +108,83 @@ final class Worker {
         return selectors;
     }
 
-    void attach(DatagramChannel listener) {
-        this.listener = listener;
+    /**
+     * Binds this loop's listening sockets: {@code listenAddr}, then, when it is a wildcard, each of
+     * {@code locals} on the same port. Call on the loop, where registering and binding complete at
+     * once. A local address that cannot be bound is logged and left to the wildcard socket.
+     *
+     * @param shared whether the sockets are bound with SO_REUSEPORT (several loops, or a wildcard
+     *     and per-address sockets on one port)
+     * @return the address {@code listenAddr} was bound to (with the port the system chose for port 0)
+     * @throws ListenException if {@code listenAddr} itself cannot be bound
+     */
+    InetSocketAddress listen(InetSocketAddress listenAddr, List<InetAddress> locals, boolean shared) {
+        Listener main = bind(listenAddr, shared);
+        InetSocketAddress bound = main.channel.localAddress();
+        port = bound.getPort();
+        if (main.isWildcard()) {
+            wildcard = main;
+            adopting = shared;
+            bindLocals(locals);
+        }
+        return bound;
     }
 
-    DatagramChannel listener() {
+    /** Binds a socket to each of {@code locals} this loop has none for yet (start, reload). Call on the loop. */
+    void bindLocals(List<InetAddress> locals) {
+        if (!adopting) {
+            return;
+        }
+        for (InetAddress local : locals) {
+            Listener known = byAddress.get(local);
+            if (known != null && !known.isWildcard()) {
+                continue;
+            }
+            try {
+                byAddress.put(local, bind(new InetSocketAddress(local, port), true));
+            } catch (ListenException e) {
+                log.warn("{}; datagrams to it are served by the wildcard socket, whose replies leave from the "
+                        + "address the kernel chooses", e.getMessage());
+            }
+        }
+    }
+
+    /** A listening socket of this loop bound to {@code address}, reading at once. Call on the loop. */
+    private Listener bind(InetSocketAddress address, boolean shared) {
+        InetAddress ip = address.getAddress();
+        DatagramChannel channel = transport.newChannel(
+                ip instanceof Inet4Address ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6);
+        Listener listener = new Listener(channel, ip.isAnyLocalAddress() ? null : ip, listeners.length);
+        try {
+            Transport.configureAnyListener(channel);
+            transport.configureListener(channel, server, shared);
+            if (listener.isWildcard()) {
+                transport.recordDestination(channel);
+            }
+            channel.pipeline().addLast(new ListenerHandler(this, listener));
+        } catch (RuntimeException | Error e) {
+            channel.unsafe().closeForcibly();
+            throw e;
+        }
+        ChannelFuture registered = loop.register(channel);
+        if (!registered.isSuccess()) {
+            channel.unsafe().closeForcibly();
+            throw new ListenException(address, "register failed: " + registered.cause(), registered.cause());
+        }
+        ChannelFuture bound = channel.bind(address);
+        if (!bound.isSuccess()) {
+            channel.close();
+            throw new ListenException(address, ListenException.reason(bound.cause()), bound.cause());
+        }
+        Listener[] grown = Arrays.copyOf(listeners, listeners.length + 1);
+        grown[listener.index] = listener;
+        listeners = grown;
         return listener;
+    }
+
+    /** This loop's listening sockets, the one bound to ListenAddr first. Any thread. */
+    List<Listener> listeners() {
+        return List.of(listeners);
     }
 
     /** This loop's sessions; only on the loop. */
@@ -181,7 +275,10 @@ final class Worker {
         nowFresh = false;
     }
 
-    void fromClient(DatagramPacket packet) {
+    void fromClient(Listener via, DatagramPacket packet) {
+        if (via == wildcard) {
+            via = byDestination(packet.recipient());
+        }
         ByteBuf data = packet.content();
         int length = data.readableBytes();
         counters.received(length);
@@ -220,7 +317,47 @@ final class Worker {
             }
         }
         session.touch(now());
+        // A client that writes to another local address gets its next replies from that one.
+        session.replyVia(via.index);
         send(session, upstream, peer, data, forwarding.maxTryTimes);
+    }
+
+    /**
+     * The listener of the local address a datagram that reached the wildcard socket was sent to:
+     * the address's own socket if this loop has one, else one bound now if the address is local
+     * (IPv4 only; see {@link LocalAddresses#adoptable}), else the wildcard socket. The answer is
+     * remembered per address, so the interfaces are listed once per new address.
+     */
+    private Listener byDestination(InetSocketAddress recipient) {
+        InetAddress destination = recipient == null ? null : recipient.getAddress();
+        if (!adopting || destination == null || destination.isAnyLocalAddress()) {
+            return wildcard;
+        }
+        Listener known = byAddress.get(destination);
+        if (known != null) {
+            return known;
+        }
+        if (lateAddresses >= MAX_LATE_ADDRESSES) {
+            if (lateAddresses++ == MAX_LATE_ADDRESSES) {
+                log.warn("{} local addresses not bound at start have reached the wildcard socket of this event loop; "
+                        + "others, such as {}, are served by the wildcard socket, whose replies leave from the address "
+                        + "the kernel chooses, until a reload or restart", MAX_LATE_ADDRESSES, destination.getHostAddress());
+            }
+            return wildcard;
+        }
+        lateAddresses++;
+        Listener listener = wildcard;
+        if (LocalAddresses.adoptable(destination)) {
+            try {
+                listener = bind(new InetSocketAddress(destination, port), true);
+                log.info("now also listening on {}: a client wrote to this local address, which had no socket",
+                        ListenException.format(listener.channel.localAddress()));
+            } catch (ListenException e) {
+                log.warn("{}; datagrams to it are served by the wildcard socket", e.getMessage());
+            }
+        }
+        byAddress.put(destination, listener);
+        return listener;
     }
 
     private int choosePeer(Session session, int upstream, ByteBuf data) {
@@ -339,12 +476,18 @@ final class Worker {
         if (forwarding.latch(slot)) {
             session.latch(slot, source.equals(forwarding.address(slot)) ? null : source);
         }
-        if (Backpressure.backedUp(listener)) {
+        Listener listener = listeners[session.replyVia()];
+        DatagramChannel channel = listener.channel;
+        if (Backpressure.backedUp(channel)) {
             drop(DropReason.BACKPRESSURE, data);
             return;
         }
         counters.replied(slot, length);
-        listener.write(new DatagramPacket(data, session.client()), listener.voidPromise());
+        channel.write(new DatagramPacket(data, session.client()), channel.voidPromise());
+        if (!listener.flushPending) {
+            listener.flushPending = true;
+            pendingListeners.add(listener);
+        }
         if (!listenerFlushScheduled) {
             // Once per turn: replies that arrive on many session sockets leave in one sendmmsg.
             listenerFlushScheduled = true;
@@ -367,7 +510,16 @@ final class Worker {
 
     private void flushListenerTask() {
         listenerFlushScheduled = false;
-        listener.flush();
+        flushListeners();
+    }
+
+    private void flushListeners() {
+        for (int i = 0; i < pendingListeners.size(); i++) {
+            Listener listener = pendingListeners.get(i);
+            listener.flushPending = false;
+            listener.channel.flush();
+        }
+        pendingListeners.clear();
     }
 
     void listenerError() {
@@ -435,13 +587,18 @@ final class Worker {
 
     /** Stops reading, sends what is queued and closes every socket of this loop. */
     void stop() {
-        if (listener == null) {
+        Listener[] all = listeners;
+        if (all.length == 0) {
             return;
         }
-        listener.config().setAutoRead(false);
+        for (Listener listener : all) {
+            listener.channel.config().setAutoRead(false);
+        }
         flushSessions();
-        listener.flush();
+        flushListeners();
         sessions.closeAll();
-        listener.close();
+        for (Listener listener : all) {
+            listener.channel.close();
+        }
     }
 }

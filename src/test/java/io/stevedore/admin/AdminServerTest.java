@@ -119,6 +119,8 @@ class AdminServerTest {
                 assertThat(json.path("listeners").size()).isEqualTo(1);
                 assertThat(json.path("listeners").path(0).path("address").asText())
                         .isEqualTo(PeerKey.format(daemon.listenAddress()));
+                assertThat(json.path("listeners").path(0).path("boundAddresses").toString())
+                        .isEqualTo("[\"" + PeerKey.format(daemon.listenAddress()) + "\"]");
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
                 assertThat(json.path("dropped").path("no_route").asLong()).isEqualTo(1);

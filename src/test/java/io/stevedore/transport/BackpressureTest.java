@@ -111,7 +111,8 @@ class BackpressureTest {
             send(client, "hello", daemon.listenAddress());
             receive(backend);
             Channel session = sessionChannel(worker, client);
-            assertThat(worker.listener().config().getWriteBufferWaterMark()).isSameAs(Backpressure.LISTENER);
+            assertThat(worker.listeners().get(0).channel.config().getWriteBufferWaterMark())
+                    .isSameAs(Backpressure.LISTENER);
             assertThat(session.config().getWriteBufferWaterMark()).isSameAs(Backpressure.SESSION);
         }
     }
@@ -128,7 +129,7 @@ class BackpressureTest {
             InetSocketAddress listen = daemon.listenAddress();
             send(client, "open", listen);
             InetSocketAddress sessionSocket = receive(backend).sender;
-            worker.listener().config().setWriteBufferWaterMark(TINY);
+            worker.listeners().get(0).channel.config().setWriteBufferWaterMark(TINY);
             sessionChannel(worker, client).config().setWriteBufferWaterMark(TINY);
 
             // With the loop held, each burst waits whole in a socket's receive queue and is read by
