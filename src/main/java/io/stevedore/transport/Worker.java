@@ -57,6 +57,14 @@ final class Worker {
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private final Runnable flushListenerTask = this::flushListenerTask;
     private DatagramChannel listener;
+    private final Segments segments;
+    private final Outbox outbox;
+    private final ByteBuf[] replies = new ByteBuf[Segments.MAX_SEGMENTS];
+    private int replyCount;
+    private InetSocketAddress replyClient;
+    private int replySegment;
+    private int replyBytes;
+    private boolean replyLastShort;
     private boolean sessionFlushScheduled;
     private boolean listenerFlushScheduled;
     private long now;
@@ -74,6 +82,8 @@ final class Worker {
         this.transport = transport;
         this.server = server;
         this.sessionAllocator = transport.sessionAllocator(server);
+        this.segments = new Segments(transport.segmentation(), counters);
+        this.outbox = new Outbox(segments);
         this.selectors = selectorsOf(forwarding);
     }
 
@@ -250,7 +260,7 @@ final class Worker {
         }
         session.sentTo(slot);
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
-        channel.write(new DatagramPacket(data, target), new ForwardPromise(this, forwarding, session, upstream, peer,
+        outbox.add(session, target, data, new ForwardPromise(this, forwarding, session, upstream, peer,
                 slot, data.readableBytes(), triesLeft, retry));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
@@ -344,7 +354,40 @@ final class Worker {
             return;
         }
         counters.replied(slot, length);
-        listener.write(new DatagramPacket(data, session.client()), listener.voidPromise());
+        addReply(session.client(), data);
+    }
+
+    /**
+     * Holds a reply while the next ones of the same session read may join it in one segmented send
+     * to the client; {@link #endReplies()} writes what is held when the session's read ends.
+     */
+    private void addReply(InetSocketAddress client, ByteBuf data) {
+        int length = data.readableBytes();
+        if (replyCount > 0 && (replyClient != client || replyCount == Segments.MAX_SEGMENTS
+                || length > replySegment || replyBytes + length > Segments.MAX_RUN_BYTES
+                || replyLastShort || !segments.combines(replySegment))) {
+            endReplies();
+        }
+        if (replyCount == 0) {
+            replyClient = client;
+            replySegment = length;
+            replyBytes = 0;
+            replyLastShort = false;
+        }
+        replies[replyCount++] = data;
+        replyBytes += length;
+        replyLastShort = length < replySegment;
+    }
+
+    /** Writes the replies held by {@link #addReply}; the listener is flushed once per turn. */
+    void endReplies() {
+        if (replyCount == 0) {
+            return;
+        }
+        segments.write(listener, replyClient, replies, null, 0, replyCount);
+        Arrays.fill(replies, 0, replyCount, null);
+        replyCount = 0;
+        replyClient = null;
         if (!listenerFlushScheduled) {
             // Once per turn: replies that arrive on many session sockets leave in one sendmmsg.
             listenerFlushScheduled = true;
@@ -353,11 +396,20 @@ final class Worker {
     }
 
     void flushSessions() {
-        // Indexed loop: a failed send re-queued during a flush is appended and flushed in this pass.
-        for (int i = 0; i < pendingFlush.size(); i++) {
-            pendingFlush.get(i).flush();
+        // A send that fails during a flush is retried: its datagram lands in the outbox and its
+        // session again at the end of pendingFlush, both taken by the next pass.
+        while (!pendingFlush.isEmpty() || !outbox.isEmpty()) {
+            outbox.writeAll();
+            int flushing = pendingFlush.size();
+            for (int i = 0; i < flushing; i++) {
+                pendingFlush.get(i).flush();
+            }
+            if (flushing == pendingFlush.size()) {
+                pendingFlush.clear();
+            } else {
+                pendingFlush.subList(0, flushing).clear();
+            }
         }
-        pendingFlush.clear();
     }
 
     private void flushSessionsTask() {
@@ -440,6 +492,7 @@ final class Worker {
         }
         listener.config().setAutoRead(false);
         flushSessions();
+        endReplies();
         listener.flush();
         sessions.closeAll();
         listener.close();
