@@ -53,6 +53,26 @@ final class PrometheusMetrics {
                         cb.call(counters.loop(i, LoopCounter.LISTENER_ERRORS), listener(i));
                     }
                 }, "listener");
+        counter(registry, "stevedore_segmented_sends",
+                "Sends that carried several datagrams to one address as one buffer the kernel cuts into "
+                        + "datagrams (UDP GSO), per listening socket's event loop", cb -> {
+                    for (int i = 0; i < counters.loopCount(); i++) {
+                        cb.call(counters.loop(i, LoopCounter.SEGMENTED_SENDS), listener(i));
+                    }
+                }, "listener");
+        counter(registry, "stevedore_segmented_datagrams",
+                "Datagrams, to peers and to clients, that left in segmented sends", cb -> {
+                    for (int i = 0; i < counters.loopCount(); i++) {
+                        cb.call(counters.loop(i, LoopCounter.SEGMENTED_DATAGRAMS), listener(i));
+                    }
+                }, "listener");
+        counter(registry, "stevedore_segmented_refused",
+                "Segmented sends the kernel refused as a whole (e.g. a segment above the path MTU); "
+                        + "their datagrams were sent again one by one", cb -> {
+                    for (int i = 0; i < counters.loopCount(); i++) {
+                        cb.call(counters.loop(i, LoopCounter.SEGMENTED_REFUSED), listener(i));
+                    }
+                }, "listener");
         counter(registry, "stevedore_dropped_datagrams", "Datagrams not delivered, by reason", cb -> {
             for (DropReason reason : DropReason.values()) {
                 cb.call(counters.dropped(reason), reason.label());

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
                 "A path whose proxy is missing or does not answer is reported as n/a."})
 final class Compare implements Callable<Integer> {
 
-    static final List<String> ALL_PATHS = List.of("direct", "stevedore", "nginx-1w", "nginx-2w");
+    static final List<String> ALL_PATHS = List.of("direct", "stevedore", "baseline", "nginx-1w", "nginx-2w");
     static final String BACKEND_IPS = "127.0.0.2,127.0.0.3,127.0.0.4";
 
     @Option(names = "--rounds", defaultValue = "3", description = "Rounds; each measures every path once per shape (default ${DEFAULT-VALUE}).")
@@ -50,6 +50,15 @@ final class Compare implements Callable<Integer> {
 
     @Option(names = "--stevedore", defaultValue = "bin/stevedore", description = "Stevedore launcher, run as LAUNCHER -c CONFIG (default ${DEFAULT-VALUE}).")
     Path stevedore;
+
+    @Option(names = "--baseline", defaultValue = "target/baseline/bin/stevedore",
+            description = "Launcher of the path 'baseline': another Stevedore build to measure against this one "
+                    + "(default ${DEFAULT-VALUE}).")
+    Path baseline;
+
+    @Option(names = "--shapes", defaultValue = "closed,flood,rate,one_at_a_time", split = ",",
+            description = "Measurements to run (default ${DEFAULT-VALUE}).")
+    List<String> shapeNames;
 
     @Option(names = "--nginx", defaultValue = "nginx", description = "nginx executable (default ${DEFAULT-VALUE}).")
     String nginx;
@@ -78,7 +87,14 @@ final class Compare implements Callable<Integer> {
         }
         Duration measured = LoadTool.seconds(duration);
         Duration warm = LoadTool.seconds(warmup);
-        List<CompareShape> shapes = List.of(CompareShape.values());
+        List<CompareShape> shapes = new ArrayList<>();
+        for (String name : shapeNames.stream().distinct().toList()) {
+            try {
+                shapes.add(CompareShape.valueOf(name.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--shapes " + name + ": expected some of closed,flood,rate,one_at_a_time");
+            }
+        }
         long perRunMillis = warm.plus(measured).toMillis() + 400;
         Files.createDirectories(work);
 
@@ -158,6 +174,7 @@ final class Compare implements Callable<Integer> {
         return switch (key) {
             case "direct" -> ComparePath.direct(backends);
             case "stevedore" -> ComparePath.stevedore(stevedore, backends, work);
+            case "baseline" -> ComparePath.baseline(baseline, backends, work);
             case "nginx-1w" -> ComparePath.nginx(nginx, nginxModule, 1, backends, work, nginxVersion());
             case "nginx-2w" -> ComparePath.nginx(nginx, nginxModule, 2, backends, work, nginxVersion());
             default -> throw new IllegalArgumentException("unknown path " + key);

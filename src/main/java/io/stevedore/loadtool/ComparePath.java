@@ -70,17 +70,28 @@ final class ComparePath implements AutoCloseable {
      * three backends and two listening sockets.
      */
     static ComparePath stevedore(Path launcher, List<EchoServer.Listener> backends, Path work) throws IOException {
-        String key = "stevedore";
-        String label = "Stevedore, chash 0:4, ListenParallel 2";
+        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel 2", launcher, backends, work);
+    }
+
+    /**
+     * A second Stevedore build (another worktree's or an older package's launcher) measured in the
+     * same run, so a change to the data plane is judged against the build before it, alternating.
+     */
+    static ComparePath baseline(Path launcher, List<EchoServer.Listener> backends, Path work) throws IOException {
+        return stevedore("baseline", "Stevedore baseline (" + launcher + ")", launcher, backends, work);
+    }
+
+    private static ComparePath stevedore(String key, String label, Path launcher, List<EchoServer.Listener> backends,
+                                         Path work) throws IOException {
         if (!Files.isExecutable(launcher)) {
             return new ComparePath(key, label, List.of(), null, launcher + " not found");
         }
         InetSocketAddress listen = freePort();
-        Path config = work.resolve("stevedore.json");
+        Path config = work.resolve(key + ".json");
         Files.createDirectories(work);
         Files.writeString(config, stevedoreConfig(listen, backends), StandardCharsets.UTF_8);
         ChildProcess daemon = ChildProcess.start(key,
-                List.of(launcher.toString(), "-c", config.toString()), work.resolve("stevedore.log"));
+                List.of(launcher.toString(), "-c", config.toString()), work.resolve(key + ".log"));
         return started(key, label, listen, daemon);
     }
 

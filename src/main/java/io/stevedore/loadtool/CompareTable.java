@@ -102,8 +102,9 @@ final class CompareTable {
             out.append('\n');
         }
 
-        List<Row> nginx = rows.stream().filter(r -> r.key().startsWith("nginx")).toList();
-        out.append("\nRatios Stevedore / nginx of the medians (replies/s: above 1 is better; "
+        List<Row> nginx = rows.stream()
+                .filter(r -> r.key().startsWith("nginx") || r.key().equals("baseline")).toList();
+        out.append("\nRatios Stevedore / nginx (and / baseline) of the medians (replies/s: above 1 is better; "
                 + "latency and CPU per reply: below 1 is better):\n\n");
         out.append("| measurement |");
         nginx.forEach(r -> out.append(" Stevedore / ").append(r.key()).append(" |"));

@@ -8,5 +8,11 @@ public enum LoopCounter {
     SESSIONS_OPENED,
     SESSIONS_CLOSED,
     /** Errors on the listening socket, mostly replies that could not be sent to their client. */
-    LISTENER_ERRORS
+    LISTENER_ERRORS,
+    /** Sends that carried several datagrams to one address as one buffer the kernel segments (UDP GSO). */
+    SEGMENTED_SENDS,
+    /** Datagrams that left in those sends. */
+    SEGMENTED_DATAGRAMS,
+    /** Segmented sends the kernel refused as a whole; their datagrams were sent again one by one. */
+    SEGMENTED_REFUSED
 }

@@ -111,6 +111,16 @@ public final class LoopCounters {
         add(loopIndex(LoopCounter.LISTENER_ERRORS), 1);
     }
 
+    /** One segmented send of {@code datagrams} went out. */
+    public void segmented(int datagrams) {
+        add(loopIndex(LoopCounter.SEGMENTED_SENDS), 1);
+        add(loopIndex(LoopCounter.SEGMENTED_DATAGRAMS), datagrams);
+    }
+
+    public void segmentedRefused() {
+        add(loopIndex(LoopCounter.SEGMENTED_REFUSED), 1);
+    }
+
     /** A datagram of {@code bytes} sent to the peer at {@code slot} (see {@link Counters#slot}). */
     public void forwarded(int slot, int bytes) {
         int base = PEER_BASE + slot * PEER_STATS;

@@ -27,6 +27,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        worker.endReplies();
         worker.endBatch();
     }
 

@@ -8,6 +8,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.epoll.SegmentedDatagramPacket;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
@@ -66,6 +67,11 @@ public enum Transport {
         }
 
         @Override
+        boolean segmentation() {
+            return SegmentedDatagramPacket.isSupported();
+        }
+
+        @Override
         RecvByteBufAllocator sessionAllocator(ServerConfig server) {
             int slot = server.bufSize() + 1;
             return new LoopRecvAllocator(new FixedRecvByteBufAllocator(sessionBatch(server) * slot)
@@ -119,6 +125,11 @@ public enum Transport {
         }
 
         @Override
+        boolean segmentation() {
+            return false;
+        }
+
+        @Override
         RecvByteBufAllocator sessionAllocator(ServerConfig server) {
             return new LoopRecvAllocator(new FixedRecvByteBufAllocator(server.bufSize() + 1)
                     .maxMessagesPerRead(sessionBatch(server)));
@@ -152,6 +163,9 @@ public enum Transport {
     abstract IoHandlerFactory ioHandlerFactory();
 
     abstract DatagramChannel newChannel(SocketProtocolFamily family);
+
+    /** Whether datagrams to one address can leave as one segmented send (UDP GSO, {@link Segments}). */
+    abstract boolean segmentation();
 
     /** Whether several sockets can share the listening address (SO_REUSEPORT). */
     abstract boolean reusePort();

@@ -80,6 +80,15 @@ final class Worker {
     private boolean adopting;
     private int port;
     private int lateAddresses;
+    private final Segments segments;
+    private final Outbox outbox;
+    private final ByteBuf[] replies = new ByteBuf[Segments.MAX_SEGMENTS];
+    private int replyCount;
+    private InetSocketAddress replyClient;
+    private int replySegment;
+    private int replyBytes;
+    private Listener replyListener;
+    private boolean replyLastShort;
     private boolean sessionFlushScheduled;
     private boolean listenerFlushScheduled;
     private long now;
@@ -97,6 +106,8 @@ final class Worker {
         this.transport = transport;
         this.server = server;
         this.sessionAllocator = transport.sessionAllocator(server);
+        this.segments = new Segments(transport.segmentation(), counters);
+        this.outbox = new Outbox(segments);
         this.selectors = selectorsOf(forwarding);
     }
 
@@ -387,7 +398,7 @@ final class Worker {
         }
         session.sentTo(slot);
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
-        channel.write(new DatagramPacket(data, target), new ForwardPromise(this, forwarding, session, upstream, peer,
+        outbox.add(session, target, data, new ForwardPromise(this, forwarding, session, upstream, peer,
                 slot, data.readableBytes(), triesLeft, retry));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
@@ -483,7 +494,43 @@ final class Worker {
             return;
         }
         counters.replied(slot, length);
-        channel.write(new DatagramPacket(data, session.client()), channel.voidPromise());
+        addReply(listener, session.client(), data);
+    }
+
+    /**
+     * Holds a reply while the next ones of the same session read may join it in one segmented send
+     * to the client; {@link #endReplies()} writes what is held when the session's read ends.
+     */
+    private void addReply(Listener listener, InetSocketAddress client, ByteBuf data) {
+        int length = data.readableBytes();
+        if (replyCount > 0 && (replyClient != client || replyListener != listener
+                || replyCount == Segments.MAX_SEGMENTS || length > replySegment || replyBytes + length > Segments.MAX_RUN_BYTES
+                || replyLastShort || !segments.combines(replySegment))) {
+            endReplies();
+        }
+        if (replyCount == 0) {
+            replyListener = listener;
+            replyClient = client;
+            replySegment = length;
+            replyBytes = 0;
+            replyLastShort = false;
+        }
+        replies[replyCount++] = data;
+        replyBytes += length;
+        replyLastShort = length < replySegment;
+    }
+
+    /** Writes the replies held by {@link #addReply}; the listener is flushed once per turn. */
+    void endReplies() {
+        if (replyCount == 0) {
+            return;
+        }
+        Listener listener = replyListener;
+        segments.write(listener.channel, replyClient, replies, null, 0, replyCount);
+        Arrays.fill(replies, 0, replyCount, null);
+        replyCount = 0;
+        replyClient = null;
+        replyListener = null;
         if (!listener.flushPending) {
             listener.flushPending = true;
             pendingListeners.add(listener);
@@ -496,11 +543,20 @@ final class Worker {
     }
 
     void flushSessions() {
-        // Indexed loop: a failed send re-queued during a flush is appended and flushed in this pass.
-        for (int i = 0; i < pendingFlush.size(); i++) {
-            pendingFlush.get(i).flush();
+        // A send that fails during a flush is retried: its datagram lands in the outbox and its
+        // session again at the end of pendingFlush, both taken by the next pass.
+        while (!pendingFlush.isEmpty() || !outbox.isEmpty()) {
+            outbox.writeAll();
+            int flushing = pendingFlush.size();
+            for (int i = 0; i < flushing; i++) {
+                pendingFlush.get(i).flush();
+            }
+            if (flushing == pendingFlush.size()) {
+                pendingFlush.clear();
+            } else {
+                pendingFlush.subList(0, flushing).clear();
+            }
         }
-        pendingFlush.clear();
     }
 
     private void flushSessionsTask() {
@@ -595,6 +651,7 @@ final class Worker {
             listener.channel.config().setAutoRead(false);
         }
         flushSessions();
+        endReplies();
         flushListeners();
         sessions.closeAll();
         for (Listener listener : all) {

@@ -19,7 +19,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -134,7 +133,7 @@ class BackpressureTest {
 
             // With the loop held, each burst waits whole in a socket's receive queue and is read by
             // one recvmmsg: every datagram after the first is written over the mark.
-            try (Held held = Held.on(worker)) {
+            try (HeldLoop held = HeldLoop.on(worker)) {
                 for (int i = 0; i < BURST; i++) {
                     send(client, "up " + i, listen);
                 }
@@ -142,7 +141,7 @@ class BackpressureTest {
             for (int i = 0; i < BURST; i++) {
                 assertThat(receive(backend).text).isEqualTo("up " + i);
             }
-            try (Held held = Held.on(worker)) {
+            try (HeldLoop held = HeldLoop.on(worker)) {
                 for (int i = 0; i < BURST; i++) {
                     send(backend, "down " + i, sessionSocket);
                 }
@@ -157,30 +156,6 @@ class BackpressureTest {
     }
 
     /** Holds an event loop in a task until closed, so that datagrams queue in the kernel meanwhile. */
-    private static final class Held implements AutoCloseable {
-        private final CountDownLatch release = new CountDownLatch(1);
-
-        static Held on(Worker worker) throws InterruptedException {
-            Held held = new Held();
-            CountDownLatch running = new CountDownLatch(1);
-            worker.loop.execute(() -> {
-                running.countDown();
-                try {
-                    held.release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertThat(running.await(5, TimeUnit.SECONDS)).as("the loop runs the holding task").isTrue();
-            return held;
-        }
-
-        @Override
-        public void close() {
-            release.countDown();
-        }
-    }
-
     private record Received(String text, InetSocketAddress sender) {
     }
 
