@@ -8,5 +8,11 @@ public enum LoopCounter {
     SESSIONS_OPENED,
     SESSIONS_CLOSED,
     /** Errors on the listening socket, mostly replies that could not be sent to their client. */
-    LISTENER_ERRORS
+    LISTENER_ERRORS,
+    /**
+     * ICMP error reports (port, host or network unreachable) on a session socket that had sent to
+     * more than one destination within {@code Session.ATTRIBUTION_WINDOW_NANOS}: the report does
+     * not say which, so no peer is marked down for it.
+     */
+    PASSIVE_AMBIGUOUS
 }
