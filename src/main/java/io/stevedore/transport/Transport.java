@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The socket layer: Linux's native epoll (recvmmsg, sendmmsg, SO_REUSEPORT) or Java NIO where epoll
  * is unavailable. Both size every receive slot at {@code BufSize + 1} bytes: the kernel truncates a
  * datagram to its slot, so a datagram that fills the slot was larger than {@code BufSize} and is
- * dropped instead of being forwarded cut.
+ * dropped instead of being forwarded cut. Only epoll's session sockets hear ICMP unreachable
+ * (RECVERR), which passive health needs; NIO cannot set the option.
  */
 public enum Transport {
     EPOLL {
