@@ -73,6 +73,13 @@ final class PrometheusMetrics {
                         cb.call(counters.loop(i, LoopCounter.SEGMENTED_REFUSED), listener(i));
                     }
                 }, "listener");
+        counter(registry, "stevedore_passive_ambiguous",
+                "ICMP unreachable reports on session sockets that had sent to more than one peer within the last "
+                        + "second: no peer is marked down for them, per listening socket", cb -> {
+                    for (int i = 0; i < counters.loopCount(); i++) {
+                        cb.call(counters.loop(i, LoopCounter.PASSIVE_AMBIGUOUS), listener(i));
+                    }
+                }, "listener");
         counter(registry, "stevedore_dropped_datagrams", "Datagrams not delivered, by reason", cb -> {
             for (DropReason reason : DropReason.values()) {
                 cb.call(counters.dropped(reason), reason.label());
@@ -115,7 +122,7 @@ final class PrometheusMetrics {
                     }
                 }, "upstream", "peer", "direction");
         counter(registry, "stevedore_peer_send_errors",
-                "Sends to a peer that failed; each also marks the peer down", cb -> {
+                "Sends to a peer that failed, at once or reported by ICMP; each also marks the peer down", cb -> {
                     for (Upstream upstream : daemon.upstreams()) {
                         for (Peer peer : upstream.peers()) {
                             cb.call(counters.peer(new PeerKey(upstream.name(), peer.address()), PeerCounter.SEND_ERRORS),

@@ -49,6 +49,7 @@ final class StatusReport {
             listener.put("clientBytes", counters.loop(i, LoopCounter.RECEIVED_BYTES));
             listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED)
                     - counters.loop(i, LoopCounter.SESSIONS_CLOSED));
+            listener.put("passiveAmbiguous", counters.loop(i, LoopCounter.PASSIVE_AMBIGUOUS));
         }
 
         ObjectNode sessions = root.putObject("sessions");

@@ -9,7 +9,11 @@ public enum DropReason {
     NO_ROUTE("no_route"),
     /** A {@code chash} datagram shorter than the upstream's {@code KeyBytes}. */
     SHORT_KEY("short_key"),
-    /** A datagram larger than {@code BufSize}, from a client or a peer: never forwarded truncated. */
+    /**
+     * A datagram larger than {@code BufSize}, from a client or a peer: never forwarded truncated.
+     * Also one the kernel refused to send as too large for the way to its peer (EMSGSIZE, e.g.
+     * more than 65,507 bytes to an IPv4 peer).
+     */
     OVERSIZE("oversize"),
     /** A datagram with no payload, from a client or a peer: Netty cannot send one. */
     EMPTY("empty"),

@@ -14,5 +14,11 @@ public enum LoopCounter {
     /** Datagrams that left in those sends. */
     SEGMENTED_DATAGRAMS,
     /** Segmented sends the kernel refused as a whole; their datagrams were sent again one by one. */
-    SEGMENTED_REFUSED
+    SEGMENTED_REFUSED,
+    /**
+     * ICMP error reports (port, host or network unreachable) on a session socket that had sent to
+     * more than one destination within {@code Session.ATTRIBUTION_WINDOW_NANOS}: the report does
+     * not say which, so no peer is marked down for it.
+     */
+    PASSIVE_AMBIGUOUS
 }

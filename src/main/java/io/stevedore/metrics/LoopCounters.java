@@ -121,6 +121,11 @@ public final class LoopCounters {
         add(loopIndex(LoopCounter.SEGMENTED_REFUSED), 1);
     }
 
+    /** An ICMP error report on a session socket that could not be pinned on one peer. */
+    public void passiveAmbiguous() {
+        add(loopIndex(LoopCounter.PASSIVE_AMBIGUOUS), 1);
+    }
+
     /** A datagram of {@code bytes} sent to the peer at {@code slot} (see {@link Counters#slot}). */
     public void forwarded(int slot, int bytes) {
         int base = PEER_BASE + slot * PEER_STATS;

@@ -8,6 +8,9 @@ public enum PeerCounter {
     /** Datagrams from the peer's IP relayed to a client. */
     REPLIED_DATAGRAMS,
     REPLIED_BYTES,
-    /** Sends to the peer that failed (each one also marks the peer down). */
+    /**
+     * Sends to the peer that failed: refused by the kernel at once, or reported later by ICMP and
+     * pinned on this peer. Each one also marks the peer down.
+     */
     SEND_ERRORS
 }

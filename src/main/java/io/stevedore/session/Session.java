@@ -13,11 +13,22 @@ import java.util.Arrays;
  * <p>Besides its idle clock, a session remembers what {@code Affinity: session} and {@code Latch}
  * need: the peer kept per upstream, and the address each peer last replied from. Peers are named by
  * their flat slot (upstream, peer) across the configuration.
+ *
+ * <p>It also remembers enough to say which peer an ICMP error report is about
+ * ({@link #culprit}): the report names no destination, so it can be pinned on the session's last
+ * peer only when the session has sent nowhere else for {@link #ATTRIBUTION_WINDOW_NANOS}.
  */
 public final class Session {
 
     /** No peer kept, or no slot. */
     public static final int NONE = -1;
+
+    /**
+     * How long after sending somewhere else an ICMP error report may still be about that other
+     * destination: well above any round trip to a peer, so that the reports of datagrams sent to a
+     * peer that just died are not pinned on the peer the session moved on to.
+     */
+    public static final long ATTRIBUTION_WINDOW_NANOS = 1_000_000_000L;
 
     private final InetSocketAddress client;
     private final SessionTable table;
@@ -27,6 +38,8 @@ public final class Session {
     private long lastActiveNanos;
     private int lastSlot = NONE;
     private int replyVia;
+    /** When the session last sent to a destination other than {@link #lastSlot}'s configured address. */
+    private long mixedNanos;
     private boolean flushPending;
     private boolean closed;
 
@@ -34,6 +47,7 @@ public final class Session {
         this.client = client;
         this.table = table;
         this.lastActiveNanos = nowNanos;
+        this.mixedNanos = nowNanos - ATTRIBUTION_WINDOW_NANOS;
         if (affinityUpstreams > 0) {
             keptPeers = new int[affinityUpstreams];
             Arrays.fill(keptPeers, NONE);
@@ -128,8 +142,25 @@ public final class Session {
         return lastSlot;
     }
 
-    public void sentTo(int slot) {
+    /**
+     * Records a datagram written to the peer at {@code slot}; {@code configuredAddress} is false
+     * when it went to a latched address instead, whose port may close without the peer being gone
+     * (a TFTP transfer that ended).
+     */
+    public void sentTo(int slot, boolean configuredAddress, long nowNanos) {
+        if (!configuredAddress || (lastSlot != NONE && lastSlot != slot)) {
+            mixedNanos = nowNanos;
+        }
         lastSlot = slot;
+    }
+
+    /**
+     * The slot of the peer an ICMP error report that surfaces now is about: the last peer, if for
+     * {@link #ATTRIBUTION_WINDOW_NANOS} the session has sent only to its configured address; else
+     * {@link #NONE}, since the report may be about any of the destinations sent to.
+     */
+    public int culprit(long nowNanos) {
+        return nowNanos - mixedNanos >= ATTRIBUTION_WINDOW_NANOS ? lastSlot : NONE;
     }
 
     /**

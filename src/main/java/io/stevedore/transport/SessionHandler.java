@@ -4,16 +4,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.stevedore.session.Session;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** Reads what peers send to one session's upstream socket and hands it to the session's worker. */
+/**
+ * Reads what peers send to one session's upstream socket and hands it to the session's worker,
+ * with the socket's errors: ICMP reports about earlier datagrams (see {@link Worker#socketError}).
+ */
 final class SessionHandler extends ChannelInboundHandlerAdapter {
-
-    private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
 
     private final Worker worker;
     private final Session session;
+    /** Whether the read in progress delivered a datagram. */
+    private boolean readAny;
 
     SessionHandler(Worker worker, Session session) {
         this.worker = worker;
@@ -22,12 +23,19 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readAny = true;
         worker.fromPeer(session, (DatagramPacket) msg);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         worker.endReplies();
+        if (!readAny) {
+            // Woken for nothing: the socket is in error. If a receive error follows, exceptionCaught
+            // handles it; if not, only a queued ICMP report is left, and it must go.
+            worker.socketWokeEmpty(session);
+        }
+        readAny = false;
         worker.endBatch();
     }
 
@@ -39,6 +47,6 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("session {}: socket error", session.client(), cause);
+        worker.socketError(session, cause);
     }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.stevedore.config.ServerConfig;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * The socket layer: Linux's native epoll (recvmmsg, sendmmsg, SO_REUSEPORT) or Java NIO where epoll
  * is unavailable. Both size every receive slot at {@code BufSize + 1} bytes: the kernel truncates a
  * datagram to its slot, so a datagram that fills the slot was larger than {@code BufSize} and is
- * dropped instead of being forwarded cut.
+ * dropped instead of being forwarded cut. Only epoll's session sockets hear ICMP unreachable
+ * (RECVERR), which passive health needs; NIO cannot set the option.
  */
 public enum Transport {
     EPOLL {
@@ -79,13 +81,30 @@ public enum Transport {
         }
 
         @Override
-        void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator, ServerConfig server) {
+        void configureSessionSocket(DatagramChannel channel, SocketProtocolFamily family, RecvByteBufAllocator allocator,
+                ServerConfig server) {
             // Slots as on the listener: a peer's replies that queued up while the loop was busy
             // are read with one recvmmsg.
             channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, server.bufSize() + 1);
             channel.config().setRecvByteBufAllocator(allocator);
             channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
             channel.config().setWriteBufferWaterMark(Backpressure.SESSION);
+            // Linux reports ICMP errors (port unreachable: a dead peer) to an unconnected socket
+            // only with RECVERR. An IPv6 socket needs both: IPv4 peers, reached as mapped
+            // addresses, answer with ICMPv4, which only IP_RECVERR lets through.
+            setRecvErr(channel, IP_RECVERR);
+            if (family == SocketProtocolFamily.INET6) {
+                setRecvErr(channel, IPV6_RECVERR);
+            }
+        }
+
+        @Override
+        void purgeErrorQueue(DatagramChannel channel) {
+            if (channel.isOpen()) {
+                // Clearing IP_RECVERR empties the socket's one error queue, IPv6 reports included.
+                setRecvErr(channel, IP_RECVERR, OFF);
+                setRecvErr(channel, IP_RECVERR, ON);
+            }
         }
     },
 
@@ -136,11 +155,34 @@ public enum Transport {
         }
 
         @Override
-        void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator, ServerConfig server) {
+        void configureSessionSocket(DatagramChannel channel, SocketProtocolFamily family, RecvByteBufAllocator allocator,
+                ServerConfig server) {
             channel.config().setRecvByteBufAllocator(allocator);
             channel.config().setWriteBufferWaterMark(Backpressure.SESSION);
         }
+
+        @Override
+        void purgeErrorQueue(DatagramChannel channel) {
+            // Java NIO cannot set RECVERR: no ICMP error is queued on its sockets.
+        }
     };
+
+    /** {@code IP_RECVERR} (linux/in.h), at level {@code SOL_IP}. */
+    private static final IntegerUnixChannelOption IP_RECVERR = new IntegerUnixChannelOption("IP_RECVERR", 0, 11);
+    /** {@code IPV6_RECVERR} (linux/in6.h), at level {@code SOL_IPV6}. */
+    private static final IntegerUnixChannelOption IPV6_RECVERR = new IntegerUnixChannelOption("IPV6_RECVERR", 41, 25);
+    private static final Integer ON = 1;
+    private static final Integer OFF = 0;
+
+    private static void setRecvErr(DatagramChannel channel, IntegerUnixChannelOption option) {
+        setRecvErr(channel, option, ON);
+    }
+
+    private static void setRecvErr(DatagramChannel channel, IntegerUnixChannelOption option, Integer value) {
+        if (!channel.config().setOption(option, value)) {
+            throw new IllegalStateException(option.name() + " is not supported by " + channel.getClass().getName());
+        }
+    }
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
@@ -200,7 +242,14 @@ public enum Transport {
     /** The receive allocator every session socket of one loop shares; one per loop. */
     abstract RecvByteBufAllocator sessionAllocator(ServerConfig server);
 
-    /** Options of a session's upstream socket. */
-    abstract void configureSessionSocket(DatagramChannel channel, RecvByteBufAllocator allocator,
-            ServerConfig server);
+    /** Options of a session's upstream socket, of {@code family}. */
+    abstract void configureSessionSocket(DatagramChannel channel, SocketProtocolFamily family,
+            RecvByteBufAllocator allocator, ServerConfig server);
+
+    /**
+     * Drops the ICMP error reports queued on a session socket. Netty cannot read them
+     * (MSG_ERRQUEUE), and while one is queued epoll reports the socket in error on every turn,
+     * so the loop would spin. Call on the socket's loop whenever a report may have been queued.
+     */
+    abstract void purgeErrorQueue(DatagramChannel channel);
 }

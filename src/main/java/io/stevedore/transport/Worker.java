@@ -393,10 +393,10 @@ final class Worker {
         }
         int slot = forwarding.slot(upstream, peer);
         InetSocketAddress target = session.latched(slot);
+        session.sentTo(slot, target == null, now());
         if (target == null) {
             target = forwarding.address(slot);
         }
-        session.sentTo(slot);
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
         outbox.add(session, target, data, new ForwardPromise(this, forwarding, session, upstream, peer,
                 slot, data.readableBytes(), triesLeft, retry));
@@ -413,8 +413,20 @@ final class Worker {
     }
 
     /**
-     * A send failed. Unless the session's own socket is gone, the peer is marked down (passive
-     * health) and the datagram goes to the next peer the selector picks, while tries remain.
+     * A send failed; the datagram's peer, in the running configuration, is {@code sent.peer}
+     * unless a reload came between. What happens depends on why:
+     * <ul>
+     * <li>the session's socket is gone: the datagram is dropped ({@code send_error});
+     * <li>EMSGSIZE: the datagram is too large for the way to its peer, which is not the peer's
+     *     fault: dropped as {@code oversize}, no other peer tried;
+     * <li>ECONNREFUSED: an ICMP port unreachable for an earlier datagram surfaced on this send, and
+     *     it is pinned on a peer only as {@link #reported} says; the datagram goes again to its
+     *     peer if that is still in rotation, else to the next choice;
+     * <li>anything else (the kernel refused this very send: no route, EACCES...): its peer is
+     *     marked down and the datagram goes to the next choice.
+     * </ul>
+     * Retries count against {@code MaxTryTimes}; a datagram out of tries is dropped as
+     * {@code send_error}.
      */
     void sendFailed(ForwardPromise sent, Throwable cause) {
         Session session = sent.session;
@@ -423,7 +435,15 @@ final class Worker {
             release(sent.retry);
             return;
         }
-        counters.sendError(sent.slot);
+        // A failed send may have left a report queued (the kernel queues one for EMSGSIZE, and the
+        // ICMP report behind ECONNREFUSED stays queued after it surfaced).
+        transport.purgeErrorQueue((DatagramChannel) session.channel());
+        int errno = SocketErrors.errno(cause);
+        if (errno == SocketErrors.EMSGSIZE) {
+            counters.dropped(DropReason.OVERSIZE);
+            release(sent.retry);
+            return;
+        }
         int upstream = sent.upstream;
         int failedPeer = sent.peer;
         if (sent.plan != forwarding) {
@@ -434,8 +454,13 @@ final class Worker {
                 upstream = forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
             }
         }
-        if (failedPeer != Forwarding.FOREIGN) {
-            markDown(upstream, failedPeer, cause);
+        if (errno == SocketErrors.ECONNREFUSED) {
+            reported(session, cause);
+        } else {
+            counters.sendError(sent.slot);
+            if (failedPeer != Forwarding.FOREIGN) {
+                markDown(upstream, failedPeer, "send error: " + cause.getMessage());
+            }
         }
         if (sent.retry == null) {
             counters.dropped(DropReason.SEND_ERROR);
@@ -445,7 +470,8 @@ final class Worker {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
-        int peer = choosePeer(session, upstream, sent.retry);
+        int peer = failedPeer != Forwarding.FOREIGN && forwarding.upstreams[upstream].inRotation(failedPeer)
+                ? failedPeer : choosePeer(session, upstream, sent.retry);
         if (peer < 0) {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
@@ -458,9 +484,55 @@ final class Worker {
         }
     }
 
-    private void markDown(int upstreamIndex, int peer, Throwable cause) {
+    /**
+     * A receive on the session's socket failed: with RECVERR set that is an ICMP error report about
+     * a datagram sent earlier (or, for EMSGSIZE, a path that carries less than was sent).
+     */
+    void socketError(Session session, Throwable cause) {
+        if (session.isClosed()) {
+            return;
+        }
+        transport.purgeErrorQueue((DatagramChannel) session.channel());
+        if (SocketErrors.unreachable(SocketErrors.errno(cause))) {
+            reported(session, cause);
+        } else {
+            log.debug("session {}: socket error", session.client(), cause);
+        }
+    }
+
+    /**
+     * Epoll woke the session's socket and there was nothing to read and no error to return: an
+     * ICMP report is queued whose error a send took without telling (a sendmmsg returns the error
+     * of a datagram after the first as a short count). It can only be dropped.
+     */
+    void socketWokeEmpty(Session session) {
+        if (!session.isClosed()) {
+            transport.purgeErrorQueue((DatagramChannel) session.channel());
+        }
+    }
+
+    /**
+     * An ICMP report (port, host or network unreachable) surfaced on the session's socket. It
+     * names no destination: the peer is marked down only when the session sent to that peer alone
+     * lately ({@link Session#culprit}); otherwise it is counted as ambiguous and left to the active
+     * health checker.
+     */
+    private void reported(Session session, Throwable cause) {
+        int slot = session.culprit(now());
+        if (slot == Session.NONE) {
+            counters.passiveAmbiguous();
+            return;
+        }
+        counters.sendError(slot);
+        int upstream = forwarding.upstreamOf(slot);
+        if (upstream != Forwarding.FOREIGN) {
+            markDown(upstream, forwarding.peerOf(slot), "unreachable, reported by ICMP: " + cause.getMessage());
+        }
+    }
+
+    private void markDown(int upstreamIndex, int peer, String reason) {
         Upstream upstream = forwarding.upstreams[upstreamIndex];
-        boolean changed = upstream.setUp(peer, false, "send error: " + cause.getMessage());
+        boolean changed = upstream.setUp(peer, false, reason);
         if (changed && upstream.config().healthChecker().isEmpty()) {
             // Nothing else would ever bring this peer back.
             loop.schedule(() -> upstream.setUp(peer, true,
@@ -607,7 +679,7 @@ final class Worker {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
         try {
             channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
-            transport.configureSessionSocket(channel, sessionAllocator, server);
+            transport.configureSessionSocket(channel, forwarding.sessionFamily, sessionAllocator, server);
             channel.pipeline().addLast(new SessionHandler(this, session));
         } catch (RuntimeException | Error e) {
             // The socket is open from newChannel on; unregistered, nothing else would close it.

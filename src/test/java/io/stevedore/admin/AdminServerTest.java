@@ -99,6 +99,7 @@ class AdminServerTest {
                 assertThat(sample(body, "stevedore_client_datagrams_total{listener=\"0\"}")).isEqualTo(5);
                 assertThat(sample(body, "stevedore_client_bytes_total{listener=\"0\"}")).isEqualTo(13);
                 assertThat(sample(body, "stevedore_listener_errors_total{listener=\"0\"}")).isZero();
+                assertThat(sample(body, "stevedore_passive_ambiguous_total{listener=\"0\"}")).isZero();
                 assertThat(sample(body, "stevedore_sessions")).isEqualTo(1);
                 assertThat(sample(body, "stevedore_sessions_max")).isEqualTo(100_000);
                 assertThat(sample(body, "stevedore_sessions_opened_total{listener=\"0\"}")).isEqualTo(1);
@@ -122,6 +123,7 @@ class AdminServerTest {
                 assertThat(json.path("listeners").path(0).path("boundAddresses").toString())
                         .isEqualTo("[\"" + PeerKey.format(daemon.listenAddress()) + "\"]");
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
+                assertThat(json.path("listeners").path(0).has("passiveAmbiguous")).isTrue();
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
                 assertThat(json.path("dropped").path("no_route").asLong()).isEqualTo(1);
                 assertThat(json.path("dropped").size()).as("every drop reason is listed")

@@ -102,7 +102,7 @@ class ReleasePackageIT {
         }
         assertThat(lines.subList(1, lines.size())).containsExactly(
                 "-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
-                "-Dio.netty.leakDetection.level=disabled",
+                "-Dio.netty.leakDetection.level=disabled", "-Dio.netty.allocator.lowMemory=false",
                 "-Dstevedore.config=" + home.toRealPath().resolve("etc/stevedore.json"),
                 "-Xmx2g", "-Dextra=1",
                 "-cp", home.toRealPath().resolve("lib") + "/*", "io.stevedore.cli.Main", "--version");

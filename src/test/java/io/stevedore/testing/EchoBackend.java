@@ -22,6 +22,7 @@ public final class EchoBackend implements AutoCloseable {
     private final int id;
     private final InetSocketAddress address;
     private volatile DatagramSocket socket;
+    private volatile Thread server;
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong receivedOnMainPort = new AtomicLong();
     private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
@@ -40,7 +41,7 @@ public final class EchoBackend implements AutoCloseable {
         DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
         socket.setReceiveBufferSize(1 << 21);
         EchoBackend backend = new EchoBackend(id, socket);
-        backend.serve(socket, "echo-" + id);
+        backend.server = backend.serve(socket, "echo-" + id);
         return backend;
     }
 
@@ -49,10 +50,11 @@ public final class EchoBackend implements AutoCloseable {
         return this;
     }
 
-    private void serve(DatagramSocket on, String name) {
+    private Thread serve(DatagramSocket on, String name) {
         Thread thread = new Thread(() -> loop(on), name);
         thread.setDaemon(true);
         thread.start();
+        return thread;
     }
 
     private void loop(DatagramSocket on) {
@@ -101,9 +103,17 @@ public final class EchoBackend implements AutoCloseable {
         return address.getHostString() + ":" + address.getPort();
     }
 
-    /** Closes the main socket: datagrams to its port now meet ICMP port unreachable. */
-    public void stop() {
+    /**
+     * Closes the main socket: datagrams to its port now meet ICMP port unreachable. Java frees the
+     * port of a socket closed while a thread is blocked receiving on it only once that thread has
+     * left the receive, so this waits for the serving thread to end.
+     */
+    public void stop() throws InterruptedException {
         socket.close();
+        server.join(5000);
+        if (server.isAlive()) {
+            throw new IllegalStateException("echo-" + id + " still serves 5 s after its socket was closed");
+        }
     }
 
     /** Binds the same address and port again after {@link #stop()} and answers as before. */
@@ -111,7 +121,7 @@ public final class EchoBackend implements AutoCloseable {
         DatagramSocket again = new DatagramSocket(address);
         again.setReceiveBufferSize(1 << 21);
         socket = again;
-        serve(again, "echo-" + id);
+        server = serve(again, "echo-" + id);
     }
 
     /** Datagrams received on every socket of this backend. */

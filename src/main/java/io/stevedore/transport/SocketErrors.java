@@ -1,0 +1,49 @@
+package io.stevedore.transport;
+
+import io.netty.channel.unix.Errors;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+
+/**
+ * What a failed send or receive on a session socket means. Linux errno values: the native
+ * transport runs on Linux only, and Netty exports no constant for most of them.
+ */
+final class SocketErrors {
+
+    /** The datagram is larger than the way to its destination carries. */
+    static final int EMSGSIZE = 90;
+    static final int ENETUNREACH = 101;
+    /** ICMP port unreachable: nothing listens on the peer's port. */
+    static final int ECONNREFUSED = 111;
+    static final int EHOSTDOWN = 112;
+    static final int EHOSTUNREACH = 113;
+
+    /** How Java NIO words EMSGSIZE; it keeps no errno. */
+    private static final String NIO_MESSAGE_TOO_LONG = "Message too long";
+
+    private SocketErrors() {
+    }
+
+    /** The errno behind {@code cause}, or 0 when it carries none this class knows. */
+    static int errno(Throwable cause) {
+        if (cause instanceof Errors.NativeIoException e) {
+            return -e.expectedErr();
+        }
+        if (cause instanceof PortUnreachableException) {
+            return ECONNREFUSED;
+        }
+        if (cause instanceof SocketException && NIO_MESSAGE_TOO_LONG.equals(cause.getMessage())) {
+            return EMSGSIZE;
+        }
+        return 0;
+    }
+
+    /**
+     * Whether a receive error is an ICMP report that a datagram sent earlier found no peer: its
+     * port closed, its host or network unreachable. A receive never fails for any other reason
+     * on a healthy socket, so the report is about what the session sent, not about the receive.
+     */
+    static boolean unreachable(int errno) {
+        return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN;
+    }
+}
