@@ -56,6 +56,13 @@ final class Compare implements Callable<Integer> {
                     + "(default ${DEFAULT-VALUE}).")
     Path baseline;
 
+    @Option(names = "--parallel", defaultValue = "2",
+            description = "ListenParallel of the Stevedore path (default ${DEFAULT-VALUE}).")
+    int parallel;
+
+    @Option(names = "--baseline-parallel", description = "ListenParallel of the baseline path (default: --parallel).")
+    Integer baselineParallel;
+
     @Option(names = "--shapes", defaultValue = "closed,flood,rate,one_at_a_time", split = ",",
             description = "Measurements to run (default ${DEFAULT-VALUE}).")
     List<String> shapeNames;
@@ -77,6 +84,9 @@ final class Compare implements Callable<Integer> {
             if (!ALL_PATHS.contains(key)) {
                 throw new IllegalArgumentException("--paths " + key + ": expected some of " + String.join(",", ALL_PATHS));
             }
+        }
+        if (parallel < 1 || parallel > 64 || (baselineParallel != null && (baselineParallel < 1 || baselineParallel > 64))) {
+            throw new IllegalArgumentException("--parallel, --baseline-parallel: expected 1..64");
         }
         if (rounds < 1 || rounds > 20) {
             throw new IllegalArgumentException("--rounds " + rounds + ": expected 1..20");
@@ -173,19 +183,26 @@ final class Compare implements Callable<Integer> {
     private ComparePath open(String key, List<EchoServer.Listener> backends) throws IOException, InterruptedException {
         return switch (key) {
             case "direct" -> ComparePath.direct(backends);
-            case "stevedore" -> ComparePath.stevedore(stevedore, backends, work);
-            case "baseline" -> ComparePath.baseline(baseline, backends, work);
+            case "stevedore" -> ComparePath.stevedore(stevedore, parallel, backends, work);
+            case "baseline" -> ComparePath.baseline(baseline, baselineParallel == null ? parallel : baselineParallel,
+                    backends, work);
             case "nginx-1w" -> ComparePath.nginx(nginx, nginxModule, 1, backends, work, nginxVersion());
             case "nginx-2w" -> ComparePath.nginx(nginx, nginxModule, 2, backends, work, nginxVersion());
             default -> throw new IllegalArgumentException("unknown path " + key);
         };
     }
 
-    /** The echo backends run in a JVM of their own, so their CPU and pauses are not the client's. */
+    /**
+     * The echo backends run in a JVM of their own, so their CPU and pauses are not the client's.
+     * Netty pools its receive batches (128 KiB) only when it does not think memory is short, which
+     * with 512 MiB of heap it would: each read would then zero a fresh buffer, and the echo would
+     * take CPU every path pays for alike.
+     */
     private ChildProcess startEcho(Duration bound) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElse("java"),
                 "-XX:+UseParallelGC", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled",
+                "-Dio.netty.allocator.lowMemory=false",
                 "-cp", System.getProperty("java.class.path"),
                 LoadTool.class.getName(), "echo", "--duration", Long.toString(bound.toSeconds())));
         for (String ip : BACKEND_IPS.split(",")) {

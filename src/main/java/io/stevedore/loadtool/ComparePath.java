@@ -69,27 +69,31 @@ final class ComparePath implements AutoCloseable {
      * The daemon from {@code launcher -c CONFIG} with consistent hashing on bytes 0..4 over the
      * three backends and two listening sockets.
      */
-    static ComparePath stevedore(Path launcher, List<EchoServer.Listener> backends, Path work) throws IOException {
-        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel 2", launcher, backends, work);
+    static ComparePath stevedore(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
+            throws IOException {
+        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel, launcher, parallel, backends,
+                work);
     }
 
     /**
      * A second Stevedore build (another worktree's or an older package's launcher) measured in the
      * same run, so a change to the data plane is judged against the build before it, alternating.
      */
-    static ComparePath baseline(Path launcher, List<EchoServer.Listener> backends, Path work) throws IOException {
-        return stevedore("baseline", "Stevedore baseline (" + launcher + ")", launcher, backends, work);
+    static ComparePath baseline(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
+            throws IOException {
+        return stevedore("baseline", "Stevedore baseline (" + launcher + ", ListenParallel " + parallel + ")",
+                launcher, parallel, backends, work);
     }
 
-    private static ComparePath stevedore(String key, String label, Path launcher, List<EchoServer.Listener> backends,
-                                         Path work) throws IOException {
+    private static ComparePath stevedore(String key, String label, Path launcher, int parallel,
+                                         List<EchoServer.Listener> backends, Path work) throws IOException {
         if (!Files.isExecutable(launcher)) {
             return new ComparePath(key, label, List.of(), null, launcher + " not found");
         }
         InetSocketAddress listen = freePort();
         Path config = work.resolve(key + ".json");
         Files.createDirectories(work);
-        Files.writeString(config, stevedoreConfig(listen, backends), StandardCharsets.UTF_8);
+        Files.writeString(config, stevedoreConfig(listen, parallel, backends), StandardCharsets.UTF_8);
         ChildProcess daemon = ChildProcess.start(key,
                 List.of(launcher.toString(), "-c", config.toString()), work.resolve(key + ".log"));
         return started(key, label, listen, daemon);
@@ -133,7 +137,7 @@ final class ComparePath implements AutoCloseable {
         return new ComparePath(key, label, List.of(), null, reason);
     }
 
-    static String stevedoreConfig(InetSocketAddress listen, List<EchoServer.Listener> backends) {
+    static String stevedoreConfig(InetSocketAddress listen, int parallel, List<EchoServer.Listener> backends) {
         String peers = backends.stream()
                 .map(b -> String.format("        { \"IP\": \"%s\", \"Port\": %d }",
                         b.address().getAddress().getHostAddress(), b.address().getPort()))
@@ -141,7 +145,7 @@ final class ComparePath implements AutoCloseable {
         return """
                 {
                   // Written by stevedore-load compare: the echo backends behind one chash upstream.
-                  "Server": { "ListenAddr": "%s", "ListenParallel": 2 },
+                  "Server": { "ListenAddr": "%s", "ListenParallel": %d },
                   "Upload": {
                     "DefaultUpstream": "echo",
                     "Upstreams": [ {
@@ -155,7 +159,7 @@ final class ComparePath implements AutoCloseable {
                   },
                   "Log": { "Level": "warn" }
                 }
-                """.formatted(Loopback.format(listen), peers);
+                """.formatted(Loopback.format(listen), parallel, peers);
     }
 
     /**

@@ -87,7 +87,7 @@ class CompareTableTest {
                 new EchoServer.Listener(Loopback.socketAddress("127.0.0.3:40002"), "b2"));
         InetSocketAddress listen = Loopback.socketAddress("127.0.0.1:40100");
 
-        String stevedore = ComparePath.stevedoreConfig(listen, backends);
+        String stevedore = ComparePath.stevedoreConfig(listen, 2, backends);
         String nginx = ComparePath.nginxConfig(Path.of("/m/stream.so"), 2, Path.of("/p"), listen, backends);
 
         assertThat(stevedore).contains("\"ListenAddr\": \"127.0.0.1:40100\"", "\"KeyBytes\": \"0:4\"",
