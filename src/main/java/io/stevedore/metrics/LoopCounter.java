@@ -17,7 +17,7 @@ public enum LoopCounter {
     SEGMENTED_REFUSED,
     /**
      * ICMP error reports (port, host or network unreachable) on a session socket that had sent to
-     * more than one destination within {@code Session.ATTRIBUTION_WINDOW_NANOS}: the report does
+     * more than one destination within {@code Session.ATTRIBUTION_WINDOW_MILLIS}: the report does
      * not say which, so no peer is marked down for it.
      */
     PASSIVE_AMBIGUOUS

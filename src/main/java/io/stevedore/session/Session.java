@@ -8,7 +8,11 @@ import java.util.Arrays;
  * One client (IP, port) and the upstream socket that speaks for it. A session belongs to the event
  * loop that received its client's first datagram: only that loop reads or writes these fields, so
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
- * {@link #close()}, which also removes it from the table and closes its socket.
+ * {@link SessionTable#close}, which also removes it from the table and closes its socket.
+ *
+ * <p>There may be a hundred thousand of these, so it is kept to 48 bytes: times are ints (idle
+ * time in seconds, the attribution window below in milliseconds), and the table it belongs to is
+ * the caller's to know.
  *
  * <p>Besides its idle clock, a session remembers what {@code Affinity: session} and {@code Latch}
  * need: the peer kept per upstream, and the address each peer last replied from. Peers are named by
@@ -16,7 +20,7 @@ import java.util.Arrays;
  *
  * <p>It also remembers enough to say which peer an ICMP error report is about
  * ({@link #culprit}): the report names no destination, so it can be pinned on the session's last
- * peer only when the session has sent nowhere else for {@link #ATTRIBUTION_WINDOW_NANOS}.
+ * peer only when the session has sent nowhere else for {@link #ATTRIBUTION_WINDOW_MILLIS}.
  */
 public final class Session {
 
@@ -28,26 +32,28 @@ public final class Session {
      * destination: well above any round trip to a peer, so that the reports of datagrams sent to a
      * peer that just died are not pinned on the peer the session moved on to.
      */
-    public static final long ATTRIBUTION_WINDOW_NANOS = 1_000_000_000L;
+    public static final int ATTRIBUTION_WINDOW_MILLIS = 1000;
 
     private final InetSocketAddress client;
-    private final SessionTable table;
     private int[] keptPeers;
     private InetSocketAddress[] latched;
     private Channel channel;
-    private long lastActiveNanos;
+    /** The loop's clock in whole seconds when traffic last passed, in either direction. */
+    private int lastActiveSecond;
     private int lastSlot = NONE;
     private int replyVia;
-    /** When the session last sent to a destination other than {@link #lastSlot}'s configured address. */
-    private long mixedNanos;
+    /**
+     * The loop's clock in milliseconds (wrapping) when the session last sent to a destination other
+     * than {@link #lastSlot}'s configured address.
+     */
+    private int mixedMillis;
     private boolean flushPending;
     private boolean closed;
 
-    Session(InetSocketAddress client, SessionTable table, int affinityUpstreams, int latchSlots, long nowNanos) {
+    Session(InetSocketAddress client, int affinityUpstreams, int latchSlots, long nowNanos) {
         this.client = client;
-        this.table = table;
-        this.lastActiveNanos = nowNanos;
-        this.mixedNanos = nowNanos - ATTRIBUTION_WINDOW_NANOS;
+        this.lastActiveSecond = second(nowNanos);
+        this.mixedMillis = millis(nowNanos) - ATTRIBUTION_WINDOW_MILLIS - 1;
         if (affinityUpstreams > 0) {
             keptPeers = new int[affinityUpstreams];
             Arrays.fill(keptPeers, NONE);
@@ -72,11 +78,23 @@ public final class Session {
 
     /** Traffic in either direction: the session is not idle. */
     public void touch(long nowNanos) {
-        lastActiveNanos = nowNanos;
+        lastActiveSecond = second(nowNanos);
     }
 
-    public long lastActiveNanos() {
-        return lastActiveNanos;
+    /**
+     * Whether no traffic passed for more than {@code timeoutSec} by the second: never less, and up
+     * to a second more, which the sweep's own period dwarfs.
+     */
+    boolean idleLongerThan(int timeoutSec, long nowNanos) {
+        return (long) second(nowNanos) - lastActiveSecond > timeoutSec;
+    }
+
+    private static int second(long nanos) {
+        return (int) Math.floorDiv(nanos, 1_000_000_000L);
+    }
+
+    private static int millis(long nanos) {
+        return (int) Math.floorDiv(nanos, 1_000_000L);
     }
 
     /** The peer kept for the upstream at {@code upstream} under {@code Affinity: session}, or {@link #NONE}. */
@@ -149,18 +167,22 @@ public final class Session {
      */
     public void sentTo(int slot, boolean configuredAddress, long nowNanos) {
         if (!configuredAddress || (lastSlot != NONE && lastSlot != slot)) {
-            mixedNanos = nowNanos;
+            mixedMillis = millis(nowNanos);
         }
         lastSlot = slot;
     }
 
     /**
      * The slot of the peer an ICMP error report that surfaces now is about: the last peer, if for
-     * {@link #ATTRIBUTION_WINDOW_NANOS} the session has sent only to its configured address; else
-     * {@link #NONE}, since the report may be about any of the destinations sent to.
+     * more than {@link #ATTRIBUTION_WINDOW_MILLIS} the session has sent only to its configured
+     * address; else {@link #NONE}, since the report may be about any of the destinations sent to.
+     * The millisecond clock wraps every 49 days: a negative difference is one that wrapped, long
+     * ago; one that wrapped all the way round into the window reads as recent, which errs on the
+     * side of blaming nobody.
      */
     public int culprit(long nowNanos) {
-        return nowNanos - mixedNanos >= ATTRIBUTION_WINDOW_NANOS ? lastSlot : NONE;
+        int elapsed = millis(nowNanos) - mixedMillis;
+        return elapsed < 0 || elapsed > ATTRIBUTION_WINDOW_MILLIS ? lastSlot : NONE;
     }
 
     /**
@@ -185,16 +207,13 @@ public final class Session {
         return closed;
     }
 
-    /** Removes the session from its table, lowers the gauge and closes its socket. Idempotent. */
-    public void close() {
+    /** Marks the session closed; true the first time only. See {@link SessionTable#close}. */
+    boolean markClosed() {
         if (closed) {
-            return;
+            return false;
         }
         closed = true;
-        table.closed(this);
-        if (channel != null) {
-            channel.close();
-        }
+        return true;
     }
 
     @Override

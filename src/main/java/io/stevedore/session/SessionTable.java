@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The sessions of one event loop, keyed by client address. Only that loop calls it, so a plain
@@ -33,7 +32,7 @@ public final class SessionTable {
     private final InetAddress[] recentIps = new InetAddress[RECENT_IPS];
     private final SessionLimit limit;
     private final LoopCounters counters;
-    private long timeoutNanos;
+    private int timeoutSec;
     private int affinityUpstreams;
     private int latchSlots;
     private final List<Session> idle = new ArrayList<>();
@@ -46,7 +45,7 @@ public final class SessionTable {
             int affinityUpstreams, int latchSlots) {
         this.limit = limit;
         this.counters = counters;
-        this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSec);
+        this.timeoutSec = timeoutSec;
         this.affinityUpstreams = affinityUpstreams;
         this.latchSlots = latchSlots;
     }
@@ -56,7 +55,7 @@ public final class SessionTable {
      * reshapes the live sessions itself (see {@link Session#keepPeers}, {@link Session#resizeLatches}).
      */
     public void reconfigure(int timeoutSec, int affinityUpstreams, int latchSlots) {
-        this.timeoutNanos = TimeUnit.SECONDS.toNanos(timeoutSec);
+        this.timeoutSec = timeoutSec;
         this.affinityUpstreams = affinityUpstreams;
         this.latchSlots = latchSlots;
     }
@@ -78,7 +77,7 @@ public final class SessionTable {
         if (!limit.tryAcquire()) {
             return null;
         }
-        Session session = new Session(compact(client), this, affinityUpstreams, latchSlots, nowNanos);
+        Session session = new Session(compact(client), affinityUpstreams, latchSlots, nowNanos);
         try {
             session.attach(opener.open(session));
         } catch (Exception | Error e) {
@@ -106,24 +105,30 @@ public final class SessionTable {
         return client;
     }
 
-    /** Called once by {@link Session#close()}. */
-    void closed(Session session) {
+    /** Removes {@code session} from this table, lowers the gauge and closes its socket. Idempotent. */
+    public void close(Session session) {
+        if (!session.markClosed()) {
+            return;
+        }
         if (sessions.remove(session)) {
             limit.release();
             counters.sessionClosed();
         }
+        if (session.channel() != null) {
+            session.channel().close();
+        }
     }
 
-    /** Closes every session idle for {@code TimeoutSec} or more at {@code nowNanos}; returns how many. */
+    /** Closes every session idle for more than {@code TimeoutSec} at {@code nowNanos}; returns how many. */
     public int sweep(long nowNanos) {
         sessions.forEach(session -> {
-            if (nowNanos - session.lastActiveNanos() >= timeoutNanos) {
+            if (session.idleLongerThan(timeoutSec, nowNanos)) {
                 idle.add(session);
             }
         });
         int count = idle.size();
         for (int i = 0; i < count; i++) {
-            idle.get(i).close();
+            close(idle.get(i));
         }
         idle.clear();
         return count;
@@ -134,7 +139,7 @@ public final class SessionTable {
         List<Session> all = new ArrayList<>(sessions.size());
         sessions.forEach(all::add);
         for (Session session : all) {
-            session.close();
+            close(session);
         }
     }
 

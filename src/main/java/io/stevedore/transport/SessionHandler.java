@@ -42,7 +42,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // The socket went away (closed by the sweep or by an error): so does the session.
-        session.close();
+        worker.sessions().close(session);
     }
 
     @Override

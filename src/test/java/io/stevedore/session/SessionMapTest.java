@@ -16,10 +16,8 @@ import org.junit.jupiter.api.Test;
 /** The open-addressed map against a HashMap, through growth and removals that shift runs back. */
 class SessionMapTest {
 
-    private final SessionTable owner = new SessionTable(new SessionLimit(1), null, 30, 0, 0);
-
     private Session session(InetSocketAddress client) {
-        return new Session(client, owner, 0, 0, 0);
+        return new Session(client, 0, 0, 0);
     }
 
     @Test

@@ -43,14 +43,16 @@ class SessionTableTest {
         Session b = table.open(client(2), T0, s -> busy);
         b.touch(T0 + 20 * SECOND);
 
-        assertThat(table.sweep(T0 + 30 * SECOND - 1)).isZero();
-        assertThat(table.sweep(T0 + 30 * SECOND)).isEqualTo(1);
+        // Idle time counts in whole seconds and must exceed TimeoutSec: never closed early.
+        assertThat(table.sweep(T0 + 30 * SECOND)).isZero();
+        assertThat(table.sweep(T0 + 31 * SECOND - 1)).isZero();
+        assertThat(table.sweep(T0 + 31 * SECOND)).isEqualTo(1);
         assertThat(a.isClosed()).isTrue();
         assertThat(quiet.isOpen()).isFalse();
         assertThat(table.get(client(1))).isNull();
         assertThat(table.get(client(2))).isSameAs(b);
 
-        assertThat(table.sweep(T0 + 50 * SECOND)).isEqualTo(1);
+        assertThat(table.sweep(T0 + 51 * SECOND)).isEqualTo(1);
         assertThat(busy.isOpen()).isFalse();
         assertThat(table.size()).isZero();
         assertThat(counters.sessions()).isZero();
@@ -63,8 +65,8 @@ class SessionTableTest {
         SessionTable table = table(limit, 0);
         Session session = table.open(client(1), T0, s -> new EmbeddedChannel());
         assertThat(counters.sessions()).isEqualTo(1);
-        session.close();
-        session.close();
+        table.close(session);
+        table.close(session);
         assertThat(counters.sessions()).isZero();
         assertThat(counters.total(LoopCounter.SESSIONS_CLOSED)).isEqualTo(1);
         assertThat(limit.live()).isZero();
@@ -80,7 +82,7 @@ class SessionTableTest {
         assertThat(second.open(client(3), T0, s -> new EmbeddedChannel())).isNull();
         assertThat(first.open(client(4), T0, s -> new EmbeddedChannel())).isNull();
 
-        a.close();
+        first.close(a);
         assertThat(second.open(client(3), T0, s -> new EmbeddedChannel())).isNotNull();
         assertThat(limit.live()).isEqualTo(2);
         assertThat(counters.sessions()).isEqualTo(2);
