@@ -86,7 +86,8 @@ public final class Session {
      * to a second more, which the sweep's own period dwarfs.
      */
     boolean idleLongerThan(int timeoutSec, long nowNanos) {
-        return (long) second(nowNanos) - lastActiveSecond > timeoutSec;
+        // int arithmetic on purpose: the difference stays right when the seconds clock wraps.
+        return second(nowNanos) - lastActiveSecond > timeoutSec;
     }
 
     private static int second(long nanos) {

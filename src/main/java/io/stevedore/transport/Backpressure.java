@@ -33,6 +33,8 @@ final class Backpressure {
      * Whether {@code channel} cannot take another datagram. Writes between flushes count toward
      * the mark, so above it the queue is flushed first: only what the kernel refuses keeps the
      * socket unwritable. A closed socket is not backed up; its write fails and is counted as such.
+     * Datagrams a read batch holds in the {@link Outbox} for a session socket are not in the
+     * channel yet and do not count: they are at most one batch (BatchSize datagrams).
      * Writable, this is one volatile read.
      */
     static boolean backedUp(Channel channel) {

@@ -216,10 +216,16 @@ public final class Daemon implements AutoCloseable {
         for (Future<?> done : switched) {
             done.sync();
         }
-        bindNewLocalAddresses();
         forwarding = plan;
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
+        // Every loop runs the new configuration from here on: binding new addresses is best effort.
+        try {
+            bindNewLocalAddresses();
+        } catch (RuntimeException e) {
+            log.warn("after the reload, binding the local addresses that appeared failed: {}; datagrams to them are "
+                    + "served by the wildcard socket", e.toString());
+        }
         return needRestart;
     }
 

@@ -15,6 +15,13 @@ import java.util.Arrays;
  */
 final class Outbox {
 
+    /**
+     * How far past a run's first datagram the run looks for the rest, so a batch of BatchSize
+     * datagrams from as many clients costs a bounded scan per datagram, not one over the batch.
+     * Datagrams of the session beyond it start a run of their own, after this one: order holds.
+     */
+    static final int SCAN_AHEAD = 128;
+
     private final Segments segments;
     private Session[] sessions = new Session[64];
     private InetSocketAddress[] targets = new InetSocketAddress[64];
@@ -65,7 +72,8 @@ final class Outbox {
             int count = 1;
             if (segments.combines(segment)) {
                 int bytes = segment;
-                for (int j = i + 1; j < size && count < Segments.MAX_SEGMENTS; j++) {
+                int last = Math.min(size, i + 1 + SCAN_AHEAD);
+                for (int j = i + 1; j < last && count < Segments.MAX_SEGMENTS; j++) {
                     if (taken[j] || sessions[j] != session) {
                         continue;
                     }

@@ -34,7 +34,6 @@ final class Segments {
 
     private static final int EIO = 5;
     private static final int EINVAL = 22;
-    private static final int EMSGSIZE = 90;
 
     private final boolean supported;
     private final LoopCounters counters;
@@ -91,7 +90,7 @@ final class Segments {
             return false;
         }
         int errno = -refusal.expectedErr();
-        if (errno != EINVAL && errno != EMSGSIZE && errno != EIO) {
+        if (errno != EINVAL && errno != EIO) {
             return false;
         }
         counters.segmentedRefused();

@@ -10,13 +10,20 @@ import java.net.SocketException;
  */
 final class SocketErrors {
 
+    static final int ENONET = 64;
+    static final int EPROTO = 71;
     /** The datagram is larger than the way to its destination carries. */
     static final int EMSGSIZE = 90;
+    static final int ENOPROTOOPT = 92;
+    static final int EOPNOTSUPP = 95;
     static final int ENETUNREACH = 101;
     /** ICMP port unreachable: nothing listens on the peer's port. */
     static final int ECONNREFUSED = 111;
     static final int EHOSTDOWN = 112;
     static final int EHOSTUNREACH = 113;
+
+    /** The largest UDP payload over IPv4 (65535 less the IP and UDP headers). */
+    static final int MAX_IPV4_PAYLOAD = 65_507;
 
     /** How Java NIO words EMSGSIZE; it keeps no errno. */
     private static final String NIO_MESSAGE_TOO_LONG = "Message too long";
@@ -45,5 +52,18 @@ final class SocketErrors {
      */
     static boolean unreachable(int errno) {
         return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN;
+    }
+
+    /**
+     * Whether a failed send's errno may be an ICMP report about an earlier datagram rather than
+     * this send's own failure. With IP_RECVERR set, Linux keeps the error of every ICMP report
+     * (unreachable of any kind, time exceeded, parameter problem) on the socket and fails the
+     * socket's next send with it, whatever that send's destination. EMSGSIZE is one too (a
+     * "fragmentation needed" report) unless the datagram itself is too large; see
+     * {@link #MAX_IPV4_PAYLOAD}.
+     */
+    static boolean icmpReport(int errno) {
+        return unreachable(errno) || errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == ENONET
+                || errno == EPROTO;
     }
 }

@@ -163,8 +163,14 @@ final class Worker {
     /** A listening socket of this loop bound to {@code address}, reading at once. Call on the loop. */
     private Listener bind(InetSocketAddress address, boolean shared) {
         InetAddress ip = address.getAddress();
-        DatagramChannel channel = transport.newChannel(
-                ip instanceof Inet4Address ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6);
+        DatagramChannel channel;
+        try {
+            channel = transport.newChannel(ip instanceof Inet4Address ? SocketProtocolFamily.INET
+                    : SocketProtocolFamily.INET6);
+        } catch (RuntimeException e) {
+            // No descriptor left (EMFILE) and the like: a ListenException the callers handle.
+            throw new ListenException(address, "cannot open a socket: " + e.getMessage(), e);
+        }
         Listener listener = new Listener(channel, ip.isAnyLocalAddress() ? null : ip, listeners.length);
         try {
             Transport.configureAnyListener(channel);
@@ -173,7 +179,10 @@ final class Worker {
                 transport.recordDestination(channel);
             }
             channel.pipeline().addLast(new ListenerHandler(this, listener));
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
+            channel.unsafe().closeForcibly();
+            throw new ListenException(address, "cannot set the socket up: " + e.getMessage(), e);
+        } catch (Error e) {
             channel.unsafe().closeForcibly();
             throw e;
         }
@@ -196,6 +205,11 @@ final class Worker {
     /** This loop's listening sockets, the one bound to ListenAddr first. Any thread. */
     List<Listener> listeners() {
         return List.of(listeners);
+    }
+
+    /** The configuration this loop forwards by now; only on the loop. */
+    Forwarding forwarding() {
+        return forwarding;
     }
 
     /** This loop's sessions; only on the loop. */
@@ -439,7 +453,8 @@ final class Worker {
         // ICMP report behind ECONNREFUSED stays queued after it surfaced).
         transport.purgeErrorQueue((DatagramChannel) session.channel());
         int errno = SocketErrors.errno(cause);
-        if (errno == SocketErrors.EMSGSIZE) {
+        if (errno == SocketErrors.EMSGSIZE && sent.bytes > SocketErrors.MAX_IPV4_PAYLOAD) {
+            // The datagram's own size (an IPv6 socket sending to an IPv4 peer): no peer is at fault.
             counters.dropped(DropReason.OVERSIZE);
             release(sent.retry);
             return;
@@ -454,7 +469,12 @@ final class Worker {
                 upstream = forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
             }
         }
-        if (errno == SocketErrors.ECONNREFUSED) {
+        if (errno == SocketErrors.EMSGSIZE) {
+            // A "fragmentation needed" report about an earlier datagram: nobody's fault; send again.
+            log.debug("session {}: path MTU report surfaced on a send", session.client());
+        } else if (SocketErrors.icmpReport(errno)) {
+            // Possibly about an earlier datagram to another destination: pinned by the session's
+            // history, never on this send's peer for being the one that met it.
             reported(session, cause);
         } else {
             counters.sendError(sent.slot);

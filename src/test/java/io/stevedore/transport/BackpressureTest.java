@@ -132,7 +132,10 @@ class BackpressureTest {
             sessionChannel(worker, client).config().setWriteBufferWaterMark(TINY);
 
             // With the loop held, each burst waits whole in a socket's receive queue and is read by
-            // one recvmmsg: every datagram after the first is written over the mark.
+            // one recvmmsg. Toward the peer the batch waits in the outbox and reaches the socket at
+            // its end, so the session's mark sees only what the kernel left queued. Toward the client
+            // the replies grow in size, so none joins another in a segmented send: each is written to
+            // the listener on its own, every one after the first over the mark, which flushes first.
             try (HeldLoop held = HeldLoop.on(worker)) {
                 for (int i = 0; i < BURST; i++) {
                     send(client, "up " + i, listen);
@@ -143,11 +146,11 @@ class BackpressureTest {
             }
             try (HeldLoop held = HeldLoop.on(worker)) {
                 for (int i = 0; i < BURST; i++) {
-                    send(backend, "down " + i, sessionSocket);
+                    send(backend, "down " + "+".repeat(i) + i, sessionSocket);
                 }
             }
             for (int i = 0; i < BURST; i++) {
-                assertThat(receive(client).text).isEqualTo("down " + i);
+                assertThat(receive(client).text).isEqualTo("down " + "+".repeat(i) + i);
             }
             Poll.equal("replies relayed", BURST, () -> daemon.counters().upstream("echo",
                     PeerCounter.REPLIED_DATAGRAMS));
@@ -155,7 +158,6 @@ class BackpressureTest {
         }
     }
 
-    /** Holds an event loop in a task until closed, so that datagrams queue in the kernel meanwhile. */
     private record Received(String text, InetSocketAddress sender) {
     }
 

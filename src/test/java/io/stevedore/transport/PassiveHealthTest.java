@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.unix.Errors;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
@@ -20,6 +21,7 @@ import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
+import io.stevedore.session.Session;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -29,7 +31,6 @@ import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -156,7 +157,7 @@ class PassiveHealthTest {
             dead.stop();
 
             byte[] second = Arrays.copyOf(key, 5);
-            try (Held held = Held.on(daemon.worker(0))) {
+            try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
                 client.send(key);
                 client.send(second);
             }
@@ -187,7 +188,7 @@ class PassiveHealthTest {
             dead.stop();
             Upstream pool = daemon.upstreams().get(0);
             assertThat(client.request(new byte[] {0}).backend()).isEqualTo(2);
-            try (Held held = Held.on(daemon.worker(0))) {
+            try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
                 client.send(new byte[] {1});
                 client.send(new byte[] {2});
             }
@@ -202,6 +203,43 @@ class PassiveHealthTest {
             assertThat(counters.peer("pool", 0, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             assertThat(counters.dropped("send_error")).isZero();
             assertNotSpinning(daemon);
+        }
+    }
+
+    /**
+     * With IP_RECVERR, any ICMP report (host unreachable, time exceeded...) fails the socket's next
+     * send, whatever its destination. After sending to two peers, such a failure on the send to the
+     * second is not pinned on it: counted as ambiguous, and the datagram goes to it again.
+     */
+    @Test
+    void aHostUnreachableReportSurfacingOnASendIsNotPinnedOnThatSendsPeer() throws Exception {
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
+                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                        .upstream(rr("pool", peer(a.address()), peer(b.address()))).build());
+                Client client = new Client(daemon.listenAddress())) {
+            int first = client.request(new byte[] {0}).backend();
+            int second = client.request(new byte[] {1}).backend();
+            assertThat(java.util.List.of(first, second)).containsExactlyInAnyOrder(2, 3);
+            Worker worker = daemon.worker(0);
+            Upstream pool = daemon.upstreams().get(0);
+            int peer = peerIndex(pool, second == 2 ? a : b);
+            worker.loop.submit(() -> {
+                Session session = worker.sessions().get(client.localAddress());
+                Forwarding plan = worker.forwarding();
+                ByteBuf payload = Unpooled.directBuffer(1).writeByte(7);
+                ForwardPromise sent = new ForwardPromise(worker, plan, session, 0, peer, plan.slot(0, peer), 1, 2,
+                        payload);
+                sent.tryFailure(Errors.newIOException("sendmsg", -SocketErrors.EHOSTUNREACH));
+            }).get(5, TimeUnit.SECONDS);
+
+            Client.Reply resent = client.awaitReply();
+            assertThat(resent.payload()).as("the datagram sent again").isEqualTo(new byte[] {7});
+            assertThat(resent.backend()).as("to the same peer").isEqualTo(second);
+            assertThat(ambiguous(daemon.counters())).isEqualTo(1);
+            assertThat(pool.isUp(0)).isTrue();
+            assertThat(pool.isUp(1)).isTrue();
+            assertThat(daemon.counters().peer("pool", peer, PeerCounter.SEND_ERRORS)).isZero();
         }
     }
 
@@ -305,31 +343,6 @@ class PassiveHealthTest {
         }
         if (used > IDLE_CPU_LIMIT_MS) {
             fail("the idle event loop used " + used + " ms of CPU within " + IDLE_WINDOW_MS + " ms: spinning");
-        }
-    }
-
-    /** Holds an event loop in a task until closed, so that datagrams queue in the kernel meanwhile. */
-    private static final class Held implements AutoCloseable {
-        private final CountDownLatch release = new CountDownLatch(1);
-
-        static Held on(Worker worker) throws InterruptedException {
-            Held held = new Held();
-            CountDownLatch running = new CountDownLatch(1);
-            worker.loop.execute(() -> {
-                running.countDown();
-                try {
-                    held.release.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertThat(running.await(5, TimeUnit.SECONDS)).as("the loop runs the holding task").isTrue();
-            return held;
-        }
-
-        @Override
-        public void close() {
-            release.countDown();
         }
     }
 }
