@@ -176,6 +176,60 @@ class SegmentsTest {
         }
     }
 
+    @Test
+    void aRunThatMeetsAnEarlierDatagramsIcmpReportFailsItsFirstDatagramOnlyAndSendsTheRest() throws Exception {
+        // With IP_RECVERR, the port-unreachable report about a datagram to a closed port fails the
+        // socket's next send: here a run to a live receiver. Alone, that run's first datagram would
+        // have met the error; so its promise fails, and the others still go out.
+        IntegerUnixChannelOption recvErr = new IntegerUnixChannelOption("IP_RECVERR", 0, 11);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        InetSocketAddress closed;
+        try (DatagramSocket gone = socket("127.0.0.3")) {
+            closed = local(gone);
+        }
+        try (DatagramSocket receiver = socket("127.0.0.2")) {
+            DatagramChannel channel = new EpollDatagramChannel();
+            channel.config().setOption(recvErr, 1);
+            group.register(channel).sync();
+            channel.bind(new InetSocketAddress("127.0.0.1", 0)).sync();
+            Counters counters = new Counters(List.of(), 1);
+            Segments segments = new Segments(Transport.EPOLL.segmentation(), counters.loop(0));
+            List<byte[]> sent = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sent.add(datagram(i, 200));
+            }
+            List<ChannelPromise> promises = new ArrayList<>();
+            channel.eventLoop().submit(() -> {
+                channel.writeAndFlush(new io.netty.channel.socket.DatagramPacket(
+                        channel.alloc().directBuffer().writeBytes(new byte[] {1}), closed));
+                ByteBuf[] data = sent.stream().map(b -> channel.alloc().directBuffer().writeBytes(b))
+                        .toArray(ByteBuf[]::new);
+                ChannelPromise[] each = new ChannelPromise[data.length];
+                for (int i = 0; i < each.length; i++) {
+                    each[i] = channel.newPromise();
+                    promises.add(each[i]);
+                }
+                segments.write(channel, local(receiver), data, each, 0, data.length);
+                channel.flush();
+            }).get(5, TimeUnit.SECONDS);
+
+            assertThat(receive(receiver, 3)).extracting(SegmentsTest::bytes)
+                    .as("the run's other datagrams, sent one by one").containsExactlyElementsOf(sent.subList(1, 4));
+            for (ChannelPromise promise : promises) {
+                assertThat(promise.await(5, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(promises.get(0).cause()).as("the first datagram met the report")
+                    .hasMessageContaining("Connection refused");
+            assertThat(promises.subList(1, 4)).allMatch(ChannelPromise::isSuccess);
+            assertThat(counters.loop(0, LoopCounter.SEGMENTED_REFUSED)).as("not a refusal of the run").isZero();
+            assertThat(channel.eventLoop().submit(() -> segments.combines(200)).get(5, TimeUnit.SECONDS))
+                    .as("that size still combines").isTrue();
+            channel.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
     private static byte[] datagram(int seq, int length) {
         byte[] bytes = new byte[length];
         Arrays.fill(bytes, (byte) ('a' + seq % 26));
