@@ -48,13 +48,26 @@ final class LocalAddresses {
             Enumeration<InetAddress> addresses = nif.getInetAddresses();
             while (addresses.hasMoreElements()) {
                 InetAddress address = addresses.nextElement();
-                if ((address instanceof Inet4Address || withV6) && !found.contains(address)) {
+                if ((address instanceof Inet4Address || withV6) && !listed(found, address)) {
                     found.add(address);
                 }
             }
         }
         found.sort(ORDER);
         return found;
+    }
+
+    /**
+     * Whether {@code found} has {@code address} on the same interface: {@code Inet6Address.equals}
+     * ignores the scope id, and one link-local address may be on two links.
+     */
+    private static boolean listed(List<InetAddress> found, InetAddress address) {
+        for (InetAddress known : found) {
+            if (ORDER.compare(known, address) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
