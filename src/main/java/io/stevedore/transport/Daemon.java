@@ -9,6 +9,7 @@ import io.netty.util.concurrent.Future;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
+import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.Counters;
@@ -136,7 +137,8 @@ public final class Daemon implements AutoCloseable {
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
-        logIfUnreachable(config.session().maxSessions());
+        logIfUnreachable(config.session());
+        warnIfUnbindable(config.session().sourceAddrs());
         return daemon;
     }
 
@@ -217,6 +219,18 @@ public final class Daemon implements AutoCloseable {
             done.sync();
         }
         bindNewLocalAddresses();
+        SessionConfig before = config.session();
+        if (before.maxSessions() != applied.session().maxSessions()
+                || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
+            logIfUnreachable(applied.session());
+        }
+        if (!before.sourceAddrs().equals(applied.session().sourceAddrs())) {
+            List<InetAddress> sources = applied.session().sourceAddrs();
+            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
+                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
+                            : sources.stream().map(InetAddress::getHostAddress).toList());
+            warnIfUnbindable(applied.session().sourceAddrs());
+        }
         forwarding = plan;
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
@@ -255,10 +269,29 @@ public final class Daemon implements AutoCloseable {
      * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
      * stock Linux, so a warning would greet nearly every start of a default configuration.
      */
-    private static void logIfUnreachable(int maxSessions) {
-        for (String limit : SocketBudget.shortfalls(maxSessions, java.nio.file.Path.of("/proc"))) {
+    private static void logIfUnreachable(SessionConfig session) {
+        int maxSessions = session.maxSessions();
+        for (String limit : SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
+                java.nio.file.Path.of("/proc"))) {
             log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
                     + "dropped as session_limit", maxSessions, limit);
+        }
+    }
+
+    /**
+     * Says which of {@code Session.SourceAddrs} cannot be bound now, most likely because it is not
+     * an address of this host. Not an error: an address may come and go with its interface, and a
+     * session whose address cannot be bound takes the next one (see {@link Worker}).
+     */
+    private static void warnIfUnbindable(List<InetAddress> sourceAddrs) {
+        for (InetAddress source : sourceAddrs) {
+            try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
+                probe.bind(new InetSocketAddress(source, 0));
+            } catch (IOException e) {
+                log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
+                        + "sessions take the next address while it cannot be bound", source.getHostAddress(),
+                        e.getMessage());
+            }
         }
     }
 
