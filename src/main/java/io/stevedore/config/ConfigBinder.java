@@ -2,6 +2,7 @@ package io.stevedore.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.util.NetUtil;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -618,8 +619,9 @@ final class ConfigBinder {
         }
     }
 
+    /** {@code ip:port} or {@code [ipv6]:port}, the IPv6 address in its short form as a file writes it. */
     private static String hostPort(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
+        String host = NetUtil.toAddressString(address.getAddress());
         return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
