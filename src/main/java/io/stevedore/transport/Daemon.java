@@ -168,7 +168,8 @@ public final class Daemon implements AutoCloseable {
     /**
      * Runs {@code next} from now on, without dropping a session: routes, upstreams, peers,
      * weights, {@code Affinity}, {@code Latch}, {@code MaxTryTimes} and the {@code Session} section
-     * change. Each event loop switches between two read batches, so every datagram is handled by
+     * change ({@code SourceAddrs} for new sessions: live ones keep their sockets). Each event loop
+     * switches between two read batches, so every datagram is handled by
      * one configuration whole; a session's next datagram follows the new routes, and a removed peer
      * gets no new datagram. Peers kept in an upstream with a {@code HealthChecker} keep their
      * health (a peer down stays down until its checker brings it back); the others start up.
