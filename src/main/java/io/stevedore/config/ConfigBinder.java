@@ -2,6 +2,8 @@ package io.stevedore.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.util.NetUtil;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,7 +31,8 @@ final class ConfigBinder {
     static final List<String> ROOT_KEYS = List.of("Server", "Session", "Upload", "Log", "PProf", "Admin");
     static final List<String> SERVER_KEYS = List.of("ListenAddr", "ListenParallel", "BatchSize", "BufSize",
             "MaxTryTimes", "EventSize", "EventChanSize", "TaskPoolSize", "TaskPoolTimeoutSec");
-    static final List<String> SESSION_KEYS = List.of("TimeoutSec", "RecycleIntervalSec", "MaxSessions");
+    static final List<String> SESSION_KEYS = List.of("TimeoutSec", "RecycleIntervalSec", "MaxSessions",
+            "SourceAddrs");
     static final List<String> UPLOAD_KEYS = List.of("DefaultUpstream", "Routes", "Upstreams");
     static final List<String> ROUTE_KEYS = List.of("KeyBytes", "Operator", "Value", "Upstream");
     static final List<String> UPSTREAM_KEYS = List.of("Name", "Type", "KeyBytes", "TableSize", "Peers",
@@ -64,6 +67,7 @@ final class ConfigBinder {
     private static final String KEY_BYTES_FORM = "\"start:end\" with 0 <= start < end, e.g. \"0:4\"";
     private static final String VALUE_FORM = "0x hex, 0b binary or decimal digits, e.g. \"0x01\"";
     private static final String OPERATORS = "==, !==, !=, |=, !|=, &=, !&=, <, <=, >, >=";
+    private static final byte[] BROADCAST = {(byte) 255, (byte) 255, (byte) 255, (byte) 255};
     private static final List<String> LEVELS = List.of("trace", "debug", "info", "warn", "error");
 
     private final Problems problems;
@@ -76,8 +80,13 @@ final class ConfigBinder {
     StevedoreConfig bind(ObjectNode root) {
         Section top = Section.of(root, "", problems, ROOT_KEYS);
         ServerConfig server = server(top.section("Server", SERVER_KEYS));
-        SessionConfig session = session(top.section("Session", SESSION_KEYS));
+        Section sessionSection = top.section("Session", SESSION_KEYS);
+        List<Source> sources = sourceAddrs(sessionSection);
+        SessionConfig session = session(sessionSection, sources);
         UploadConfig upload = upload(top, server.bufSize());
+        if (upload != null) {
+            checkSourcesReachPeers(sessionSection, sources, upload);
+        }
         LogConfig log = log(top.section("Log", LOG_KEYS));
         Optional<AdminConfig> admin = admin(top);
         if (problems.hasErrors()) {
@@ -115,11 +124,128 @@ final class ConfigBinder {
         return n + " bytes (" + rounded + " MiB)";
     }
 
-    private SessionConfig session(Section s) {
+    private SessionConfig session(Section s, List<Source> sources) {
         return new SessionConfig(
                 s.integer("TimeoutSec", SessionConfig.DEFAULT_TIMEOUT_SEC, 1, Integer.MAX_VALUE),
                 s.integer("RecycleIntervalSec", SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC, 1, Integer.MAX_VALUE),
-                s.integer("MaxSessions", SessionConfig.DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE));
+                s.integer("MaxSessions", SessionConfig.DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE),
+                sources.stream().map(Source::address).toList());
+    }
+
+    /** An entry of {@code Session.SourceAddrs} that is a usable address, with its path. */
+    private record Source(String path, String written, InetAddress address) {
+    }
+
+    /** The valid entries of {@code Session.SourceAddrs}, in order; each invalid one is reported. */
+    private List<Source> sourceAddrs(Section s) {
+        JsonNode node = s.get("SourceAddrs");
+        List<Source> sources = new ArrayList<>();
+        if (node == null) {
+            return sources;
+        }
+        if (!node.isArray()) {
+            s.error("SourceAddrs", "is not an array; expected [ \"ip\", ... ] of local IP addresses, e.g. "
+                    + "[\"127.0.0.21\", \"127.0.0.22\"]");
+            return sources;
+        }
+        Map<InetAddress, String> seen = new HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String path = s.pathOf("SourceAddrs") + "[" + i + "]";
+            JsonNode element = node.get(i);
+            if (!element.isTextual()) {
+                problems.error(path + ": " + Section.render(element) + " is not a string; expected an IP address, "
+                        + "e.g. \"127.0.0.21\"");
+                continue;
+            }
+            InetAddress ip = Addresses.ip(element.textValue());
+            String problem = ip == null
+                    ? "is not an IP address; expected an IPv4 or IPv6 literal, e.g. \"127.0.0.21\" (names are not resolved)"
+                    : unusableSource(ip);
+            if (problem == null) {
+                String earlier = seen.putIfAbsent(ip, path);
+                if (earlier != null) {
+                    problem = "is already " + earlier + "; expected each address once";
+                }
+            }
+            if (problem != null) {
+                problems.error(path + ": " + Section.render(element) + " " + problem);
+                continue;
+            }
+            sources.add(new Source(path, Section.render(element), ip));
+        }
+        if (!sources.isEmpty()) {
+            problems.note(s.pathOf("SourceAddrs") + ": new session sockets are bound to " + sources.size()
+                    + (sources.size() == 1 ? " address" : " addresses in turn") + ", each a local address of this "
+                    + "host that the peers can answer to (for remote peers: an address on the route to them)");
+        }
+        return sources;
+    }
+
+    /** Why {@code ip} cannot be a session socket's own address, or null if it can. */
+    private static String unusableSource(InetAddress ip) {
+        String unicast = "; expected a local unicast address";
+        if (ip.isAnyLocalAddress()) {
+            return "is the wildcard address; expected a specific local address (leave SourceAddrs out for the "
+                    + "kernel's choice)";
+        }
+        if (ip.isMulticastAddress()) {
+            return "is a multicast address" + unicast;
+        }
+        if (ip instanceof Inet4Address && Arrays.equals(ip.getAddress(), BROADCAST)) {
+            return "is the broadcast address" + unicast;
+        }
+        if (ip instanceof Inet6Address && ip.isLinkLocalAddress()) {
+            return "is a link-local IPv6 address, which is bound only with an interface this key cannot name; "
+                    + "expected a global or unique-local address";
+        }
+        return null;
+    }
+
+    /**
+     * A session has one socket for all its peers, so its source address must be of the peers'
+     * family. With peers of both families the socket is IPv6 and reaches IPv4 peers as mapped
+     * addresses, which only an unbound socket can: bound to an IPv6 address it reaches no IPv4
+     * peer, bound to a mapped one no IPv6 peer.
+     */
+    private void checkSourcesReachPeers(Section s, List<Source> sources, UploadConfig upload) {
+        if (sources.isEmpty()) {
+            return;
+        }
+        String ipv4 = null;
+        String ipv6 = null;
+        String remote = null;
+        for (UpstreamConfig upstream : upload.upstreams()) {
+            for (PeerConfig peer : upstream.peers()) {
+                String named = hostPort(peer.address()) + " of upstream " + Section.quote(upstream.name());
+                if (peer.address().getAddress() instanceof Inet6Address) {
+                    ipv6 = ipv6 == null ? named : ipv6;
+                } else {
+                    ipv4 = ipv4 == null ? named : ipv4;
+                }
+                if (remote == null && !peer.address().getAddress().isLoopbackAddress()) {
+                    remote = named;
+                }
+            }
+        }
+        if (ipv4 != null && ipv6 != null) {
+            s.errorAt("SourceAddrs", "set, but the peers are of both families (IPv4 " + ipv4 + ", IPv6 " + ipv6
+                    + "); expected peers of one family, or no SourceAddrs: a session's one socket reaches both "
+                    + "only unbound");
+            return;
+        }
+        for (Source source : sources) {
+            boolean isIpv6 = source.address() instanceof Inet6Address;
+            if (isIpv6 && ipv4 != null) {
+                problems.error(source.path() + ": " + source.written() + " is an IPv6 address but the peers are IPv4 ("
+                        + ipv4 + "); expected an IPv4 address");
+            } else if (!isIpv6 && ipv6 != null) {
+                problems.error(source.path() + ": " + source.written() + " is an IPv4 address but the peers are IPv6 ("
+                        + ipv6 + "); expected an IPv6 address");
+            } else if (source.address().isLoopbackAddress() && remote != null) {
+                problems.warning(source.path() + ": " + source.written() + " is a loopback address but peer " + remote
+                        + " is not: the kernel sends nothing from a loopback address to another host");
+            }
+        }
     }
 
     private UploadConfig upload(Section top, int bufSize) {
@@ -493,8 +619,9 @@ final class ConfigBinder {
         }
     }
 
+    /** {@code ip:port} or {@code [ipv6]:port}, the IPv6 address in its short form as a file writes it. */
     private static String hostPort(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
+        String host = NetUtil.toAddressString(address.getAddress());
         return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 

@@ -9,6 +9,7 @@ import io.netty.util.concurrent.Future;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
+import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.Counters;
@@ -136,7 +137,8 @@ public final class Daemon implements AutoCloseable {
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
-        logIfUnreachable(config.session().maxSessions());
+        logIfUnreachable(config.session());
+        warnIfUnbindable(config.session().sourceAddrs());
         return daemon;
     }
 
@@ -166,7 +168,8 @@ public final class Daemon implements AutoCloseable {
     /**
      * Runs {@code next} from now on, without dropping a session: routes, upstreams, peers,
      * weights, {@code Affinity}, {@code Latch}, {@code MaxTryTimes} and the {@code Session} section
-     * change. Each event loop switches between two read batches, so every datagram is handled by
+     * change ({@code SourceAddrs} for new sessions: live ones keep their sockets). Each event loop
+     * switches between two read batches, so every datagram is handled by
      * one configuration whole; a session's next datagram follows the new routes, and a removed peer
      * gets no new datagram. Peers kept in an upstream with a {@code HealthChecker} keep their
      * health (a peer down stays down until its checker brings it back); the others start up.
@@ -216,6 +219,18 @@ public final class Daemon implements AutoCloseable {
         for (Future<?> done : switched) {
             done.sync();
         }
+        SessionConfig before = config.session();
+        if (before.maxSessions() != applied.session().maxSessions()
+                || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
+            logIfUnreachable(applied.session());
+        }
+        if (!before.sourceAddrs().equals(applied.session().sourceAddrs())) {
+            List<InetAddress> sources = applied.session().sourceAddrs();
+            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
+                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
+                            : sources.stream().map(InetAddress::getHostAddress).toList());
+            warnIfUnbindable(applied.session().sourceAddrs());
+        }
         forwarding = plan;
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
@@ -261,10 +276,29 @@ public final class Daemon implements AutoCloseable {
      * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
      * stock Linux, so a warning would greet nearly every start of a default configuration.
      */
-    private static void logIfUnreachable(int maxSessions) {
-        for (String limit : SocketBudget.shortfalls(maxSessions, java.nio.file.Path.of("/proc"))) {
+    private static void logIfUnreachable(SessionConfig session) {
+        int maxSessions = session.maxSessions();
+        for (String limit : SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
+                java.nio.file.Path.of("/proc"))) {
             log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
                     + "dropped as session_limit", maxSessions, limit);
+        }
+    }
+
+    /**
+     * Says which of {@code Session.SourceAddrs} cannot be bound now, most likely because it is not
+     * an address of this host. Not an error: an address may come and go with its interface, and a
+     * session whose address cannot be bound takes the next one (see {@link Worker}).
+     */
+    private static void warnIfUnbindable(List<InetAddress> sourceAddrs) {
+        for (InetAddress source : sourceAddrs) {
+            try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
+                probe.bind(new InetSocketAddress(source, 0));
+            } catch (IOException e) {
+                log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
+                        + "sessions take the next address while it cannot be bound", source.getHostAddress(),
+                        e.getMessage());
+            }
         }
     }
 

@@ -38,6 +38,8 @@ final class Forwarding {
     final boolean anyAffinity;
     final boolean anyLatch;
     final SocketProtocolFamily sessionFamily;
+    /** {@code Session.SourceAddrs} with port 0, for new session sockets to bind to in turn; empty: unbound. */
+    final InetSocketAddress[] sourceAddrs;
 
     private final int[][] slots;
     private final int slotCount;
@@ -95,6 +97,9 @@ final class Forwarding {
 
         // An IPv6 socket also reaches IPv4 peers (as mapped addresses); an IPv4 one cannot reach IPv6.
         sessionFamily = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        // The config binder made them of the peers' family, so of sessionFamily.
+        sourceAddrs = config.session().sourceAddrs().stream()
+                .map(ip -> new InetSocketAddress(ip, 0)).toArray(InetSocketAddress[]::new);
     }
 
     int slot(int upstream, int peer) {

@@ -9,9 +9,10 @@ import java.util.OptionalLong;
 
 /**
  * How many session sockets this process can really open on Linux. Each session's socket takes a
- * file descriptor and, bound to the wildcard address, an ephemeral port of its own; a
- * {@code MaxSessions} above either limit cannot be reached, and the sessions past it are dropped
- * as {@code session_limit}. Said once at start-up, so the operator learns it before the traffic does.
+ * file descriptor and an ephemeral port of its own: of the wildcard address, so one port range in
+ * all, or, with {@code Session.SourceAddrs}, of the address it is bound to, so one port range per
+ * address (UDP ports are per local address). A {@code MaxSessions} above either limit cannot be
+ * reached, and the sessions past it are dropped as {@code session_limit}. Said once at start-up, so the operator learns it before the traffic does.
  */
 final class SocketBudget {
 
@@ -21,8 +22,12 @@ final class SocketBudget {
     private SocketBudget() {
     }
 
-    /** What to log for {@code maxSessions}, one line per limit, or an empty list when both leave room. */
-    static List<String> shortfalls(int maxSessions, Path proc) {
+    /**
+     * What to log for {@code maxSessions}, one line per limit, or an empty list when both leave room.
+     *
+     * @param sourceAddrs the number of {@code Session.SourceAddrs}; 0 when the sockets are unbound
+     */
+    static List<String> shortfalls(int maxSessions, int sourceAddrs, Path proc) {
         List<String> lines = new ArrayList<>();
         OptionalLong files = openFilesLimit(proc.resolve("self/limits"));
         if (files.isPresent() && files.getAsLong() - RESERVED_FDS < maxSessions) {
@@ -30,9 +35,16 @@ final class SocketBudget {
                     + "lifts the soft limit to the hard one)");
         }
         long[] range = portRange(proc.resolve("sys/net/ipv4/ip_local_port_range"));
-        if (range != null && range[1] - range[0] + 1 < maxSessions) {
-            lines.add("each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
-                    + "(" + range[0] + " " + range[1] + ") has " + (range[1] - range[0] + 1));
+        if (range != null) {
+            long ports = range[1] - range[0] + 1;
+            String has = "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
+                    + "(" + range[0] + " " + range[1] + ") has " + ports;
+            if (sourceAddrs == 0 && ports < maxSessions) {
+                lines.add(has + " (Session.SourceAddrs multiplies that by the number of addresses listed)");
+            } else if (sourceAddrs > 0 && ports * sourceAddrs < maxSessions) {
+                lines.add(has + " per address, " + ports * sourceAddrs + " over the " + sourceAddrs
+                        + " of Session.SourceAddrs");
+            }
         }
         return lines;
     }

@@ -1,5 +1,6 @@
 package io.stevedore.transport;
 
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.RecvByteBufAllocator;
@@ -15,8 +16,10 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.Socket;
 import io.stevedore.config.ServerConfig;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +102,13 @@ public enum Transport {
         }
 
         @Override
+        void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
+            // On the descriptor, not through Netty, which would keep the bound address in the
+            // channel: a hundred bytes of heap per session that nothing here reads.
+            ((Socket) ((EpollDatagramChannel) channel).fd()).bind(local);
+        }
+
+        @Override
         void purgeErrorQueue(DatagramChannel channel) {
             if (channel.isOpen()) {
                 // Clearing IP_RECVERR empties the socket's one error queue, IPv6 reports included.
@@ -159,6 +169,18 @@ public enum Transport {
                 ServerConfig server) {
             channel.config().setRecvByteBufAllocator(allocator);
             channel.config().setWriteBufferWaterMark(Backpressure.SESSION);
+        }
+
+        @Override
+        void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
+            ChannelFuture bound = channel.bind(local);
+            if (!bound.isDone()) {
+                throw new IOException("bind of a session socket did not complete on its event loop");
+            }
+            if (!bound.isSuccess()) {
+                Throwable cause = bound.cause();
+                throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
+            }
         }
 
         @Override
@@ -245,6 +267,13 @@ public enum Transport {
     /** Options of a session's upstream socket, of {@code family}. */
     abstract void configureSessionSocket(DatagramChannel channel, SocketProtocolFamily family,
             RecvByteBufAllocator allocator, ServerConfig server);
+
+    /**
+     * Binds a registered session socket to {@code local} (a port of 0: the kernel's choice). Call on
+     * the socket's loop. A failed bind leaves the socket open and unbound, so another address may
+     * be tried.
+     */
+    abstract void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException;
 
     /**
      * Drops the ICMP error reports queued on a session socket. Netty cannot read them

@@ -19,6 +19,7 @@ import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -47,6 +48,9 @@ import org.slf4j.LoggerFactory;
 final class Worker {
 
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    /** Literals: no name is looked up. */
+    private static final InetSocketAddress ANY_V4 = new InetSocketAddress("0.0.0.0", 0);
+    private static final InetSocketAddress ANY_V6 = new InetSocketAddress("::", 0);
 
     /** How long a peer marked down by a send error stays down when no health checker can revive it. */
     static final int PASSIVE_DOWN_SEC = 10;
@@ -96,6 +100,8 @@ final class Worker {
     private long lastOpenFailureLog = Long.MIN_VALUE;
     private ScheduledFuture<?> sweeping;
     private int sweepIntervalSec;
+    /** The position in {@link Forwarding#sourceAddrs} of the address the next session socket takes. */
+    private int nextSource;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server) {
@@ -691,9 +697,9 @@ final class Worker {
     /**
      * Creates and registers a session socket on this loop. Called on the loop, so Netty registers
      * inline: the socket is active when this returns and the first datagram can be written at once.
-     * It is not bound here: the kernel binds it to the wildcard address and a free port on that
-     * first send, as bind(0.0.0.0:0) would, which spares a system call per session and the heap
-     * of the local address Netty would otherwise keep.
+     * It is bound here, through its descriptor (Netty keeps no local address, about 100 bytes of
+     * heap per session): to the wildcard address and a free port, or with {@code Session.SourceAddrs}
+     * to the next of them (see {@link #bindSource}).
      */
     private Channel openSocket(Session session) throws Exception {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
@@ -707,7 +713,49 @@ final class Worker {
             throw e;
         }
         check(loop.register(channel), channel, "register");
+        try {
+            if (forwarding.sourceAddrs.length > 0) {
+                bindSource(channel, forwarding.sourceAddrs);
+            } else {
+                // Bound now, not by the kernel on the first send: when the ephemeral ports run out
+                // this bind fails and the session is refused (session_limit), where a failing
+                // autobind would fail the send with EAGAIN, which Netty takes for a full buffer and
+                // retries on every turn.
+                transport.bindSessionSocket(channel, forwarding.sessionFamily == SocketProtocolFamily.INET6
+                        ? ANY_V6 : ANY_V4);
+            }
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
         return channel;
+    }
+
+    /**
+     * Binds a new session socket to the next of {@code sources} in this loop's rotation, port 0.
+     * Each address has its own ephemeral ports, so K addresses hold K port ranges of sessions. An
+     * address that cannot be bound (no longer local, or its ports all taken) is passed over for the
+     * next one; when none can be, the session is not opened.
+     */
+    private void bindSource(DatagramChannel channel, InetSocketAddress[] sources) throws IOException {
+        IOException last = null;
+        InetSocketAddress lastSource = null;
+        for (int tried = 0; tried < sources.length; tried++) {
+            if (nextSource >= sources.length) {
+                // A reload may have shortened the list.
+                nextSource = 0;
+            }
+            InetSocketAddress source = sources[nextSource++];
+            try {
+                transport.bindSessionSocket(channel, source);
+                return;
+            } catch (IOException e) {
+                last = e;
+                lastSource = source;
+            }
+        }
+        throw new IOException("no address of Session.SourceAddrs could be bound (" + sources.length + " tried; "
+                + lastSource.getAddress().getHostAddress() + ": " + last.getMessage() + ")", last);
     }
 
     private static void check(ChannelFuture future, Channel channel, String what) throws Exception {

@@ -155,7 +155,8 @@ class ConfigValidationTest {
                 Arguments.of("Admin without ListenAddr", withSection("Admin", "{}"),
                         "Admin.ListenAddr: missing; expected ip:port or [ipv6]:port, e.g. \"127.0.0.1:2615\""),
                 Arguments.of("a section that is not an object", withSection("Session", "30"),
-                        "Session: 30 is not an object; expected { ... } with the keys TimeoutSec, RecycleIntervalSec, MaxSessions"),
+                        "Session: 30 is not an object; expected { ... } with the keys TimeoutSec, RecycleIntervalSec, MaxSessions,"
+                                + " SourceAddrs"),
                 Arguments.of("the file is an array", "[1, 2]",
                         "the file holds [1,2], not an object; expected a JSON object with at least an Upload section"),
                 Arguments.of("the file is only a comment", "// nothing here\n",

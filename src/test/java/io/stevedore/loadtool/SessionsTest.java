@@ -33,6 +33,7 @@ class SessionsTest {
             InetSocketAddress b2 = echo.listeners().get(1).address();
             String json = """
                     { "Server": { "ListenAddr": "127.0.0.1:0", "ListenParallel": 2 },
+                      "Session": { "SourceAddrs": [ "127.0.3.1", "127.0.3.2" ] },  // as bench/sessions
                       "Upload": { "DefaultUpstream": "echo", "Upstreams": [ { "Name": "echo", "Type": "chash",
                         "KeyBytes": "0:4", "Peers": [ { "IP": "127.0.0.2", "Port": %d }, { "IP": "127.0.0.3", "Port": %d } ] } ] } }
                     """.formatted(b1.getPort(), b2.getPort());

@@ -26,22 +26,31 @@ class SocketBudgetTest {
     @Test
     void aMaxSessionsAboveTheFilesLimitAndThePortRangeNamesBoth() throws Exception {
         write("20000", "32768\t60999");
-        assertThat(SocketBudget.shortfalls(100_000, proc)).containsExactly(
+        assertThat(SocketBudget.shortfalls(100_000, 0, proc)).containsExactly(
                 "the open files limit is 20000 (raise it with ulimit -n; bin/stevedore lifts the soft limit to the hard one)",
                 "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
-                        + "(32768 60999) has 28232");
+                        + "(32768 60999) has 28232 (Session.SourceAddrs multiplies that by the number of addresses listed)");
+    }
+
+    @Test
+    void eachSourceAddressAddsAPortRange() throws Exception {
+        write("1048576", "32768\t60999");
+        assertThat(SocketBudget.shortfalls(100_000, 4, proc)).isEmpty();
+        assertThat(SocketBudget.shortfalls(100_000, 3, proc)).containsExactly(
+                "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
+                        + "(32768 60999) has 28232 per address, 84696 over the 3 of Session.SourceAddrs");
     }
 
     @Test
     void roomForEverySessionSaysNothing() throws Exception {
         write("1048576", "1024\t65535");
-        assertThat(SocketBudget.shortfalls(50_000, proc)).isEmpty();
+        assertThat(SocketBudget.shortfalls(50_000, 0, proc)).isEmpty();
         write("unlimited", "1024\t65535");
-        assertThat(SocketBudget.shortfalls(50_000, proc)).isEmpty();
+        assertThat(SocketBudget.shortfalls(50_000, 0, proc)).isEmpty();
     }
 
     @Test
     void unreadableFilesSayNothing() {
-        assertThat(SocketBudget.shortfalls(100_000, proc.resolve("missing"))).isEmpty();
+        assertThat(SocketBudget.shortfalls(100_000, 0, proc.resolve("missing"))).isEmpty();
     }
 }

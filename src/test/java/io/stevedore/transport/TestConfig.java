@@ -15,6 +15,7 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.testing.EchoBackend;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,7 @@ final class TestConfig {
     int timeoutSec = SessionConfig.DEFAULT_TIMEOUT_SEC;
     int recycleIntervalSec = SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC;
     int maxSessions = SessionConfig.DEFAULT_MAX_SESSIONS;
+    List<InetAddress> sourceAddrs = List.of();
     String defaultUpstream = "deny";
     final List<RouteConfig> routes = new ArrayList<>();
     final List<UpstreamConfig> upstreams = new ArrayList<>();
@@ -66,6 +68,16 @@ final class TestConfig {
         return this;
     }
 
+    /** {@code Session.SourceAddrs}: IP literals, bound in turn by new session sockets. */
+    TestConfig sourceAddrs(String... ips) {
+        List<InetAddress> addresses = new ArrayList<>();
+        for (String ip : ips) {
+            addresses.add(new InetSocketAddress(ip, 0).getAddress());
+        }
+        sourceAddrs = addresses;
+        return this;
+    }
+
     TestConfig defaultUpstream(String name) {
         defaultUpstream = name;
         return this;
@@ -85,7 +97,7 @@ final class TestConfig {
     StevedoreConfig build() {
         return new StevedoreConfig(
                 new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes),
-                new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions),
+                new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs),
                 new UploadConfig(defaultUpstream, routes, upstreams),
                 new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.DEFAULT_MAX_AGE_HOUR,
                         LogConfig.DEFAULT_ROTATION_TIME_HOUR),
