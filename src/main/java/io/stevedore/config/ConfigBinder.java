@@ -204,7 +204,7 @@ final class ConfigBinder {
     /**
      * A session has one socket for all its peers, so its source address must be of the peers'
      * family. With peers of both families the socket is IPv6 and reaches IPv4 peers as mapped
-     * addresses, which only an unbound socket can: bound to an IPv6 address it reaches no IPv4
+     * addresses, which only a socket bound to the wildcard {@code ::} can: bound to an IPv6 address it reaches no IPv4
      * peer, bound to a mapped one no IPv6 peer.
      */
     private void checkSourcesReachPeers(Section s, List<Source> sources, UploadConfig upload) {
@@ -230,7 +230,7 @@ final class ConfigBinder {
         if (ipv4 != null && ipv6 != null) {
             s.errorAt("SourceAddrs", "set, but the peers are of both families (IPv4 " + ipv4 + ", IPv6 " + ipv6
                     + "); expected peers of one family, or no SourceAddrs: a session's one socket reaches both "
-                    + "only unbound");
+                    + "only when bound to the wildcard ::");
             return;
         }
         for (Source source : sources) {

@@ -7,8 +7,7 @@ import java.util.List;
  * The {@code Session} section: how long an idle client keeps its upstream socket, and how many may.
  *
  * @param sourceAddrs local addresses the session sockets are bound to in turn, each with a port the
- *     kernel chooses; empty leaves them unbound (the kernel binds each to the wildcard address on
- *     its first send). All of one family, the peers' (see docs/config.md).
+ *     kernel chooses; empty binds each to the wildcard address, with a port the kernel chooses. All of one family, the peers' (see docs/config.md).
  */
 public record SessionConfig(int timeoutSec, int recycleIntervalSec, int maxSessions, List<InetAddress> sourceAddrs) {
 

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -205,11 +206,16 @@ public final class Daemon implements AutoCloseable {
         }
         Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
                 counters.slotCount());
+        // Live sockets that cannot reach the new peers: IPv4 ones when IPv6 peers came, and ones
+        // bound to an IPv6 source address (IPv6 only) when IPv4 peers came.
         boolean reopen = forwarding.sessionFamily == SocketProtocolFamily.INET
-                && plan.sessionFamily == SocketProtocolFamily.INET6;
+                && plan.sessionFamily == SocketProtocolFamily.INET6
+                || plan.anyIpv4Peer && Arrays.stream(forwarding.sourceAddrs)
+                        .anyMatch(source -> source.getAddress() instanceof java.net.Inet6Address);
         if (reopen && sessionLimit.live() > 0) {
-            log.warn("the new configuration has IPv6 peers: the {} live session(s), whose sockets are IPv4, are "
-                    + "closed; their clients' next datagrams open new sessions", sessionLimit.live());
+            log.warn("the new configuration has peers the {} live session(s) cannot reach (IPv6 peers for IPv4 "
+                    + "sockets, or IPv4 peers for sockets bound to an IPv6 Session.SourceAddrs): they are closed; "
+                    + "their clients' next datagrams open new sessions", sessionLimit.live());
         }
         sessionLimit.setMax(applied.session().maxSessions());
         List<Future<?>> switched = new ArrayList<>(workers.size());
@@ -220,6 +226,9 @@ public final class Daemon implements AutoCloseable {
             done.sync();
         }
         SessionConfig before = config.session();
+        forwarding = plan;
+        upstreams = List.copyOf(nextUpstreams);
+        config = applied;
         if (before.maxSessions() != applied.session().maxSessions()
                 || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
             logIfUnreachable(applied.session());
@@ -231,9 +240,6 @@ public final class Daemon implements AutoCloseable {
                             : sources.stream().map(InetAddress::getHostAddress).toList());
             warnIfUnbindable(applied.session().sourceAddrs());
         }
-        forwarding = plan;
-        upstreams = List.copyOf(nextUpstreams);
-        config = applied;
         // Every loop runs the new configuration from here on: binding new addresses is best effort.
         try {
             bindNewLocalAddresses();
@@ -294,7 +300,7 @@ public final class Daemon implements AutoCloseable {
         for (InetAddress source : sourceAddrs) {
             try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
                 probe.bind(new InetSocketAddress(source, 0));
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
                         + "sessions take the next address while it cannot be bound", source.getHostAddress(),
                         e.getMessage());

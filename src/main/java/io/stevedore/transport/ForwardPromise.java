@@ -23,9 +23,19 @@ final class ForwardPromise extends DefaultChannelPromise {
     final int triesLeft;
     /** The payload kept for another try, or null on the last try. */
     final ByteBuf retry;
+    /**
+     * This is the datagram sent again to the same peer after an ICMP report's errno surfaced on its
+     * send (the report then purged): the same errno now is this send's own.
+     */
+    final boolean afterReport;
 
     ForwardPromise(Worker worker, Forwarding plan, Session session, int upstream, int peer, int slot, int bytes,
             int triesLeft, ByteBuf retry) {
+        this(worker, plan, session, upstream, peer, slot, bytes, triesLeft, retry, false);
+    }
+
+    ForwardPromise(Worker worker, Forwarding plan, Session session, int upstream, int peer, int slot, int bytes,
+            int triesLeft, ByteBuf retry, boolean afterReport) {
         super(session.channel(), worker.loop);
         this.worker = worker;
         this.plan = plan;
@@ -36,6 +46,7 @@ final class ForwardPromise extends DefaultChannelPromise {
         this.bytes = bytes;
         this.triesLeft = triesLeft;
         this.retry = retry;
+        this.afterReport = afterReport;
     }
 
     @Override

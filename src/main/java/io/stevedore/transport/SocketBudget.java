@@ -25,7 +25,7 @@ final class SocketBudget {
     /**
      * What to log for {@code maxSessions}, one line per limit, or an empty list when both leave room.
      *
-     * @param sourceAddrs the number of {@code Session.SourceAddrs}; 0 when the sockets are unbound
+     * @param sourceAddrs the number of {@code Session.SourceAddrs}; 0 when the sockets are bound to the wildcard
      */
     static List<String> shortfalls(int maxSessions, int sourceAddrs, Path proc) {
         List<String> lines = new ArrayList<>();

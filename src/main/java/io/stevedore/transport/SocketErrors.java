@@ -24,6 +24,14 @@ final class SocketErrors {
 
     /** The largest UDP payload over IPv4 (65535 less the IP and UDP headers). */
     static final int MAX_IPV4_PAYLOAD = 65_507;
+    /** The largest UDP payload over IPv6 without jumbograms (65535 less the UDP header). */
+    static final int MAX_IPV6_PAYLOAD = 65_527;
+
+    /** The largest datagram UDP carries to {@code target} (an IPv4-mapped address counts as IPv4). */
+    static int maxPayload(java.net.InetSocketAddress target) {
+        return target != null && target.getAddress() instanceof java.net.Inet6Address
+                ? MAX_IPV6_PAYLOAD : MAX_IPV4_PAYLOAD;
+    }
 
     /** How Java NIO words EMSGSIZE; it keeps no errno. */
     private static final String NIO_MESSAGE_TOO_LONG = "Message too long";
@@ -54,13 +62,18 @@ final class SocketErrors {
         return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN;
     }
 
+    /** Whether {@code errno} is what a send with no route to its destination fails with at once. */
+    static boolean noRoute(int errno) {
+        return errno == ENETUNREACH || errno == EHOSTUNREACH;
+    }
+
     /**
      * Whether a failed send's errno may be an ICMP report about an earlier datagram rather than
      * this send's own failure. With IP_RECVERR set, Linux keeps the error of every ICMP report
      * (unreachable of any kind, time exceeded, parameter problem) on the socket and fails the
      * socket's next send with it, whatever that send's destination. EMSGSIZE is one too (a
      * "fragmentation needed" report) unless the datagram itself is too large; see
-     * {@link #MAX_IPV4_PAYLOAD}.
+     * {@link #maxPayload}.
      */
     static boolean icmpReport(int errno) {
         return unreachable(errno) || errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == ENONET

@@ -406,6 +406,10 @@ final class Worker {
 
     /** Writes {@code data} (whose reference passes to the write) toward the peer; flushed at batch end. */
     private void send(Session session, int upstream, int peer, ByteBuf data, int triesLeft) {
+        send(session, upstream, peer, data, triesLeft, false);
+    }
+
+    private void send(Session session, int upstream, int peer, ByteBuf data, int triesLeft, boolean afterReport) {
         Channel channel = session.channel();
         if (Backpressure.backedUp(channel)) {
             drop(DropReason.BACKPRESSURE, data);
@@ -419,7 +423,7 @@ final class Worker {
         }
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
         outbox.add(session, target, data, new ForwardPromise(this, forwarding, session, upstream, peer,
-                slot, data.readableBytes(), triesLeft, retry));
+                slot, data.readableBytes(), triesLeft, retry, afterReport));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
         }
@@ -437,13 +441,16 @@ final class Worker {
      * unless a reload came between. What happens depends on why:
      * <ul>
      * <li>the session's socket is gone: the datagram is dropped ({@code send_error});
-     * <li>EMSGSIZE: the datagram is too large for the way to its peer, which is not the peer's
+     * <li>EMSGSIZE for a datagram larger than UDP carries to its peer's family: not the peer's
      *     fault: dropped as {@code oversize}, no other peer tried;
-     * <li>ECONNREFUSED: an ICMP port unreachable for an earlier datagram surfaced on this send, and
-     *     it is pinned on a peer only as {@link #reported} says; the datagram goes again to its
-     *     peer if that is still in rotation, else to the next choice;
-     * <li>anything else (the kernel refused this very send: no route, EACCES...): its peer is
-     *     marked down and the datagram goes to the next choice.
+     * <li>an errno an ICMP report leaves (ECONNREFUSED, host or network unreachable, a stale
+     *     EMSGSIZE...): possibly about an earlier datagram, so it is pinned on a peer only as
+     *     {@link #reported} says, and the datagram goes again to its peer if that is still in
+     *     rotation, else to the next choice. The report is purged first, so if that retry fails
+     *     with no route again (ENETUNREACH, EHOSTUNREACH), the error is the send's own and is
+     *     handled as below;
+     * <li>anything else (the kernel refused this very send: EACCES, no route on a retry...): its
+     *     peer is marked down and the datagram goes to the next choice.
      * </ul>
      * Retries count against {@code MaxTryTimes}; a datagram out of tries is dropped as
      * {@code send_error}.
@@ -459,7 +466,7 @@ final class Worker {
         // ICMP report behind ECONNREFUSED stays queued after it surfaced).
         transport.purgeErrorQueue((DatagramChannel) session.channel());
         int errno = SocketErrors.errno(cause);
-        if (errno == SocketErrors.EMSGSIZE && sent.bytes > SocketErrors.MAX_IPV4_PAYLOAD) {
+        if (errno == SocketErrors.EMSGSIZE && sent.bytes > SocketErrors.maxPayload(forwarding.address(sent.slot))) {
             // The datagram's own size (an IPv6 socket sending to an IPv4 peer): no peer is at fault.
             counters.dropped(DropReason.OVERSIZE);
             release(sent.retry);
@@ -475,10 +482,17 @@ final class Worker {
                 upstream = forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
             }
         }
-        if (errno == SocketErrors.EMSGSIZE) {
+        boolean report = errno == SocketErrors.EMSGSIZE || SocketErrors.icmpReport(errno);
+        if (report && sent.afterReport && SocketErrors.noRoute(errno)) {
+            // The report was purged before this retry, and a route lookup can fail this way on its
+            // own: the error is this send's (no route to the peer). A refusal (ECONNREFUSED) never
+            // is: it is a new report, from a datagram sent in the meantime.
+            report = false;
+        }
+        if (report && errno == SocketErrors.EMSGSIZE) {
             // A "fragmentation needed" report about an earlier datagram: nobody's fault; send again.
             log.debug("session {}: path MTU report surfaced on a send", session.client());
-        } else if (SocketErrors.icmpReport(errno)) {
+        } else if (report) {
             // Possibly about an earlier datagram to another destination: pinned by the session's
             // history, never on this send's peer for being the one that met it.
             reported(session, cause);
@@ -502,7 +516,7 @@ final class Worker {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
-        send(session, upstream, peer, sent.retry, sent.triesLeft - 1);
+        send(session, upstream, peer, sent.retry, sent.triesLeft - 1, report && peer == failedPeer);
         // The failure is reported from inside a flush, which may be the last of this turn.
         if (!sessionFlushScheduled) {
             sessionFlushScheduled = true;
@@ -724,7 +738,7 @@ final class Worker {
                 transport.bindSessionSocket(channel, forwarding.sessionFamily == SocketProtocolFamily.INET6
                         ? ANY_V6 : ANY_V4);
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }

@@ -69,7 +69,7 @@ class SourceAddrsConfigTest {
                         file("['127.0.0.21']", "[{'IP': '127.0.0.2', 'Port': 4001}, {'IP': '::1', 'Port': 4002}]"),
                         "Session.SourceAddrs: set, but the peers are of both families (IPv4 127.0.0.2:4001 of upstream "
                                 + "\"a\", IPv6 [::1]:4002 of upstream \"a\"); expected peers of one family, or no "
-                                + "SourceAddrs: a session's one socket reaches both only unbound"));
+                                + "SourceAddrs: a session's one socket reaches both only when bound to the wildcard ::"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -240,6 +240,22 @@ class PassiveHealthTest {
             assertThat(pool.isUp(0)).isTrue();
             assertThat(pool.isUp(1)).isTrue();
             assertThat(daemon.counters().peer("pool", peer, PeerCounter.SEND_ERRORS)).isZero();
+
+            // Had that retry failed the same way, the report being purged by then, the error is the
+            // send's own (no route to the peer): the peer goes down and the datagram moves on.
+            worker.loop.submit(() -> {
+                Session session = worker.sessions().get(client.localAddress());
+                Forwarding plan = worker.forwarding();
+                ByteBuf payload = Unpooled.directBuffer(1).writeByte(8);
+                ForwardPromise retried = new ForwardPromise(worker, plan, session, 0, peer, plan.slot(0, peer), 1, 2,
+                        payload, true);
+                retried.tryFailure(Errors.newIOException("sendmsg", -SocketErrors.EHOSTUNREACH));
+            }).get(5, TimeUnit.SECONDS);
+            Client.Reply moved = client.awaitReply();
+            assertThat(moved.payload()).isEqualTo(new byte[] {8});
+            assertThat(moved.backend()).as("to the other peer").isEqualTo(first);
+            assertThat(pool.isUp(peer)).as("the peer with no route is down").isFalse();
+            assertThat(daemon.counters().peer("pool", peer, PeerCounter.SEND_ERRORS)).isEqualTo(1);
         }
     }
 
