@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code Session.SourceAddrs}: local IP literals of the peers' family, each once. */
-class SourceAddrsConfigTest {
+class SourceAddrsValidationTest {
 
     private static final String V4_PEERS = "[{'IP': '127.0.0.2', 'Port': 4001}, {'IP': '127.0.0.3', 'Port': 4002}]";
     private static final String V6_PEERS = "[{'IP': '::1', 'Port': 4001}]";
