@@ -134,10 +134,7 @@ class SegmentsTest {
         IntegerUnixChannelOption noCheck = new IntegerUnixChannelOption("SO_NO_CHECK", 1, 11);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (DatagramSocket receiver = socket("127.0.0.2")) {
-            DatagramChannel channel = new EpollDatagramChannel();
-            channel.config().setOption(noCheck, 1);
-            group.register(channel).sync();
-            channel.bind(new InetSocketAddress("127.0.0.1", 0)).sync();
+            DatagramChannel channel = boundChannel(group, noCheck);
             Counters counters = new Counters(List.of(), 1);
             Segments segments = new Segments(Transport.EPOLL.segmentation(), counters.loop(0));
             InetSocketAddress target = local(receiver);
@@ -188,10 +185,7 @@ class SegmentsTest {
             closed = local(gone);
         }
         try (DatagramSocket receiver = socket("127.0.0.2")) {
-            DatagramChannel channel = new EpollDatagramChannel();
-            channel.config().setOption(recvErr, 1);
-            group.register(channel).sync();
-            channel.bind(new InetSocketAddress("127.0.0.1", 0)).sync();
+            DatagramChannel channel = boundChannel(group, recvErr);
             Counters counters = new Counters(List.of(), 1);
             Segments segments = new Segments(Transport.EPOLL.segmentation(), counters.loop(0));
             List<byte[]> sent = new ArrayList<>();
@@ -228,6 +222,16 @@ class SegmentsTest {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /** An epoll datagram socket on 127.0.0.1 with {@code option} set, registered on {@code group}. */
+    private static DatagramChannel boundChannel(EventLoopGroup group, IntegerUnixChannelOption option)
+            throws InterruptedException {
+        DatagramChannel channel = new EpollDatagramChannel();
+        channel.config().setOption(option, 1);
+        group.register(channel).sync();
+        channel.bind(new InetSocketAddress("127.0.0.1", 0)).sync();
+        return channel;
     }
 
     private static byte[] datagram(int seq, int length) {
