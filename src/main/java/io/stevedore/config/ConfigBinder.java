@@ -7,6 +7,8 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,6 +74,9 @@ final class ConfigBinder {
 
     private final Problems problems;
 
+    /** {@code Server.ListenAddr}, bound before the peers, which must not name it. */
+    private InetSocketAddress listenAddr;
+
     ConfigBinder(Problems problems) {
         this.problems = problems;
     }
@@ -80,6 +85,7 @@ final class ConfigBinder {
     StevedoreConfig bind(ObjectNode root) {
         Section top = Section.of(root, "", problems, ROOT_KEYS);
         ServerConfig server = server(top.section("Server", SERVER_KEYS));
+        listenAddr = server.listenAddr();
         Section sessionSection = top.section("Session", SESSION_KEYS);
         List<Source> sources = sourceAddrs(sessionSection);
         SessionConfig session = session(sessionSection, sources);
@@ -492,6 +498,11 @@ final class ConfigBinder {
                 continue;
             }
             InetSocketAddress address = new InetSocketAddress(ip, port);
+            if (isListenAddr(address)) {
+                problems.error(p.path() + ": " + hostPort(address) + " is Stevedore's own Server.ListenAddr "
+                        + hostPort(listenAddr) + "; expected a backend's address: every datagram sent there would "
+                        + "come back as a client's, without end");
+            }
             String earlier = seen.putIfAbsent(address, p.path());
             if (earlier != null) {
                 problems.error(p.path() + ": " + hostPort(address) + " is already " + earlier
@@ -503,6 +514,31 @@ final class ConfigBinder {
             problems.warning(u.pathOf("Peers") + ": the only peer is the backup, so it takes all the traffic");
         }
         return peers;
+    }
+
+    /**
+     * Whether {@code peer} reaches one of the listening sockets: {@code ListenAddr} itself, or, when
+     * it is a wildcard, its port on an address of this host (the loopback network is all local).
+     */
+    private boolean isListenAddr(InetSocketAddress peer) {
+        if (listenAddr == null || peer.getPort() != listenAddr.getPort()) {
+            return false;
+        }
+        InetAddress ip = peer.getAddress();
+        if (ip.equals(listenAddr.getAddress())) {
+            return true;
+        }
+        if (!listenAddr.getAddress().isAnyLocalAddress()) {
+            return false;
+        }
+        if (ip.isLoopbackAddress() || ip.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return NetworkInterface.getByInetAddress(ip) != null;
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     private HealthCheckConfig health(Section h) {

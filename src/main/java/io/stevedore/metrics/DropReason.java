@@ -30,7 +30,13 @@ public enum DropReason {
      * still held more than its write-buffer high water mark after a flush: the kernel is not taking
      * datagrams, and queueing more would only pin receive buffers.
      */
-    BACKPRESSURE("backpressure");
+    BACKPRESSURE("backpressure"),
+    /**
+     * A client datagram from one of Stevedore's own addresses (a listener or a session socket) or
+     * from a configured peer: relayed, its reply would come back as another client datagram, and
+     * so on without end. Such a source is spoofed, or a peer misconfigured to talk to us.
+     */
+    LOOP("loop");
 
     private final String label;
 

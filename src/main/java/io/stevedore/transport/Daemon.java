@@ -49,10 +49,12 @@ public final class Daemon implements AutoCloseable {
     private final SessionLimit sessionLimit;
     private final MultiThreadIoEventLoopGroup group;
     private final List<Worker> workers;
+    private final LoopGuard guard;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Forwarding forwarding,
-            Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers) {
+            Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
+            LoopGuard guard) {
         this.config = config;
         this.transport = transport;
         this.upstreams = upstreams;
@@ -61,6 +63,7 @@ public final class Daemon implements AutoCloseable {
         this.sessionLimit = sessionLimit;
         this.group = group;
         this.workers = workers;
+        this.guard = guard;
     }
 
     /** Starts on native epoll, or on NIO with a warning where epoll is unavailable. */
@@ -105,6 +108,7 @@ public final class Daemon implements AutoCloseable {
         Forwarding forwarding = new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()),
                 counters.slotCount());
         SessionLimit limit = new SessionLimit(config.session().maxSessions());
+        LoopGuard guard = new LoopGuard(hostAddresses());
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(parallel,
                 new DefaultThreadFactory("stevedore-dataplane", true), transport.ioHandlerFactory());
         List<Worker> workers = new ArrayList<>(parallel);
@@ -116,7 +120,7 @@ public final class Daemon implements AutoCloseable {
                 EventLoop loop = (EventLoop) executor;
                 SessionTable table = new SessionTable(limit, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
-                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server);
+                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;
@@ -134,7 +138,7 @@ public final class Daemon implements AutoCloseable {
             throw e;
         }
         Daemon daemon = new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
-                List.copyOf(workers));
+                List.copyOf(workers), guard);
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
@@ -153,6 +157,21 @@ public final class Daemon implements AutoCloseable {
         }
         return line.append(" (IPv4 addresses that appear later are bound when a client first writes to them; "
                 + "others at the next reload)").toString();
+    }
+
+    /**
+     * Every address of this host, of both families: a client datagram from one of them on a port of
+     * ours is our own (see {@link LoopGuard}). None but the loopback network if the host will not
+     * list them.
+     */
+    private static Set<InetAddress> hostAddresses() {
+        try {
+            return new HashSet<>(LocalAddresses.of(new InetSocketAddress("::", 0).getAddress()));
+        } catch (IOException e) {
+            log.warn("cannot list the local addresses ({}): datagrams from this host's own sockets are recognised "
+                    + "on the loopback network only", e.toString());
+            return Set.of();
+        }
     }
 
     /** The local addresses a wildcard stands for; none (the wildcard alone) if the host will not list them. */
@@ -205,7 +224,8 @@ public final class Daemon implements AutoCloseable {
             nextUpstreams.add(Upstream.of(upstream, stillDown(upstream)));
         }
         Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
-                counters.slotCount());
+                counters.slotCount(), forwarding, System.nanoTime());
+        guard.locals(hostAddresses());
         // Live sockets that cannot reach the new peers: IPv4 ones when IPv6 peers came, and ones
         // bound to an IPv6 source address (IPv6 only) when IPv4 peers came.
         boolean reopen = forwarding.sessionFamily == SocketProtocolFamily.INET
@@ -226,6 +246,7 @@ public final class Daemon implements AutoCloseable {
             done.sync();
         }
         SessionConfig before = config.session();
+        logRetired(forwarding, plan, applied.session().timeoutSec());
         forwarding = plan;
         upstreams = List.copyOf(nextUpstreams);
         config = applied;
@@ -248,6 +269,19 @@ public final class Daemon implements AutoCloseable {
                     + "served by the wildcard socket", e.toString());
         }
         return needRestart;
+    }
+
+    private static void logRetired(Forwarding previous, Forwarding next, int timeoutSec) {
+        List<String> retired = new ArrayList<>();
+        for (int slot = 0; slot < previous.slotCount(); slot++) {
+            if (previous.has(slot) && !next.has(slot)) {
+                retired.add(ListenException.format(previous.address(slot)));
+            }
+        }
+        if (!retired.isEmpty()) {
+            log.info("peer(s) {} retired: no new datagram goes to them; their replies to live sessions are relayed for "
+                    + "{} s (Session.TimeoutSec)", String.join(", ", retired), timeoutSec);
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What one configuration means to the data plane, computed once and shared read-only by every
@@ -25,6 +26,10 @@ import java.util.Map;
  * life: the counters count by it, and sessions remember latches and the last peer by it, so a
  * reload that keeps a peer keeps its slot and what sessions know about it. Slots of peers that
  * are not in this configuration have no address here.
+ *
+ * <p>A peer that a reload removed is <em>retired</em>, not forgotten: for {@code Session.TimeoutSec}
+ * after the reload its replies are still relayed (the datagrams sent to it before the reload are
+ * owed an answer), though no new datagram goes to it.
  */
 final class Forwarding {
 
@@ -51,12 +56,29 @@ final class Forwarding {
     private final int[] slotPeer;
     private final Map<InetSocketAddress, Integer> slotByAddress = new HashMap<>();
     private final Map<InetAddress, int[]> slotsByIp;
+    /** Ports of the peers, current and retired, a bit each: most client datagrams are cleared by one read. */
+    private final long[] peerPorts = new long[65536 / 64];
+    /** Retired peers by slot: their address, and the clock reading until which their replies are relayed. */
+    private final InetSocketAddress[] retiredAddress;
+    private final long[] retiredUntil;
+    private final Map<InetSocketAddress, Integer> retiredByAddress = new HashMap<>();
+    private final Map<InetAddress, Integer> retiredByIp = new HashMap<>();
 
     /**
      * @param slots the slot of each peer, by upstream position then peer position
      * @param slotCount slots handed out so far; every slot in {@code slots} is below it
      */
     Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount) {
+        this(config, upstreamList, slots, slotCount, null, 0);
+    }
+
+    /**
+     * A configuration that replaces {@code previous} (a reload) at {@code nowNanos}: the peers of
+     * {@code previous} that it lacks, and those {@code previous} still had retired, are retired
+     * here until {@code Session.TimeoutSec} from now, or their earlier term if shorter.
+     */
+    Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount,
+            Forwarding previous, long nowNanos) {
         routes = RouteTable.compile(config.upload());
         upstreams = upstreamList.toArray(new Upstream[0]);
         bufSize = config.server().bufSize();
@@ -105,6 +127,58 @@ final class Forwarding {
         // The config binder made them of the peers' family, so of sessionFamily.
         sourceAddrs = config.session().sourceAddrs().stream()
                 .map(ip -> new InetSocketAddress(ip, 0)).toArray(InetSocketAddress[]::new);
+
+        retiredAddress = new InetSocketAddress[slotCount];
+        retiredUntil = new long[slotCount];
+        if (previous != null) {
+            long until = nowNanos + TimeUnit.SECONDS.toNanos(config.session().timeoutSec());
+            for (int slot = 0; slot < previous.slotCount; slot++) {
+                if (has(slot)) {
+                    continue;
+                }
+                if (previous.has(slot)) {
+                    retire(slot, previous.address(slot), until);
+                } else if (previous.retiredAddress[slot] != null && previous.retiredUntil[slot] - nowNanos > 0) {
+                    retire(slot, previous.retiredAddress[slot], Math.min(until, previous.retiredUntil[slot]));
+                }
+            }
+        }
+        for (InetSocketAddress address : slotByAddress.keySet()) {
+            markPeerPort(address.getPort());
+        }
+    }
+
+    private void retire(int slot, InetSocketAddress address, long until) {
+        retiredAddress[slot] = address;
+        retiredUntil[slot] = until;
+        retiredByAddress.putIfAbsent(address, slot);
+        retiredByIp.putIfAbsent(address.getAddress(), slot);
+        markPeerPort(address.getPort());
+    }
+
+    private void markPeerPort(int port) {
+        peerPorts[port >>> 6] |= 1L << port;
+    }
+
+    /** Whether some peer, current or retired, has port {@code port}: the cheap first half of {@link #isPeer}. */
+    boolean isPeerPort(int port) {
+        return (peerPorts[port >>> 6] & 1L << port) != 0;
+    }
+
+    /** Whether {@code address} is a peer's, current or retired. */
+    boolean isPeer(InetSocketAddress address) {
+        return slotByAddress.containsKey(address) || retiredByAddress.containsKey(address);
+    }
+
+    /** The peers retired by the reloads up to this configuration and still awaited at {@code nowNanos}. */
+    List<InetSocketAddress> retired(long nowNanos) {
+        List<InetSocketAddress> awaited = new ArrayList<>();
+        for (int slot = 0; slot < slotCount; slot++) {
+            if (retiredAddress[slot] != null && retiredUntil[slot] - nowNanos > 0) {
+                awaited.add(retiredAddress[slot]);
+            }
+        }
+        return awaited;
     }
 
     int slot(int upstream, int peer) {
@@ -152,9 +226,10 @@ final class Forwarding {
     /**
      * The slot of the peer that sent a reply from {@code source}: its configured address, else a
      * peer with the same IP (a server answering from a new port), preferring the one the session
-     * last sent to. {@link #FOREIGN} when the source IP is no peer's.
+     * last sent to; else, likewise, a peer retired by a reload whose replies are still awaited at
+     * {@code nowNanos}. {@link #FOREIGN} when the source IP is no peer's.
      */
-    int replySlot(InetSocketAddress source, int lastSlot) {
+    int replySlot(InetSocketAddress source, int lastSlot, long nowNanos) {
         // Most replies come from the peer just sent to; this also credits a peer listed in two
         // upstreams to the one the session used, which the address map (first wins) cannot.
         if (has(lastSlot) && slotAddress[lastSlot].equals(source)) {
@@ -164,9 +239,15 @@ final class Forwarding {
         if (exact != null) {
             return exact;
         }
+        if (!retiredByAddress.isEmpty()) {
+            Integer retired = retiredByAddress.get(source);
+            if (retired != null && retiredUntil[retired] - nowNanos > 0) {
+                return retired;
+            }
+        }
         int[] candidates = slotsByIp.get(source.getAddress());
         if (candidates == null) {
-            return FOREIGN;
+            return retiredByIp(source, nowNanos);
         }
         for (int slot : candidates) {
             if (slot == lastSlot) {
@@ -174,5 +255,14 @@ final class Forwarding {
             }
         }
         return candidates[0];
+    }
+
+    /** A retired peer answering from another port, as {@link #replySlot} allows a current one. */
+    private int retiredByIp(InetSocketAddress source, long nowNanos) {
+        if (retiredByIp.isEmpty()) {
+            return FOREIGN;
+        }
+        Integer slot = retiredByIp.get(source.getAddress());
+        return slot != null && retiredUntil[slot] - nowNanos > 0 ? slot : FOREIGN;
     }
 }

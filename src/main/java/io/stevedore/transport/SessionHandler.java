@@ -15,10 +15,16 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Session session;
     /** Whether the read in progress delivered a datagram. */
     private boolean readAny;
+    /** The socket's address and port as {@link LoopGuard#opened} has them, once bound; else -1. */
+    private int binding = -1;
 
     SessionHandler(Worker worker, Session session) {
         this.worker = worker;
         this.session = session;
+    }
+
+    void bound(int binding) {
+        this.binding = binding;
     }
 
     @Override
@@ -42,6 +48,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // The socket went away (closed by the sweep or by an error): so does the session.
+        if (binding >= 0) {
+            worker.socketClosed(binding);
+            binding = -1;
+        }
         worker.sessions().close(session);
     }
 

@@ -102,10 +102,12 @@ public enum Transport {
         }
 
         @Override
-        void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
+        InetSocketAddress bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
             // On the descriptor, not through Netty, which would keep the bound address in the
             // channel: a hundred bytes of heap per session that nothing here reads.
-            ((Socket) ((EpollDatagramChannel) channel).fd()).bind(local);
+            Socket socket = (Socket) ((EpollDatagramChannel) channel).fd();
+            socket.bind(local);
+            return socket.localAddress();
         }
 
         @Override
@@ -172,7 +174,7 @@ public enum Transport {
         }
 
         @Override
-        void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
+        InetSocketAddress bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException {
             ChannelFuture bound = channel.bind(local);
             if (!bound.isDone()) {
                 throw new IOException("bind of a session socket did not complete on its event loop");
@@ -181,6 +183,7 @@ public enum Transport {
                 Throwable cause = bound.cause();
                 throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
             }
+            return channel.localAddress();
         }
 
         @Override
@@ -272,8 +275,10 @@ public enum Transport {
      * Binds a registered session socket to {@code local} (a port of 0: the kernel's choice). Call on
      * the socket's loop. A failed bind leaves the socket open and unbound, so another address may
      * be tried.
+     *
+     * @return the address and port it is bound to
      */
-    abstract void bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException;
+    abstract InetSocketAddress bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException;
 
     /**
      * Drops the ICMP error reports queued on a session socket. Netty cannot read them

@@ -69,6 +69,7 @@ final class Worker {
     private Selector[] selectors;
     private final Transport transport;
     private final ServerConfig server;
+    private final LoopGuard guard;
     private final RecvByteBufAllocator sessionAllocator;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
@@ -83,6 +84,8 @@ final class Worker {
     /** Whether addresses the wildcard socket meets get a socket of their own (SO_REUSEPORT is available). */
     private boolean adopting;
     private int port;
+    /** The address of {@code ListenAddr}, or null for a wildcard: which local addresses our listeners send from. */
+    private InetAddress listenIp;
     private int lateAddresses;
     private final Segments segments;
     private final Outbox outbox;
@@ -104,8 +107,9 @@ final class Worker {
     private int nextSource;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
-            Transport transport, ServerConfig server) {
+            Transport transport, ServerConfig server, LoopGuard guard) {
         this.loop = loop;
+        this.guard = guard;
         this.forwarding = forwarding;
         this.counters = counters;
         this.sessions = sessions;
@@ -139,6 +143,7 @@ final class Worker {
         Listener main = bind(listenAddr, shared);
         InetSocketAddress bound = main.channel.localAddress();
         port = bound.getPort();
+        listenIp = main.isWildcard() ? null : bound.getAddress();
         if (main.isWildcard()) {
             wildcard = main;
             adopting = shared;
@@ -313,6 +318,11 @@ final class Worker {
         ByteBuf data = packet.content();
         int length = data.readableBytes();
         counters.received(length);
+        InetSocketAddress client = packet.sender();
+        if (guard.fromItself(client, forwarding, port, listenIp)) {
+            drop(DropReason.LOOP, data);
+            return;
+        }
         if (length > forwarding.bufSize || length == 0) {
             drop(length == 0 ? DropReason.EMPTY : DropReason.OVERSIZE, data);
             return;
@@ -322,7 +332,6 @@ final class Worker {
             drop(DropReason.NO_ROUTE, data);
             return;
         }
-        InetSocketAddress client = packet.sender();
         Session session = sessions.get(client);
         int peer;
         if (session == null) {
@@ -585,7 +594,7 @@ final class Worker {
     void fromPeer(Session session, DatagramPacket reply) {
         ByteBuf data = reply.content();
         InetSocketAddress source = reply.sender();
-        int slot = forwarding.replySlot(source, session.lastSlot());
+        int slot = forwarding.replySlot(source, session.lastSlot(), now());
         if (slot == Forwarding.FOREIGN) {
             drop(DropReason.FOREIGN_REPLY, data);
             return;
@@ -690,6 +699,11 @@ final class Worker {
         pendingListeners.clear();
     }
 
+    /** A session socket bound as {@code binding} ({@link LoopGuard#opened}) is closed. */
+    void socketClosed(int binding) {
+        guard.closed(binding);
+    }
+
     void listenerError() {
         counters.listenerError();
     }
@@ -717,10 +731,11 @@ final class Worker {
      */
     private Channel openSocket(Session session) throws Exception {
         DatagramChannel channel = transport.newChannel(forwarding.sessionFamily);
+        SessionHandler handler = new SessionHandler(this, session);
         try {
             channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
             transport.configureSessionSocket(channel, forwarding.sessionFamily, sessionAllocator, server);
-            channel.pipeline().addLast(new SessionHandler(this, session));
+            channel.pipeline().addLast(handler);
         } catch (RuntimeException | Error e) {
             // The socket is open from newChannel on; unregistered, nothing else would close it.
             channel.unsafe().closeForcibly();
@@ -728,16 +743,18 @@ final class Worker {
         }
         check(loop.register(channel), channel, "register");
         try {
+            InetSocketAddress local;
             if (forwarding.sourceAddrs.length > 0) {
-                bindSource(channel, forwarding.sourceAddrs);
+                local = bindSource(channel, forwarding.sourceAddrs);
             } else {
                 // Bound now, not by the kernel on the first send: when the ephemeral ports run out
                 // this bind fails and the session is refused (session_limit), where a failing
                 // autobind would fail the send with EAGAIN, which Netty takes for a full buffer and
                 // retries on every turn.
-                transport.bindSessionSocket(channel, forwarding.sessionFamily == SocketProtocolFamily.INET6
+                local = transport.bindSessionSocket(channel, forwarding.sessionFamily == SocketProtocolFamily.INET6
                         ? ANY_V6 : ANY_V4);
             }
+            handler.bound(guard.opened(local));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -751,7 +768,7 @@ final class Worker {
      * address that cannot be bound (no longer local, or its ports all taken) is passed over for the
      * next one; when none can be, the session is not opened.
      */
-    private void bindSource(DatagramChannel channel, InetSocketAddress[] sources) throws IOException {
+    private InetSocketAddress bindSource(DatagramChannel channel, InetSocketAddress[] sources) throws IOException {
         IOException last = null;
         InetSocketAddress lastSource = null;
         for (int tried = 0; tried < sources.length; tried++) {
@@ -761,8 +778,7 @@ final class Worker {
             }
             InetSocketAddress source = sources[nextSource++];
             try {
-                transport.bindSessionSocket(channel, source);
-                return;
+                return transport.bindSessionSocket(channel, source);
             } catch (IOException e) {
                 last = e;
                 lastSource = source;
