@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -91,12 +92,19 @@ final class PrometheusMetrics {
                 cb.call(counters.loop(i, LoopCounter.SESSIONS_OPENED), listener(i));
             }
         }, "listener");
-        counter(registry, "stevedore_sessions_closed", "Client sessions closed: idle, socket gone, or at a stop", cb -> {
-            for (int i = 0; i < counters.loopCount(); i++) {
-                cb.call(counters.loop(i, LoopCounter.SESSIONS_CLOSED), listener(i));
-            }
-        }, "listener");
+        counter(registry, "stevedore_sessions_closed",
+                "Client sessions closed, by reason: idle, evicted (for a new client at MaxSessions), reload, "
+                        + "shutdown, error (the socket closed under it)", cb -> {
+                    for (int i = 0; i < counters.loopCount(); i++) {
+                        for (CloseReason reason : CloseReason.values()) {
+                            cb.call(counters.loop(i, reason), listener(i), reason.label());
+                        }
+                    }
+                }, "listener", "reason");
         gauge(registry, "stevedore_sessions", "Live client sessions", cb -> cb.call(daemon.sessionCount()));
+        gauge(registry, "stevedore_sessions_unanswered",
+                "Live client sessions no peer has answered yet: those a new client at MaxSessions may evict",
+                cb -> cb.call(daemon.unansweredSessions()));
         gauge(registry, "stevedore_sessions_max", "Session.MaxSessions", cb -> cb.call(daemon.maxSessions()));
 
         counter(registry, "stevedore_peer_datagrams",

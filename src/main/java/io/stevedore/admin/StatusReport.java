@@ -7,6 +7,7 @@ import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.BalanceType;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -55,6 +56,11 @@ final class StatusReport {
         ObjectNode sessions = root.putObject("sessions");
         sessions.put("live", daemon.sessionCount());
         sessions.put("max", daemon.maxSessions());
+        sessions.put("unanswered", daemon.unansweredSessions());
+        ObjectNode closed = sessions.putObject("closed");
+        for (CloseReason reason : CloseReason.values()) {
+            closed.put(reason.label(), counters.closed(reason));
+        }
 
         ObjectNode dropped = root.putObject("dropped");
         for (DropReason reason : DropReason.values()) {

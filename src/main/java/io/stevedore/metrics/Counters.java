@@ -10,9 +10,9 @@ import java.util.Map;
 
 /**
  * The one catalogue of data-plane counters: drops by {@link DropReason}, per-loop traffic and
- * sessions ({@link LoopCounter}), and per-peer traffic ({@link PeerCounter}). Each event loop
- * writes its own {@link LoopCounters}; readers (tests, the admin endpoint) sum the loops, so the
- * hot path never contends.
+ * sessions ({@link LoopCounter}), sessions closed by {@link CloseReason}, and per-peer traffic
+ * ({@link PeerCounter}). Each event loop writes its own {@link LoopCounters}; readers (tests, the
+ * admin endpoint) sum the loops, so the hot path never contends.
  *
  * <p>Each peer has a slot, keyed by its {@link PeerKey} (upstream name and address) and never
  * reused: a reload that keeps a peer keeps its slot and so its counts, a reload that adds one
@@ -122,6 +122,15 @@ public final class Counters {
 
     public long total(LoopCounter counter) {
         return sum(LoopCounters.loopIndex(counter));
+    }
+
+    public long loop(int loop, CloseReason reason) {
+        return loops[loop].read(LoopCounters.closeIndex(reason));
+    }
+
+    /** Sessions closed for {@code reason}, over every loop. */
+    public long closed(CloseReason reason) {
+        return sum(LoopCounters.closeIndex(reason));
     }
 
     /** Live sessions: opened minus closed, over every loop. */

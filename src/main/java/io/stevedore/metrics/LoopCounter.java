@@ -6,6 +6,7 @@ public enum LoopCounter {
     RECEIVED_DATAGRAMS,
     RECEIVED_BYTES,
     SESSIONS_OPENED,
+    /** Sessions closed for any reason: the sum of the counts by {@link CloseReason}. */
     SESSIONS_CLOSED,
     /** Errors on the listening socket, mostly replies that could not be sent to their client. */
     LISTENER_ERRORS,

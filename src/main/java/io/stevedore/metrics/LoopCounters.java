@@ -29,8 +29,9 @@ public final class LoopCounters {
     static final int PAD = 8;
     private static final int REASONS = DropReason.values().length;
     private static final int LOOP_STATS = LoopCounter.values().length;
+    private static final int CLOSE_REASONS = CloseReason.values().length;
     static final int PEER_STATS = PeerCounter.values().length;
-    private static final int PEER_BASE = PAD + REASONS + LOOP_STATS;
+    private static final int PEER_BASE = PAD + REASONS + LOOP_STATS + CLOSE_REASONS;
 
     private static final int FORWARDED_DATAGRAMS = PeerCounter.FORWARDED_DATAGRAMS.ordinal();
     private static final int FORWARDED_BYTES = PeerCounter.FORWARDED_BYTES.ordinal();
@@ -86,6 +87,10 @@ public final class LoopCounters {
         return PAD + REASONS + counter.ordinal();
     }
 
+    static int closeIndex(CloseReason reason) {
+        return PAD + REASONS + LOOP_STATS + reason.ordinal();
+    }
+
     static int peerIndex(int slot, PeerCounter counter) {
         return PEER_BASE + slot * PEER_STATS + counter.ordinal();
     }
@@ -103,8 +108,10 @@ public final class LoopCounters {
         add(loopIndex(LoopCounter.SESSIONS_OPENED), 1);
     }
 
-    public void sessionClosed() {
+    /** A session ended: {@link LoopCounter#SESSIONS_CLOSED} is the sum over the reasons. */
+    public void sessionClosed(CloseReason reason) {
         add(loopIndex(LoopCounter.SESSIONS_CLOSED), 1);
+        add(closeIndex(reason), 1);
     }
 
     public void listenerError() {

@@ -10,9 +10,11 @@ import java.util.Arrays;
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
  * {@link SessionTable#close}, which also removes it from the table and closes its socket.
  *
- * <p>There may be a hundred thousand of these, so it is kept to 48 bytes: times are ints (idle
+ * <p>There may be a hundred thousand of these, so it is kept to 56 bytes: times are ints (idle
  * time in seconds, the attribution window below in milliseconds), and the table it belongs to is
- * the caller's to know.
+ * the caller's to know. Eight of them are the two links of the table's list of sessions no peer
+ * has answered yet ({@link SessionTable}), which is what lets a new client at {@code MaxSessions}
+ * evict one in constant time; the flag saying whether a peer answered fits in the padding.
  *
  * <p>Besides its idle clock, a session remembers what {@code Affinity: session} and {@code Latch}
  * need: the peer kept per upstream, and the address each peer last replied from. Peers are named by
@@ -49,6 +51,14 @@ public final class Session {
     private int mixedMillis;
     private boolean flushPending;
     private boolean closed;
+    /** Whether a peer's reply was relayed to the client: the session may no longer be evicted. */
+    private boolean answered;
+    /**
+     * Neighbours in the table's list of unanswered sessions, by last activity; null at either end,
+     * and both null once answered or closed.
+     */
+    Session older;
+    Session newer;
 
     Session(InetSocketAddress client, int affinityUpstreams, int latchSlots, long nowNanos) {
         this.client = client;
@@ -76,8 +86,11 @@ public final class Session {
         return channel;
     }
 
-    /** Traffic in either direction: the session is not idle. */
-    public void touch(long nowNanos) {
+    /**
+     * Traffic in either direction: the session is not idle. Through {@link SessionTable#touch},
+     * which also keeps its list of unanswered sessions in order of activity.
+     */
+    void touch(long nowNanos) {
         lastActiveSecond = second(nowNanos);
     }
 
@@ -206,6 +219,20 @@ public final class Session {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /** Whether a peer ever answered: a reply was relayed to the client (see {@link SessionTable#answered}). */
+    public boolean isAnswered() {
+        return answered;
+    }
+
+    /** True the first time only. */
+    boolean markAnswered() {
+        if (answered) {
+            return false;
+        }
+        answered = true;
+        return true;
     }
 
     /** Marks the session closed; true the first time only. See {@link SessionTable#close}. */

@@ -1,18 +1,40 @@
 package io.stevedore.session;
 
 import io.netty.channel.Channel;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.LoopCounters;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The sessions of one event loop, keyed by client address. Only that loop calls it, so a plain
  * map serves ({@link SessionMap}); the only state shared with other loops is the {@link SessionLimit}.
  * Idle sessions leave through {@link #sweep(long)}, which takes the clock so tests can advance it.
+ *
+ * <p>At {@code MaxSessions} a new client evicts the least recently active session that no peer
+ * has answered ({@link #open}). A spoofed flood opens one session per datagram and none of them is
+ * ever answered, so the flood evicts itself while the clients that were answered stay. The
+ * unanswered sessions are kept in a list in order of activity, linked through the sessions
+ * themselves: opening, touching, answering and evicting are each a few pointer writes, with no
+ * allocation and no search.
  */
 public final class SessionTable {
+
+    private static final VarHandle UNANSWERED;
+
+    static {
+        try {
+            UNANSWERED = MethodHandles.lookup().findVarHandle(SessionTable.class, "unanswered", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Creates the upstream socket of a new session; the session is its reply handler. */
     @FunctionalInterface
@@ -31,23 +53,43 @@ public final class SessionTable {
      */
     private final InetAddress[] recentIps = new InetAddress[RECENT_IPS];
     private final SessionLimit limit;
+    private final Executor loop;
     private final LoopCounters counters;
     private int timeoutSec;
     private int affinityUpstreams;
     private int latchSlots;
     private final List<Session> idle = new ArrayList<>();
+    /** The unanswered sessions, least recently active first; the next to be evicted. */
+    private Session oldestUnanswered;
+    private Session newestUnanswered;
+    /**
+     * How many sessions the list holds. Written by the loop alone, opaquely (through
+     * {@link #UNANSWERED}), so other loops (which one to ask for an eviction) and the admin
+     * endpoint can read it.
+     */
+    private int unanswered;
+    /**
+     * Set by this loop when it asks another to evict for it, cleared by the other once done: one
+     * request in flight per loop, so a flood cannot fill another loop's task queue.
+     */
+    private volatile boolean evictionAsked;
 
     /**
+     * Joins {@code limit}, so that other loops at the cap may ask this one to evict.
+     *
+     * @param loop the event loop that owns this table, where other loops' requests run
      * @param affinityUpstreams upstream count when any upstream has {@code Affinity: session}, else 0
      * @param latchSlots peer slot count when any upstream has {@code Latch}, else 0
      */
-    public SessionTable(SessionLimit limit, LoopCounters counters, int timeoutSec,
+    public SessionTable(SessionLimit limit, Executor loop, LoopCounters counters, int timeoutSec,
             int affinityUpstreams, int latchSlots) {
         this.limit = limit;
+        this.loop = loop;
         this.counters = counters;
         this.timeoutSec = timeoutSec;
         this.affinityUpstreams = affinityUpstreams;
         this.latchSlots = latchSlots;
+        limit.join(this);
     }
 
     /**
@@ -66,15 +108,26 @@ public final class SessionTable {
 
     /**
      * Opens the session of {@code client} with a socket from {@code opener}, or returns null when
-     * {@code MaxSessions} are live. The session enters the table only once its socket exists, so no
+     * there is no room. The session enters the table only once its socket exists, so no
      * half-built session is ever seen. If the opener fails, nothing is left behind and its exception
-     * is thrown.
+     * is thrown (a session evicted to make room stays closed).
+     *
+     * <p>At {@code MaxSessions}, this loop's least recently active unanswered session is closed
+     * ({@link CloseReason#EVICTED}) before the new socket opens, and the new session takes its
+     * place: the cap is never exceeded, not even for a moment. When every session of this loop
+     * has been answered, the new client is refused, and if another loop has unanswered sessions,
+     * that loop is asked, through its executor, to evict its least recently active one: the
+     * place it frees goes to whichever new client comes first, most likely this one's next
+     * datagram (clients send again when unanswered). Sessions belong to their loop, so no loop
+     * closes another's; refusing the one datagram instead of admitting it beyond the cap keeps
+     * the socket count within {@code MaxSessions}. Above the cap (a reload lowered it) nothing is
+     * evicted: new clients are refused until enough sessions have ended.
      */
     public Session open(InetSocketAddress client, long nowNanos, SocketOpener opener) throws Exception {
         if (sessions.get(client) != null) {
             throw new IllegalStateException(client + " already has a session");
         }
-        if (!limit.tryAcquire()) {
+        if (!limit.tryAcquire() && !evictForNewcomer()) {
             return null;
         }
         Session session = new Session(compact(client), affinityUpstreams, latchSlots, nowNanos);
@@ -85,8 +138,128 @@ public final class SessionTable {
             throw e;
         }
         sessions.add(session);
+        linkNewest(session);
+        countUnanswered(1);
         counters.sessionOpened();
         return session;
+    }
+
+    /**
+     * At the cap: closes this loop's least recently active unanswered session, keeping its place
+     * for the new one; returns false, having asked another loop if one can help, when there is none.
+     */
+    private boolean evictForNewcomer() {
+        if (limit.live() > limit.max()) {
+            return false;
+        }
+        Session victim = oldestUnanswered;
+        if (victim == null) {
+            askAnotherLoop();
+            return false;
+        }
+        close(victim, CloseReason.EVICTED, false);
+        return true;
+    }
+
+    /** Asks the loop with the most unanswered sessions to evict one, unless a request of ours is in flight. */
+    private void askAnotherLoop() {
+        if (evictionAsked) {
+            return;
+        }
+        SessionTable busiest = null;
+        int most = 0;
+        for (SessionTable table : limit.tables()) {
+            int count = table.unanswered();
+            if (table != this && count > most) {
+                busiest = table;
+                most = count;
+            }
+        }
+        if (busiest == null) {
+            return;
+        }
+        evictionAsked = true;
+        SessionTable asked = busiest;
+        try {
+            asked.loop.execute(() -> {
+                try {
+                    asked.evictForAnotherLoop();
+                } finally {
+                    evictionAsked = false;
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            evictionAsked = false;
+        }
+    }
+
+    /**
+     * On this loop, at another's request: evicts the least recently active unanswered session and
+     * frees its place, unless the sessions are no longer at the cap (one ended meanwhile).
+     */
+    private void evictForAnotherLoop() {
+        Session victim = oldestUnanswered;
+        if (victim != null && limit.live() >= limit.max()) {
+            close(victim, CloseReason.EVICTED);
+        }
+    }
+
+    /**
+     * Traffic through {@code session}, in either direction: it is not idle, and if no peer has
+     * answered it yet, it becomes the last to be evicted.
+     */
+    public void touch(Session session, long nowNanos) {
+        session.touch(nowNanos);
+        if (!session.isAnswered() && !session.isClosed() && session != newestUnanswered) {
+            unlink(session);
+            linkNewest(session);
+        }
+    }
+
+    /** A peer's reply was relayed to the session's client: the session is never evicted from now on. */
+    public void answered(Session session) {
+        if (!session.isClosed() && session.markAnswered()) {
+            unlink(session);
+            countUnanswered(-1);
+        }
+    }
+
+    /** Puts an unanswered session at the newest end of the list. */
+    private void linkNewest(Session session) {
+        Session newest = newestUnanswered;
+        session.older = newest;
+        if (newest == null) {
+            oldestUnanswered = session;
+        } else {
+            newest.newer = session;
+        }
+        newestUnanswered = session;
+    }
+
+    private void unlink(Session session) {
+        Session older = session.older;
+        Session newer = session.newer;
+        if (older == null) {
+            oldestUnanswered = newer;
+        } else {
+            older.newer = newer;
+        }
+        if (newer == null) {
+            newestUnanswered = older;
+        } else {
+            newer.older = older;
+        }
+        session.older = null;
+        session.newer = null;
+    }
+
+    private void countUnanswered(int delta) {
+        UNANSWERED.setOpaque(this, unanswered + delta);
+    }
+
+    /** Live sessions of this loop that no peer has answered yet; any thread. */
+    public int unanswered() {
+        return (int) UNANSWERED.getOpaque(this);
     }
 
     /** {@code client}, or an equal address sharing the IP of a session opened shortly before. */
@@ -105,14 +278,28 @@ public final class SessionTable {
         return client;
     }
 
-    /** Removes {@code session} from this table, lowers the gauge and closes its socket. Idempotent. */
-    public void close(Session session) {
+    /**
+     * Removes {@code session} from this table, lowers the gauge, counts it closed for
+     * {@code reason} and closes its socket. Idempotent: only the first call counts.
+     */
+    public void close(Session session, CloseReason reason) {
+        close(session, reason, true);
+    }
+
+    /** @param freePlace false when the place passes straight to a new session (an eviction) */
+    private void close(Session session, CloseReason reason, boolean freePlace) {
         if (!session.markClosed()) {
             return;
         }
         if (sessions.remove(session)) {
-            limit.release();
-            counters.sessionClosed();
+            if (!session.isAnswered()) {
+                unlink(session);
+                countUnanswered(-1);
+            }
+            if (freePlace) {
+                limit.release();
+            }
+            counters.sessionClosed(reason);
         }
         if (session.channel() != null) {
             session.channel().close();
@@ -128,18 +315,18 @@ public final class SessionTable {
         });
         int count = idle.size();
         for (int i = 0; i < count; i++) {
-            close(idle.get(i));
+            close(idle.get(i), CloseReason.IDLE);
         }
         idle.clear();
         return count;
     }
 
-    /** Closes every session (shutdown). */
-    public void closeAll() {
+    /** Closes every session, counting them closed for {@code reason} (a reload, the shutdown). */
+    public void closeAll(CloseReason reason) {
         List<Session> all = new ArrayList<>(sessions.size());
         sessions.forEach(all::add);
         for (Session session : all) {
-            close(session);
+            close(session, reason);
         }
     }
 

@@ -118,7 +118,7 @@ public final class Daemon implements AutoCloseable {
             int index = 0;
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
-                SessionTable table = new SessionTable(limit, counters.loop(index),
+                SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard);
                 workers.add(worker);
@@ -403,6 +403,11 @@ public final class Daemon implements AutoCloseable {
     /** Live sessions over every loop. */
     public int sessionCount() {
         return sessionLimit.live();
+    }
+
+    /** Live sessions that no peer has answered yet: the ones a new client at the cap may evict. */
+    public int unansweredSessions() {
+        return sessionLimit.unanswered();
     }
 
     /** {@code Session.MaxSessions} as running. */

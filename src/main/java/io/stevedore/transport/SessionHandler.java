@@ -3,6 +3,7 @@ package io.stevedore.transport;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.session.Session;
 
 /**
@@ -47,12 +48,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        // The socket went away (closed by the sweep or by an error): so does the session.
+        // The socket went away: so does the session. When Stevedore closed it (sweep, eviction,
+        // reload, stop), the session is closed already and this counts nothing.
         if (binding >= 0) {
             worker.socketClosed(binding);
             binding = -1;
         }
-        worker.sessions().close(session);
+        worker.sessions().close(session, CloseReason.ERROR);
     }
 
     @Override

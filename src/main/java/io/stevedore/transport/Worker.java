@@ -14,6 +14,7 @@ import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
@@ -258,7 +259,7 @@ final class Worker {
         sessions.reconfigure(session.timeoutSec(), next.anyAffinity ? next.upstreams.length : 0, latchSlots);
         if (reopenSessions) {
             flushSessions();
-            sessions.closeAll();
+            sessions.closeAll(CloseReason.RELOAD);
         } else {
             sessions.forEach(s -> carryOver(s, previous, next, latchSlots));
         }
@@ -356,7 +357,7 @@ final class Worker {
                 return;
             }
         }
-        session.touch(now());
+        sessions.touch(session, now());
         // A client that writes to another local address gets its next replies from that one.
         session.replyVia(via.index);
         send(session, upstream, peer, data, forwarding.maxTryTimes);
@@ -604,7 +605,7 @@ final class Worker {
             drop(length == 0 ? DropReason.EMPTY : DropReason.OVERSIZE, data);
             return;
         }
-        session.touch(now());
+        sessions.touch(session, now());
         if (forwarding.latch(slot)) {
             session.latch(slot, source.equals(forwarding.address(slot)) ? null : source);
         }
@@ -615,6 +616,8 @@ final class Worker {
             return;
         }
         counters.replied(slot, length);
+        // From now on the session is not evicted for a new client at MaxSessions.
+        sessions.answered(session);
         addReply(listener, session.client(), data);
     }
 
@@ -823,7 +826,7 @@ final class Worker {
         flushSessions();
         endReplies();
         flushListeners();
-        sessions.closeAll();
+        sessions.closeAll(CloseReason.SHUTDOWN);
         for (Listener listener : all) {
             listener.channel.close();
         }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
+import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.testing.Client;
@@ -103,7 +104,12 @@ class AdminServerTest {
                 assertThat(sample(body, "stevedore_sessions")).isEqualTo(1);
                 assertThat(sample(body, "stevedore_sessions_max")).isEqualTo(100_000);
                 assertThat(sample(body, "stevedore_sessions_opened_total{listener=\"0\"}")).isEqualTo(1);
-                assertThat(sample(body, "stevedore_sessions_closed_total{listener=\"0\"}")).isZero();
+                for (CloseReason reason : CloseReason.values()) {
+                    assertThat(sample(body, "stevedore_sessions_closed_total{listener=\"0\",reason=\""
+                            + reason.label() + "\"}")).as("sessions closed as " + reason.label()).isZero();
+                }
+                assertThat(sample(body, "stevedore_sessions_unanswered")).as("the client's session was answered")
+                        .isZero();
                 assertThat(sample(body, "stevedore_config_reloads_total{result=\"ok\"}")).isZero();
                 assertThat(sample(body, "stevedore_config_reloads_total{result=\"failed\"}")).isZero();
                 assertThat(sample(body, "stevedore_config_last_reload_success_timestamp_seconds"))
@@ -125,6 +131,10 @@ class AdminServerTest {
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
                 assertThat(json.path("listeners").path(0).has("passiveAmbiguous")).isTrue();
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
+                assertThat(json.path("sessions").path("unanswered").asInt()).isZero();
+                assertThat(json.path("sessions").path("closed").path("evicted").asLong()).isZero();
+                assertThat(json.path("sessions").path("closed").size()).as("every close reason is listed")
+                        .isEqualTo(CloseReason.values().length);
                 assertThat(json.path("dropped").path("no_route").asLong()).isEqualTo(1);
                 assertThat(json.path("dropped").size()).as("every drop reason is listed")
                         .isEqualTo(DropReason.values().length);

@@ -57,7 +57,11 @@ class DropAccountingTest {
         Daemon daemon = null;
         try {
             for (int i = 0; i < 3; i++) {
-                peers.add(RecordingBackend.start("127.0.0." + (2 + i), 2 + i));
+                // A short answer to everything: answered sessions are never evicted, so the cap
+                // refuses new clients once those fill it. (Echoes of BufSize-long datagrams would
+                // come back too long and be dropped as oversize, which the reference does not count.)
+                peers.add(RecordingBackend.start("127.0.0." + (2 + i), 2 + i)
+                        .answering(request -> new RecordingBackend.Answer(new byte[] {1}, false)));
             }
             daemon = Daemon.start(config(peers));
             daemon.upstreams().get(1).setUp(0, false, "taken down by the test");

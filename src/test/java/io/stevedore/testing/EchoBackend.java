@@ -6,6 +6,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * socket it arrived on. With {@link #answerFromNewPort()} it behaves like a TFTP server: it answers
  * each new sender from a fresh socket on the same IP, which then keeps echoing that sender. It can
  * be stopped, so its port answers ICMP port unreachable like a crashed server's, and restarted on
- * the same port.
+ * the same port. With {@link #answerOnly(byte[])} it answers only well-formed requests, as a real
+ * server does to garbage.
  */
 public final class EchoBackend implements AutoCloseable {
 
@@ -28,6 +30,7 @@ public final class EchoBackend implements AutoCloseable {
     private final Set<DatagramSocket> transferSockets = ConcurrentHashMap.newKeySet();
     private final Set<InetSocketAddress> senders = ConcurrentHashMap.newKeySet();
     private volatile boolean newPortPerSender;
+    private volatile byte[] requiredPrefix = new byte[0];
     private volatile boolean closed;
 
     private EchoBackend(int id, DatagramSocket socket) {
@@ -48,6 +51,17 @@ public final class EchoBackend implements AutoCloseable {
     public EchoBackend answerFromNewPort() {
         newPortPerSender = true;
         return this;
+    }
+
+    /** From now on answers only datagrams that start with {@code prefix}; the others are received and counted. */
+    public EchoBackend answerOnly(byte[] prefix) {
+        requiredPrefix = prefix.clone();
+        return this;
+    }
+
+    private boolean wellFormed(byte[] datagram, int length) {
+        byte[] prefix = requiredPrefix;
+        return length >= prefix.length && Arrays.equals(datagram, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     private Thread serve(DatagramSocket on, String name) {
@@ -71,6 +85,9 @@ public final class EchoBackend implements AutoCloseable {
                 }
                 InetSocketAddress sender = (InetSocketAddress) packet.getSocketAddress();
                 senders.add(sender);
+                if (!wellFormed(in, packet.getLength())) {
+                    continue;
+                }
                 DatagramSocket replyFrom = on;
                 if (newPortPerSender && on == socket) {
                     replyFrom = new DatagramSocket(new InetSocketAddress(socket.getLocalAddress(), 0));
