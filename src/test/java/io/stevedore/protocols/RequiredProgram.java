@@ -17,7 +17,8 @@ enum RequiredProgram {
     TFTPD("in.tftpd", "tftpd-hpa"),
     TFTP("tftp", "tftp-hpa"),
     DNSMASQ("dnsmasq", "dnsmasq-base"),
-    DIG("dig", "bind9-dnsutils");
+    DIG("dig", "bind9-dnsutils"),
+    UNBOUND("unbound", "unbound");
 
     /** Server programs live in sbin, which a non-root PATH often lacks. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
