@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
         name = "stevedore",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        subcommands = DemoCommand.class,
+        subcommands = {DemoCommand.class, RouteCommand.class},
         sortOptions = false,
         description = "Layer-4 UDP load balancer that forwards each datagram by its bytes.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -56,7 +56,8 @@ public final class Main implements Callable<Integer> {
 
     /** The command line with every subcommand registered, ready to {@code execute(args)}. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        // "@FILE" is a datagram's file for `route`, not picocli's file of arguments.
+        return new CommandLine(new Main()).setExpandAtFiles(false);
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.net.UnknownHostException;
  * depend on, or wait for, DNS. Failures throw {@link IllegalArgumentException} whose message
  * starts with the quoted value and says what was expected.
  */
-final class Addresses {
+public final class Addresses {
 
     private static final byte[] WILDCARD = new byte[4];
 
@@ -35,7 +35,7 @@ final class Addresses {
      * {@code ip:port}, {@code [ipv6]:port} or {@code :port} (every IPv4 interface, as in Go). Port 0
      * lets the system choose, which tests rely on.
      */
-    static InetSocketAddress listen(String text, String example) {
+    public static InetSocketAddress listen(String text, String example) {
         String quoted = Section.quote(text);
         String form = "ip:port or [ipv6]:port, e.g. \"" + example + "\"";
         String expected = "expected " + form;

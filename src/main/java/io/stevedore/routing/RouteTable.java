@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.stevedore.config.RouteConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.config.UpstreamConfig;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,14 @@ public final class RouteTable {
     private final FieldMatcher[] matchers;
     private final int[] upstreams;
     private final int defaultUpstream;
+    /** The routes as written, for {@link #trace}; never read on the data path. */
+    private final List<RouteConfig> routes;
 
-    private RouteTable(FieldMatcher[] matchers, int[] upstreams, int defaultUpstream) {
+    private RouteTable(FieldMatcher[] matchers, int[] upstreams, int defaultUpstream, List<RouteConfig> routes) {
         this.matchers = matchers;
         this.upstreams = upstreams;
         this.defaultUpstream = defaultUpstream;
+        this.routes = routes;
     }
 
     /**
@@ -50,7 +54,7 @@ public final class RouteTable {
         int defaultUpstream = upload.defaultUpstream() == null
                 ? NO_ROUTE
                 : indexByName.getOrDefault(upload.defaultUpstream(), NO_ROUTE);
-        return new RouteTable(matchers, upstreams, defaultUpstream);
+        return new RouteTable(matchers, upstreams, defaultUpstream, List.copyOf(routes));
     }
 
     /**
@@ -68,6 +72,35 @@ public final class RouteTable {
             }
         }
         return defaultUpstream;
+    }
+
+    /** One route tried by {@link #trace}: the datagram's bytes at its {@code KeyBytes} (null: too short) and the result. */
+    public record Trial(int index, RouteConfig route, byte[] bytes, boolean matched) {
+    }
+
+    /**
+     * How {@link #route} decides for this datagram, route by route: the routes tried, in order, up
+     * to the first that matches, and the upstream index it returns. For explaining a decision to an
+     * operator, off the data path: it allocates.
+     */
+    public List<Trial> trace(ByteBuf datagram) {
+        int base = datagram.readerIndex();
+        int readable = datagram.writerIndex() - base;
+        List<Trial> trials = new ArrayList<>();
+        for (int i = 0; i < matchers.length; i++) {
+            RouteConfig route = routes.get(i);
+            byte[] bytes = null;
+            if (readable >= route.keyBytes().end()) {
+                bytes = new byte[route.keyBytes().length()];
+                datagram.getBytes(base + route.keyBytes().start(), bytes);
+            }
+            boolean matched = matchers[i].matches(datagram, base, readable);
+            trials.add(new Trial(i, route, bytes, matched));
+            if (matched) {
+                break;
+            }
+        }
+        return trials;
     }
 
     /** Number of compiled routes (the default is not one of them). */

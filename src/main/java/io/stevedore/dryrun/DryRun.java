@@ -1,0 +1,108 @@
+package io.stevedore.dryrun;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.stevedore.balancing.Selector;
+import io.stevedore.balancing.Upstream;
+
+import io.stevedore.config.BalanceType;
+import io.stevedore.config.PeerConfig;
+import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UpstreamConfig;
+import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.PeerKey;
+import io.stevedore.routing.RouteTable;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * What the daemon would do with one datagram from a new client, with every peer up: the checks a
+ * client datagram passes (its source, its size), each route tried, the upstream, the key bytes and
+ * the peer, or the drop reason. Built from the same {@link RouteTable} and {@link Selector} the
+ * event loops use, so it decides as they do; it opens no socket.
+ *
+ * <p>Round robin has state: the peer named for an {@code rr} upstream is the one a freshly started
+ * daemon picks first, and a running one picks in turn.
+ */
+public final class DryRun {
+
+    private final StevedoreConfig config;
+    private final RouteTable routes;
+    private final List<UpstreamConfig> upstreams;
+
+    public DryRun(StevedoreConfig config) {
+        this.config = config;
+        this.routes = RouteTable.compile(config.upload());
+        this.upstreams = config.upload().upstreams();
+    }
+
+    /** The decision for {@code datagram} sent by {@code from} (null: an ordinary client). */
+    public Decision decide(byte[] datagram, InetSocketAddress from) {
+        Decision.Builder decision = new Decision.Builder(datagram.length, from);
+        if (from != null && fromItself(from)) {
+            return decision.drop(DropReason.LOOP, "the source " + PeerKey.format(from)
+                    + " is one of Stevedore's own addresses or a configured peer: its reply would come back without end");
+        }
+        if (datagram.length == 0) {
+            return decision.drop(DropReason.EMPTY, "a datagram with no payload cannot be forwarded");
+        }
+        if (datagram.length > config.server().bufSize()) {
+            return decision.drop(DropReason.OVERSIZE, datagram.length + " bytes exceed Server.BufSize "
+                    + config.server().bufSize() + "; never forwarded truncated");
+        }
+        ByteBuf data = Unpooled.wrappedBuffer(datagram);
+        List<RouteTable.Trial> trials = routes.trace(data);
+        decision.trials(trials);
+        boolean matched = !trials.isEmpty() && trials.get(trials.size() - 1).matched();
+        String upstreamName = matched ? trials.get(trials.size() - 1).route().upstream() : config.upload().defaultUpstream();
+        decision.route(matched ? Integer.toString(trials.get(trials.size() - 1).index()) : "default");
+        int upstream = routes.route(data);
+        if (upstream == RouteTable.NO_ROUTE) {
+            return decision.drop(DropReason.NO_ROUTE, matched
+                    ? "the matching route names upstream \"" + upstreamName + "\", which does not exist"
+                    : upstreamName == null || upstreamName.isEmpty()
+                            ? "no route matched and Upload.DefaultUpstream is not set"
+                            : "no route matched and Upload.DefaultUpstream \"" + upstreamName + "\" names no upstream");
+        }
+        UpstreamConfig chosen = upstreams.get(upstream);
+        decision.upstream(chosen.name());
+        if (chosen.type() == BalanceType.CHASH) {
+            var key = chosen.keyBytes().orElseThrow();
+            if (datagram.length >= key.end()) {
+                byte[] keyBytes = new byte[key.length()];
+                System.arraycopy(datagram, key.start(), keyBytes, 0, keyBytes.length);
+                decision.key(keyBytes, "chash: Maglev table of " + chosen.tableSize() + " entries over KeyBytes " + key);
+            } else {
+                decision.key(null, "chash over KeyBytes " + key);
+            }
+        } else {
+            decision.key(null, "rr: smooth weighted round robin; this is the first pick of a freshly started daemon");
+        }
+        int peer = Upstream.of(chosen).newSelector().select(data);
+        if (peer == Selector.SHORT_KEY) {
+            return decision.drop(DropReason.SHORT_KEY, datagram.length + " bytes end before KeyBytes "
+                    + chosen.keyBytes().orElseThrow() + " of upstream \"" + chosen.name() + "\"");
+        }
+        if (peer < 0) {
+            return decision.drop(DropReason.NO_PEER, "upstream \"" + chosen.name() + "\" has no peer in rotation");
+        }
+        PeerConfig picked = chosen.peers().get(peer);
+        return decision.peer(PeerKey.format(picked.address()), picked.backup());
+    }
+
+    private boolean fromItself(InetSocketAddress from) {
+        InetSocketAddress listen = config.server().listenAddr();
+        if (from.equals(listen) || listen.getAddress().isAnyLocalAddress() && from.getPort() == listen.getPort()
+                && from.getAddress().isLoopbackAddress()) {
+            return true;
+        }
+        for (UpstreamConfig upstream : upstreams) {
+            for (PeerConfig peer : upstream.peers()) {
+                if (peer.address().equals(from)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
