@@ -23,6 +23,15 @@ final class Dnsmasq implements AutoCloseable {
 
     /** Starts dnsmasq on {@code address}, answering {@code name} with {@code answer}, and waits until it answers. */
     static Dnsmasq start(String processName, InetSocketAddress address, String name, InetAddress answer) throws IOException {
+        return start(processName, address, name, List.of("--address=/" + name + "/" + answer.getHostAddress()));
+    }
+
+    /**
+     * Starts dnsmasq on {@code address} with {@code data}, options that give it records (e.g.
+     * {@code --addn-hosts=FILE}, {@code --srv-host=...}), and waits until it answers {@code probeName}.
+     */
+    static Dnsmasq start(String processName, InetSocketAddress address, String probeName, List<String> data)
+            throws IOException {
         String dnsmasq = RequiredProgram.DNSMASQ.path();
         List<String> command = new ArrayList<>(List.of(dnsmasq,
                 "--keep-in-foreground", "--no-daemon",
@@ -30,12 +39,20 @@ final class Dnsmasq implements AutoCloseable {
                 "--user=" + System.getProperty("user.name"),
                 "--listen-address=" + address.getAddress().getHostAddress(), "--bind-interfaces",
                 "--port=" + address.getPort(),
-                "--address=/" + name + "/" + answer.getHostAddress(),
                 "--log-queries"));
+        command.addAll(data);
         ChildProcess process = ChildProcess.start(processName, command, null);
-        ReadinessProbe.await("dnsmasq", address, process, id -> DnsMessages.query(id, 0, name),
+        ReadinessProbe.await("dnsmasq", address, process, id -> DnsMessages.query(id, 0, probeName),
                 (id, reply, length) -> DnsMessages.answers(reply, length, id));
         return new Dnsmasq(address, process);
+    }
+
+    /** SIGHUP: dnsmasq reads its hosts files (--addn-hosts) again. */
+    void reread() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        if (!kill.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -HUP " + process.pid() + " failed");
+        }
     }
 
     InetSocketAddress address() {

@@ -98,6 +98,11 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The program's process id, for sending it a signal with {@code kill}. */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
