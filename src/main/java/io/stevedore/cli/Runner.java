@@ -145,12 +145,18 @@ public final class Runner implements AutoCloseable {
         } catch (ConfigException e) {
             e.warnings().forEach(w -> log.warn("config: {}", w));
             e.errors().forEach(line -> log.error("config: {}", line));
+            if (e.omitted() > 0) {
+                log.error("config: {}", ConfigException.more(e.omitted()));
+            }
             log.error("reload failed: {} has {} error(s); the running configuration stays", configFile,
-                    e.errors().size());
+                    e.omitted() > 0 ? "more than " + e.errors().size() : e.errors().size());
             reloads.rejected();
             return false;
         }
         loaded.warnings().forEach(w -> log.warn("config: {}", w));
+        if (loaded.omitted() > 0) {
+            log.warn("config: {}", ConfigException.more(loaded.omitted()));
+        }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         StevedoreConfig next = loaded.config();
         List<Upstream> before = daemon.upstreams();

@@ -104,9 +104,9 @@ public final class ConfigLoader {
         Problems problems = new Problems();
         StevedoreConfig config = new ConfigBinder(problems).bind((ObjectNode) root);
         if (config == null) {
-            throw new ConfigException(problems.errors(), problems.warnings());
+            throw new ConfigException(problems.errors(), problems.warnings(), problems.omitted());
         }
-        return new LoadedConfig(config, problems.warnings(), problems.notes());
+        return new LoadedConfig(config, problems.warnings(), problems.notes(), problems.omitted());
     }
 
     private static String tooLarge(StreamConstraintsException e) {

@@ -72,10 +72,66 @@ class CliConfigCheckTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo(""
-                + "warning: Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?\n"
                 + "error: Server.BufSize: 70000 is out of range; expected an integer from 1 to 65535\n"
+                + "error: Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?\n"
                 + "error: Upload.Upstreams[0].Peers: missing; expected at least one peer { \"IP\": ..., \"Port\": ... }\n"
                 + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
+    void aTypoFailsTheTestNamingThePathAndTheKeyMeant() throws Exception {
+        Path file = Files.writeString(dir.resolve("typo.json"), """
+                {
+                  "Upload": {
+                    "DefaultUpstrem": "a",
+                    "Upstreams": [{"Name": "a", "Type": "rr", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]
+                  }
+                }
+                """);
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo(""
+                + "warning: Upload: no Routes and DefaultUpstream names no upstream: every datagram is dropped\n"
+                + "error: Upload.DefaultUpstrem: unknown key, did you mean \"DefaultUpstream\"?\n"
+                + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
+    void twoHundredThousandUnknownKeysPrintFiftyErrorsAndOneLineForTheRest() throws Exception {
+        StringBuilder text = new StringBuilder("{\"Upload\": {\"DefaultUpstream\": \"a\", \"Upstreams\": [{\"Name\": \"a\","
+                + " \"Type\": \"rr\", \"Peers\": [{\"IP\": \"127.0.0.2\", \"Port\": 4001}]}]}");
+        for (int i = 0; i < 200_000; i++) {
+            text.append(",\n\"Key").append(i).append("\": true");
+        }
+        Path file = Files.writeString(dir.resolve("keys.json"), text.append("}\n"));
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        List<String> lines = r.err().lines().toList();
+        assertThat(lines).hasSize(52);
+        assertThat(lines.subList(0, 50)).allSatisfy(line -> assertThat(line).startsWith("error: Key").contains(": unknown key"));
+        assertThat(lines.subList(50, 52)).containsExactly(
+                "\u2026 and 199950 more", "configuration file " + file + " test failed");
+    }
+
+    @Test
+    void runningWithATypoDoesNotStart() throws Exception {
+        Path file = Files.writeString(dir.resolve("typo.json"), """
+                {"Session": {"TimeoutSecs": 60},
+                 "Upload": {"DefaultUpstream": "a",
+                            "Upstreams": [{"Name": "a", "Type": "rr", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]}}
+                """);
+
+        Finished r = stevedore("-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo(""
+                + "error: Session.TimeoutSecs: unknown key, did you mean \"TimeoutSec\"?\n"
+                + "configuration file " + file + " is invalid; not starting\n");
     }
 
     @Test

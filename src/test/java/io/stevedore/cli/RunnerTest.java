@@ -76,6 +76,24 @@ class RunnerTest {
     }
 
     @Test
+    void aFileWithATypoIsARejectedReloadAndTheRunningConfigurationStays() throws Exception {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.3", 3)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"), config("127.0.0.1:0", "127.0.0.1:0", b2));
+            try (Runner runner = start(file);
+                    Client client = new Client(runner.daemon().listenAddress())) {
+                Files.writeString(file, config("127.0.0.1:0", "127.0.0.1:0", b3).replace("\"Type\": \"rr\"", "\"Type\": \"rr\", \"Peer\": []"));
+
+                assertThat(runner.reload()).isFalse();
+
+                assertThat(client.request(new byte[] {1}).backend()).as("still the running configuration").isEqualTo(2);
+                assertThat(sample(get(runner.adminAddress().orElseThrow(), "/metrics").body(),
+                        "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void aListenAddressInUseFailsTheStartWithOneLine() throws Exception {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
