@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stevedore.cli.Main;
 import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.ChildProcess.Finished;
+import io.stevedore.testing.Fifo;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,11 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code stevedore -t -c FILE} on files that are no configuration at all, run as a process the way
  * the launcher runs it: whatever the file, the check exits 1 with one error line that says what is
- * wrong with it, then the verdict, and never a stack trace.
+ * wrong with it, then the verdict, and never a stack trace. A FIFO, a device or a directory is
+ * named for what it is without being opened, so the check never blocks.
  */
 class HostileConfigFileTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String NOT_REGULAR = ", not a regular file; expected a JSON configuration file";
+    private static final String TOO_LARGE = "; expected a JSON configuration file of at most 16777216 bytes (16 MiB)";
 
     @TempDir
     Path dir;
@@ -40,7 +44,35 @@ class HostileConfigFileTest {
     void aDirectoryIsOneClearError() throws Exception {
         Path file = Files.createDirectory(dir.resolve("conf.d"));
 
-        assertOneError(file, file + ": cannot be read (Is a directory)");
+        assertOneError(file, file + ": is a directory" + NOT_REGULAR);
+    }
+
+    @Test
+    void aFifoIsOneClearErrorAndTheCheckNeverWaitsForAWriter() throws Exception {
+        Path fifo = Fifo.make(dir.resolve("stevedore.json"));
+
+        assertOneError(fifo, fifo + ": is a FIFO (named pipe)" + NOT_REGULAR);
+    }
+
+    @Test
+    void anEmptyDeviceIsOneClearError() throws Exception {
+        Path device = Path.of("/dev/null");
+
+        assertOneError(device, device + ": is a character device" + NOT_REGULAR);
+    }
+
+    @Test
+    void aFileOfSeventeenMebibytesIsOneClearError() throws Exception {
+        Path file = Files.write(dir.resolve("big.json"), new byte[17 << 20]);
+
+        assertOneError(file, file + ": 17825792 bytes" + TOO_LARGE);
+    }
+
+    @Test
+    void aMissingPathIsOneClearError() throws Exception {
+        Path file = dir.resolve("missing.json");
+
+        assertOneError(file, file + ": no such file");
     }
 
     @Test
@@ -70,15 +102,14 @@ class HostileConfigFileTest {
             sparse.setLength(3L << 30); // 3 GiB of holes: no disk is used
         }
 
-        assertOneError(file, file + ": more than 16777216 bytes; expected a JSON configuration file (a few kilobytes)");
+        assertOneError(file, file + ": 3221225472 bytes" + TOO_LARGE);
     }
 
     @Test
     void aDeviceThatNeverEndsIsOneClearError() throws Exception {
         Path device = Path.of("/dev/zero");
 
-        assertOneError(device,
-                device + ": more than 16777216 bytes; expected a JSON configuration file (a few kilobytes)");
+        assertOneError(device, device + ": is a character device" + NOT_REGULAR);
     }
 
     @Test
