@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.fail;
 import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.Fifo;
 import io.stevedore.testing.Poll;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code stevedore -c FILE} as a process, driven by signals the way an operator or systemd drives
- * it: SIGHUP reloads the file, SIGTERM and SIGINT stop it with exit code 0 within 2 s.
+ * it: SIGHUP reloads the file, SIGTERM and SIGINT stop it with exit code 0 within 2 s, whatever
+ * the file has become.
  */
 class SignalsTest {
 
@@ -175,6 +177,32 @@ class SignalsTest {
                 child.signal("INT");
                 assertThat(child.exitWithin(2)).isZero();
                 assertThat(child.wholeLog()).contains("SIGINT received").doesNotContain("\tat ");
+            }
+        }
+    }
+
+    @Test
+    void aFifoInPlaceOfTheFileOnSighupIsARejectedReloadAndSigtermStillStopsWithinTwoSeconds() throws Exception {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"),
+                    RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b2));
+            try (Child child = new Child(file).running();
+                    Client client = new Client(child.listen)) {
+                Files.delete(file);
+                Fifo.make(file);
+                child.signal("HUP");
+
+                child.awaitLine("reload failed: " + file + " has 1 error(s); the running configuration stays");
+                assertThat(child.wholeLog()).contains("config: " + file
+                        + ": is a FIFO (named pipe), not a regular file; expected a JSON configuration file");
+                assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
+                assertThat(sample(get(child.admin, "/metrics").body(),
+                        "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
+
+                child.signal("HUP");
+                child.signal("TERM");
+                assertThat(child.exitWithin(2)).isZero();
+                assertThat(child.wholeLog()).contains("SIGTERM received").doesNotContain("\tat ");
             }
         }
     }
