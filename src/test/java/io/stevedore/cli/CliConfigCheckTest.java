@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.ChildProcess.Finished;
+import io.stevedore.testing.Fifo;
 import io.stevedore.testing.SeedFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,6 +191,17 @@ class CliConfigCheckTest {
                 + "error: Session.TimeoutSec: -1 is out of range; expected an integer of at least 1\n"
                 + "error: Upload: missing; expected { \"Upstreams\": [ ... ] }, with optional Routes and DefaultUpstream\n"
                 + "configuration file " + file + " is invalid; not starting\n");
+    }
+
+    @Test
+    void startingOnAFifoFailsAtOnceNamingWhatItIs() throws Exception {
+        Path fifo = Fifo.make(dir.resolve("stevedore.json"));
+
+        Finished r = stevedore("-c", fifo.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("error: " + fifo + ": is a FIFO (named pipe), not a regular file; expected a JSON"
+                + " configuration file\nconfiguration file " + fifo + " is invalid; not starting\n");
     }
 
     @Test
