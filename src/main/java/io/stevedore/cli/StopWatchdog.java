@@ -1,7 +1,6 @@
 package io.stevedore.cli;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -19,6 +18,7 @@ final class StopWatchdog {
 
     /** Leaves half a second of the 2 s for the JVM to exit after the halt. */
     static final Duration LIMIT = Duration.ofMillis(1500);
+    private static final long LOG_GRACE_MILLIS = 100;
 
     private final Duration limit;
     private final Runnable halt;
@@ -44,10 +44,27 @@ final class StopWatchdog {
             for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
                 LockSupport.parkNanos(left);
             }
-            log.warn("the orderly stop has not finished within {} ms; halting", TimeUnit.NANOSECONDS.toMillis(limit.toNanos()));
+            sayWhy();
             halt.run();
         }, "stevedore-stop-watchdog");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Logs why the process halts, waiting at most {@link #LOG_GRACE_MILLIS} for it: what holds up
+     * the stop may be the log itself (a full stderr pipe, a stalled disk), and the halt must not
+     * wait on it.
+     */
+    private void sayWhy() {
+        Thread say = new Thread(() -> log.warn("the orderly stop has not finished within {} ms; halting",
+                limit.toMillis()), "stevedore-stop-watchdog-log");
+        say.setDaemon(true);
+        say.start();
+        try {
+            say.join(LOG_GRACE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
