@@ -7,6 +7,7 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.logging.LogSetup;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,14 +71,13 @@ public final class Main implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             LoadedConfig loaded = ConfigLoader.load(configFile);
-            loaded.warnings().forEach(w -> out.println("warning: " + w));
+            print(out, loaded.warnings(), List.of(), loaded.omitted());
             loaded.notes().forEach(n -> out.println("note: " + n));
             out.println("configuration file " + configFile + " test is successful");
             out.flush();
             return OK;
         } catch (ConfigException e) {
-            e.warnings().forEach(w -> err.println("warning: " + w));
-            e.errors().forEach(line -> err.println("error: " + line));
+            print(err, e.warnings(), e.errors(), e.omitted());
             err.println("configuration file " + configFile + " test failed");
             err.flush();
             return INVALID;
@@ -90,8 +90,7 @@ public final class Main implements Callable<Integer> {
         try {
             loaded = ConfigLoader.load(configFile);
         } catch (ConfigException e) {
-            e.warnings().forEach(w -> err.println("warning: " + w));
-            e.errors().forEach(line -> err.println("error: " + line));
+            print(err, e.warnings(), e.errors(), e.omitted());
             err.println("configuration file " + configFile + " is invalid; not starting");
             err.flush();
             return INVALID;
@@ -106,8 +105,20 @@ public final class Main implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Main.class);
         log.info("stevedore {} starting with {}", VersionProvider.version(), configFile);
         loaded.warnings().forEach(w -> log.warn("config: {}", w));
+        if (loaded.omitted() > 0) {
+            log.warn("config: {}", ConfigException.more(loaded.omitted()));
+        }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         return runDaemon(configFile, loaded.config());
+    }
+
+    /** One line per problem; what is beyond the loader's cap is one last line that counts it. */
+    private static void print(PrintWriter to, List<String> warnings, List<String> errors, int omitted) {
+        warnings.forEach(w -> to.println("warning: " + w));
+        errors.forEach(line -> to.println("error: " + line));
+        if (omitted > 0) {
+            to.println(ConfigException.more(omitted));
+        }
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +35,19 @@ import org.slf4j.LoggerFactory;
  * together, reloaded together from the configuration file, and stopped together. Signals reach it
  * through {@link #reload()} and {@link #requestStop()}, both callable from any thread; the thread
  * that called {@link #start} waits in {@link #awaitStop()}.
+ *
+ * <p>A stop never waits for a reload: reloads take a lock of their own, held while the file is read
+ * (which may take up to the loader's bound), and {@link #close()} takes none. A reload that finds
+ * the runner stopped, before or after reading, applies nothing.
  */
 public final class Runner implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Runner.class);
+
+    /** How a reload reads the configuration file: {@link ConfigLoader#load}, or a test's stand-in. */
+    interface Loader {
+        LoadedConfig load(Path file) throws ConfigException;
+    }
 
     /** The daemon could not start; the message is one line for the operator. */
     public static final class StartException extends Exception {
@@ -54,16 +64,20 @@ public final class Runner implements AutoCloseable {
     private final ProbeTotals probes;
     private final Reloads reloads;
     private final AdminServer admin;
+    private final Loader loader;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
-    /** Guarded by this. */
-    private HealthCheckers health;
+    /** One reload at a time; never taken by the stop. */
+    private final Object reloadLock = new Object();
+    /** Written by reloads (one at a time) and read by {@link #close()}, which takes no lock. */
+    private volatile HealthCheckers health;
     /** Its Log and Admin sections are what runs: they change only with a restart. */
     private final StevedoreConfig startedWith;
-    private boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Runner(Path configFile, StevedoreConfig config, Daemon daemon, HealthCheckers health,
+    private Runner(Path configFile, Loader loader, StevedoreConfig config, Daemon daemon, HealthCheckers health,
             ProbeTotals probes, Reloads reloads, AdminServer admin) {
         this.configFile = configFile;
+        this.loader = loader;
         this.startedWith = config;
         this.daemon = daemon;
         this.health = health;
@@ -80,6 +94,12 @@ public final class Runner implements AutoCloseable {
      * @throws StartException when the listening or the admin address cannot be bound
      */
     public static Runner start(Path configFile, StevedoreConfig config, String version)
+            throws StartException, InterruptedException {
+        return start(configFile, ConfigLoader::load, config, version);
+    }
+
+    /** As {@link #start(Path, StevedoreConfig, String)}, reloading through {@code loader}. */
+    static Runner start(Path configFile, Loader loader, StevedoreConfig config, String version)
             throws StartException, InterruptedException {
         Instant loadedAt = Instant.now();
         Daemon daemon;
@@ -99,7 +119,7 @@ public final class Runner implements AutoCloseable {
             if (adminConfig.isPresent()) {
                 admin = AdminServer.start(adminConfig.get().listenAddr(), new Observed(daemon, probes, reloads, version));
             }
-            Runner runner = new Runner(configFile, config, daemon, health, probes, reloads, admin);
+            Runner runner = new Runner(configFile, loader, config, daemon, health, probes, reloads, admin);
             log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
                     ProcessHandle.current().pid(), PeerKey.format(daemon.listenAddress()),
                     daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
@@ -134,23 +154,43 @@ public final class Runner implements AutoCloseable {
      * logged, error by error, and counted; the running configuration stays. Settings that need a
      * restart are logged as such. Returns whether the file was applied.
      */
-    public synchronized boolean reload() {
-        if (closed) {
-            return false;
+    public boolean reload() {
+        synchronized (reloadLock) {
+            if (closed.get()) {
+                return false;
+            }
+            log.info("reloading {}", configFile);
+            LoadedConfig loaded;
+            try {
+                loaded = loader.load(configFile);
+            } catch (ConfigException e) {
+                rejected(e);
+                return false;
+            }
+            if (closed.get()) {
+                log.info("stopping: {} is not applied", configFile);
+                return false;
+            }
+            return apply(loaded);
         }
-        log.info("reloading {}", configFile);
-        LoadedConfig loaded;
-        try {
-            loaded = ConfigLoader.load(configFile);
-        } catch (ConfigException e) {
-            e.warnings().forEach(w -> log.warn("config: {}", w));
-            e.errors().forEach(line -> log.error("config: {}", line));
-            log.error("reload failed: {} has {} error(s); the running configuration stays", configFile,
-                    e.errors().size());
-            reloads.rejected();
-            return false;
+    }
+
+    private void rejected(ConfigException e) {
+        e.warnings().forEach(w -> log.warn("config: {}", w));
+        e.errors().forEach(line -> log.error("config: {}", line));
+        if (e.omitted() > 0) {
+            log.error("config: {}", ConfigException.more(e.omitted()));
         }
+        log.error("reload failed: {} has {} error(s); the running configuration stays", configFile,
+                e.omitted() > 0 ? "more than " + e.errors().size() : e.errors().size());
+        reloads.rejected();
+    }
+
+    private boolean apply(LoadedConfig loaded) {
         loaded.warnings().forEach(w -> log.warn("config: {}", w));
+        if (loaded.omitted() > 0) {
+            log.warn("config: {}", ConfigException.more(loaded.omitted()));
+        }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         StevedoreConfig next = loaded.config();
         List<Upstream> before = daemon.upstreams();
@@ -170,6 +210,11 @@ public final class Runner implements AutoCloseable {
             return false;
         } catch (RuntimeException e) {
             restartHealth();
+            if (closed.get()) {
+                // The stop closed the daemon under this reload: nothing failed that an operator must fix.
+                log.info("stopping: the reload is abandoned");
+                return false;
+            }
             reloads.rejected();
             log.error("reload failed: {}; the running configuration stays", e.toString());
             return false;
@@ -192,8 +237,13 @@ public final class Runner implements AutoCloseable {
     }
 
     private void restartHealth() {
-        health = health.successor(daemon.upstreams());
-        probes.track(health, daemon.upstreams());
+        HealthCheckers next = health.successor(daemon.upstreams());
+        health = next;
+        probes.track(next, daemon.upstreams());
+        // A stop that read the field before this write closed the predecessor only.
+        if (closed.get()) {
+            next.close();
+        }
     }
 
     /** Peers added and removed, by upstream name and address. */
@@ -250,13 +300,16 @@ public final class Runner implements AutoCloseable {
         return reloads;
     }
 
-    /** Stops the data plane (flushing what is queued), the health checks and the admin endpoint. Idempotent. */
+    /**
+     * Stops the data plane (flushing what is queued), the health checks and the admin endpoint.
+     * Idempotent, and it takes no lock a reload holds: a reload blocked reading the file does not
+     * delay it.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
         stopRequested.countDown();
         daemon.close();
         health.close();

@@ -10,7 +10,8 @@ import sun.misc.Signal;
  * The signals of run mode: {@code SIGHUP} reloads the configuration file, {@code SIGTERM} and
  * {@code SIGINT} stop cleanly (exit code 0). A handler only hands the work on: reloads run one at a
  * time on a thread of their own, and a stop wakes the main thread, so neither the JVM's signal
- * thread nor the data-plane loops ever do the work.
+ * thread nor the data-plane loops ever do the work. A stop also arms a {@link StopWatchdog}, so
+ * the process ends within 2 s even if the orderly stop cannot finish.
  */
 final class Signals {
 
@@ -32,8 +33,13 @@ final class Signals {
                 log.error("reload failed", e);
             }
         }));
-        boolean term = handle("TERM", runner::requestStop);
-        boolean interrupt = handle("INT", runner::requestStop);
+        StopWatchdog watchdog = StopWatchdog.forThisProcess();
+        Runnable stop = () -> {
+            watchdog.arm();
+            runner.requestStop();
+        };
+        boolean term = handle("TERM", stop);
+        boolean interrupt = handle("INT", stop);
         if (!term || !interrupt) {
             // Without our handler the JVM exits on the signal: stop cleanly on the way out at least.
             Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "stevedore-shutdown"));

@@ -1,12 +1,13 @@
 package io.stevedore.config;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A configuration file that cannot be used. Carries every error of the file (one line each,
- * naming the JSON path, the bad value and what was expected) and the warnings found on the way,
- * since an unknown key often explains a missing one. It has no stack trace: the messages are
- * the whole story.
+ * A configuration file that cannot be used. Carries the errors of the file (one line each, naming
+ * the JSON path, the bad value and what was expected) and the warnings found on the way, at most
+ * {@value Problems#MAX_REPORTED} lines of both, with the count of those left out. It has no stack
+ * trace: the messages are the whole story.
  */
 public final class ConfigException extends Exception {
 
@@ -14,11 +15,30 @@ public final class ConfigException extends Exception {
 
     private final List<String> errors;
     private final List<String> warnings;
+    private final int omitted;
 
     public ConfigException(List<String> errors, List<String> warnings) {
-        super(String.join(System.lineSeparator(), errors), null, false, false);
+        this(errors, warnings, 0);
+    }
+
+    public ConfigException(List<String> errors, List<String> warnings, int omitted) {
+        super(message(errors, omitted), null, false, false);
         this.errors = List.copyOf(errors);
         this.warnings = List.copyOf(warnings);
+        this.omitted = omitted;
+    }
+
+    private static String message(List<String> errors, int omitted) {
+        List<String> lines = new ArrayList<>(errors);
+        if (omitted > 0) {
+            lines.add(more(omitted));
+        }
+        return String.join(System.lineSeparator(), lines);
+    }
+
+    /** The line that stands for {@code omitted} problems not shown: {@code … and 12 more}. */
+    public static String more(int omitted) {
+        return "\u2026 and " + omitted + " more";
     }
 
     public List<String> errors() {
@@ -27,5 +47,10 @@ public final class ConfigException extends Exception {
 
     public List<String> warnings() {
         return warnings;
+    }
+
+    /** Errors and warnings of the file beyond those in {@link #errors()} and {@link #warnings()}. */
+    public int omitted() {
+        return omitted;
     }
 }

@@ -20,7 +20,13 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Reads a configuration file in the original product's schema: JSON with {@code //} and
@@ -38,44 +44,125 @@ public final class ConfigLoader {
     /** Far beyond any real configuration, far below what would strain the heap. */
     static final int MAX_FILE_BYTES = 16 << 20;
 
+    /**
+     * How long a read may take. A regular file of 16 MiB reads in milliseconds; what takes longer
+     * is a path that became a FIFO or a hung network mount after it was checked.
+     */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+
     private ConfigLoader() {
     }
 
     /** Loads {@code file}; every error of the file is in the exception, one line each. */
     public static LoadedConfig load(Path file) throws ConfigException {
-        String text;
+        return parse(read(file, READ_TIMEOUT));
+    }
+
+    /**
+     * The file as UTF-8 text. Its kind and size are checked before it is opened, since opening a
+     * FIFO blocks until a writer comes and a device may never end; the read itself is bounded in
+     * bytes and in time, for a path replaced between the check and the open.
+     */
+    static String read(Path file, Duration timeout) throws ConfigException {
+        BasicFileAttributes attributes;
         try {
-            text = read(file);
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             throw failure(file + ": no such file");
         } catch (AccessDeniedException e) {
             throw failure(file + ": permission denied");
-        } catch (CharacterCodingException e) {
-            throw failure(file + ": not UTF-8 text; expected a JSON file in UTF-8");
         } catch (IOException e) {
             throw failure(file + ": cannot be read (" + e.getMessage() + ")");
         }
-        return parse(text);
+        if (!attributes.isRegularFile()) {
+            throw failure(file + ": is " + kind(file, attributes) + ", not a regular file; expected a JSON configuration file");
+        }
+        if (attributes.size() > MAX_FILE_BYTES) {
+            throw tooLarge(file, attributes.size() + " bytes");
+        }
+        byte[] bytes = readBounded(file, timeout);
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw tooLarge(file, "more than " + MAX_FILE_BYTES + " bytes");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw failure(file + ": not UTF-8 text; expected a JSON file in UTF-8");
+        }
+    }
+
+    private static ConfigException tooLarge(Path file, String size) {
+        return failure(file + ": " + size + "; expected a JSON configuration file of at most " + MAX_FILE_BYTES
+                + " bytes (16 MiB)");
     }
 
     /**
-     * The file as UTF-8 text, read no further than {@link #MAX_FILE_BYTES}: a path naming a huge
-     * file or a device must end in an error, not exhaust the heap.
+     * At most {@code MAX_FILE_BYTES + 1} bytes of {@code file}, read on a daemon thread of its own:
+     * a read that never returns holds that thread, never the caller's, and never keeps the JVM from
+     * exiting.
      */
-    private static String read(Path file) throws IOException, ConfigException {
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file)) {
-            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+    static byte[] readBounded(Path file, Duration timeout) throws ConfigException {
+        FutureTask<byte[]> task = new FutureTask<>(() -> {
+            try (InputStream in = Files.newInputStream(file)) {
+                return in.readNBytes(MAX_FILE_BYTES + 1);
+            }
+        });
+        Thread reader = new Thread(task, "stevedore-config-read");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            reader.interrupt();
+            throw failure(file + ": not read within " + timeout.toMillis() + " ms (does reading it block, like a"
+                    + " FIFO's?); expected a regular file");
+        } catch (InterruptedException e) {
+            reader.interrupt();
+            Thread.currentThread().interrupt();
+            throw failure(file + ": reading interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof NoSuchFileException) {
+                throw failure(file + ": no such file");
+            }
+            if (cause instanceof AccessDeniedException) {
+                throw failure(file + ": permission denied");
+            }
+            throw failure(file + ": cannot be read (" + cause.getMessage() + ")");
         }
-        if (bytes.length > MAX_FILE_BYTES) {
-            throw failure(file + ": more than " + MAX_FILE_BYTES + " bytes; expected a JSON configuration file"
-                    + " (a few kilobytes)");
+    }
+
+    /**
+     * What a path that is not a regular file is, in the words of {@code ls -l}. The file type is
+     * in the "unix" view's mode where the JDK offers it (Linux does); elsewhere the basic view only
+     * tells a directory from "something else".
+     */
+    private static String kind(Path file, BasicFileAttributes attributes) {
+        if (attributes.isDirectory()) {
+            return "a directory";
         }
-        return StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(bytes))
-                .toString();
+        try {
+            int type = (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
+            switch (type) {
+                case 0010000:
+                    return "a FIFO (named pipe)";
+                case 0020000:
+                    return "a character device";
+                case 0060000:
+                    return "a block device";
+                case 0140000:
+                    return "a socket";
+                default:
+                    break;
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            // No unix view here: the generic name below still says what matters.
+        }
+        return "a special file";
     }
 
     /** Loads a configuration from its text, as {@link #load} does from a file. */
@@ -104,9 +191,9 @@ public final class ConfigLoader {
         Problems problems = new Problems();
         StevedoreConfig config = new ConfigBinder(problems).bind((ObjectNode) root);
         if (config == null) {
-            throw new ConfigException(problems.errors(), problems.warnings());
+            throw new ConfigException(problems.errors(), problems.warnings(), problems.omitted());
         }
-        return new LoadedConfig(config, problems.warnings(), problems.notes());
+        return new LoadedConfig(config, problems.warnings(), problems.notes(), problems.omitted());
     }
 
     private static String tooLarge(StreamConstraintsException e) {

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * One JSON object of the file seen through its schema: keys match case-insensitively (as Go's
- * encoding/json does), every value is read with its JSON path so a message can name it, and keys
- * the schema does not know are reported with the nearest known one. A JSON {@code null} counts
+ * encoding/json does), every value is read with its JSON path so a message can name it, and a key
+ * the schema does not know is an error that names the nearest known one. A JSON {@code null} counts
  * as absent, as it does in Go. Typed getters record an error and return the default when the
  * value is wrong, so binding goes on and every error of the file is found in one pass.
  */
@@ -42,7 +42,8 @@ final class Section {
             String key = lower(written);
             String canonical = known.get(key);
             if (canonical == null) {
-                problems.warning(join(path, displayKey(written)) + ": unknown key, did you mean \""
+                // A typo must not pass -t: a misspelt DefaultUpstream would leave unmatched datagrams dropped.
+                problems.error(join(path, displayKey(written)) + ": unknown key, did you mean \""
                         + nearest(key, knownKeys) + "\"?");
                 continue;
             }
@@ -237,7 +238,22 @@ final class Section {
         return key.toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * The known key closest to {@code key} (lower case). A key cut short ({@code "MaxAge"} for
+     * {@code MaxAgeHour}) is far by edit distance from what it abbreviates, so the shortest known key
+     * it begins wins first.
+     */
     private static String nearest(String key, List<String> knownKeys) {
+        String begun = null;
+        for (String candidate : knownKeys) {
+            if (key.length() >= 3 && lower(candidate).startsWith(key)
+                    && (begun == null || candidate.length() < begun.length())) {
+                begun = candidate;
+            }
+        }
+        if (begun != null) {
+            return begun;
+        }
         String best = knownKeys.get(0);
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : knownKeys) {

@@ -52,6 +52,9 @@ public final class Daemon implements AutoCloseable {
     private final LoopGuard guard;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** The longest {@link #close()} waits for each of its parts: the sessions and listeners, then the loops. */
+    static final long CLOSE_PART_MILLIS = 500;
+
     private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Forwarding forwarding,
             Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
             LoopGuard guard) {
@@ -468,7 +471,9 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * Stops reading, flushes what is queued, closes every session and listener and stops the event
-     * loops. Idempotent; waits until the loops have stopped.
+     * loops. Idempotent. Each part is waited for at most {@link #CLOSE_PART_MILLIS}: a loop that
+     * does not finish in time is logged and left to the JVM's exit, since a stop must end within 2 s
+     * whatever a loop is doing.
      */
     @Override
     public synchronized void close() {
@@ -476,10 +481,25 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         InetSocketAddress address = listenAddress();
+        List<Future<?>> stopped = new ArrayList<>(workers.size());
         for (Worker worker : workers) {
-            worker.loop.submit(worker::stop).awaitUninterruptibly();
+            stopped.add(worker.loop.submit(worker::stop));
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        // One deadline for all loops: they stop in parallel, so the wait does not grow with ListenParallel.
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_PART_MILLIS);
+        int late = 0;
+        for (Future<?> done : stopped) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            late += done.awaitUninterruptibly(left, TimeUnit.NANOSECONDS) ? 0 : 1;
+        }
+        if (late > 0) {
+            log.warn("{} event loop(s) did not close their sockets within {} ms; stopping without waiting", late,
+                    CLOSE_PART_MILLIS);
+        }
+        if (!group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
+                .awaitUninterruptibly(CLOSE_PART_MILLIS, TimeUnit.MILLISECONDS)) {
+            log.warn("the event loops did not end within {} ms; stopping without waiting", CLOSE_PART_MILLIS);
+        }
         log.info("stopped listening on {}", ListenException.format(address));
     }
 }

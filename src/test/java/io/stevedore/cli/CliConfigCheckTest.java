@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.ChildProcess.Finished;
+import io.stevedore.testing.Fifo;
 import io.stevedore.testing.SeedFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,10 +73,66 @@ class CliConfigCheckTest {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo(""
-                + "warning: Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?\n"
                 + "error: Server.BufSize: 70000 is out of range; expected an integer from 1 to 65535\n"
+                + "error: Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?\n"
                 + "error: Upload.Upstreams[0].Peers: missing; expected at least one peer { \"IP\": ..., \"Port\": ... }\n"
                 + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
+    void aTypoFailsTheTestNamingThePathAndTheKeyMeant() throws Exception {
+        Path file = Files.writeString(dir.resolve("typo.json"), """
+                {
+                  "Upload": {
+                    "DefaultUpstrem": "a",
+                    "Upstreams": [{"Name": "a", "Type": "rr", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]
+                  }
+                }
+                """);
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo(""
+                + "warning: Upload: no Routes and DefaultUpstream names no upstream: every datagram is dropped\n"
+                + "error: Upload.DefaultUpstrem: unknown key, did you mean \"DefaultUpstream\"?\n"
+                + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
+    void twoHundredThousandUnknownKeysPrintFiftyErrorsAndOneLineForTheRest() throws Exception {
+        StringBuilder text = new StringBuilder("{\"Upload\": {\"DefaultUpstream\": \"a\", \"Upstreams\": [{\"Name\": \"a\","
+                + " \"Type\": \"rr\", \"Peers\": [{\"IP\": \"127.0.0.2\", \"Port\": 4001}]}]}");
+        for (int i = 0; i < 200_000; i++) {
+            text.append(",\n\"Key").append(i).append("\": true");
+        }
+        Path file = Files.writeString(dir.resolve("keys.json"), text.append("}\n"));
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        List<String> lines = r.err().lines().toList();
+        assertThat(lines).hasSize(52);
+        assertThat(lines.subList(0, 50)).allSatisfy(line -> assertThat(line).startsWith("error: Key").contains(": unknown key"));
+        assertThat(lines.subList(50, 52)).containsExactly(
+                "\u2026 and 199950 more", "configuration file " + file + " test failed");
+    }
+
+    @Test
+    void runningWithATypoDoesNotStart() throws Exception {
+        Path file = Files.writeString(dir.resolve("typo.json"), """
+                {"Session": {"TimeoutSecs": 60},
+                 "Upload": {"DefaultUpstream": "a",
+                            "Upstreams": [{"Name": "a", "Type": "rr", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]}}
+                """);
+
+        Finished r = stevedore("-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo(""
+                + "error: Session.TimeoutSecs: unknown key, did you mean \"TimeoutSec\"?\n"
+                + "configuration file " + file + " is invalid; not starting\n");
     }
 
     @Test
@@ -134,6 +191,17 @@ class CliConfigCheckTest {
                 + "error: Session.TimeoutSec: -1 is out of range; expected an integer of at least 1\n"
                 + "error: Upload: missing; expected { \"Upstreams\": [ ... ] }, with optional Routes and DefaultUpstream\n"
                 + "configuration file " + file + " is invalid; not starting\n");
+    }
+
+    @Test
+    void startingOnAFifoFailsAtOnceNamingWhatItIs() throws Exception {
+        Path fifo = Fifo.make(dir.resolve("stevedore.json"));
+
+        Finished r = stevedore("-c", fifo.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("error: " + fifo + ": is a FIFO (named pipe), not a regular file; expected a JSON"
+                + " configuration file\nconfiguration file " + fifo + " is invalid; not starting\n");
     }
 
     @Test

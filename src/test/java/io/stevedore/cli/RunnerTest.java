@@ -13,6 +13,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +63,9 @@ class RunnerTest {
                 Files.writeString(file, "{\"Upload\": {\"Upstreams\": []}}");
                 assertThat(runner.reload()).isFalse();
                 assertThat(client.request(new byte[] {2}).backend()).as("still the running configuration").isEqualTo(2);
+                Files.writeString(file, config("127.0.0.1:0", "127.0.0.1:0", b3).replace("\"Type\"", "\"Typ\""));
+                assertThat(runner.reload()).as("a typo is an error").isFalse();
+                assertThat(client.request(new byte[] {2}).backend()).isEqualTo(2);
 
                 Files.writeString(file, config("127.0.0.1:0", "127.0.0.1:0", b3));
                 assertThat(runner.reload()).isTrue();
@@ -67,10 +74,47 @@ class RunnerTest {
 
                 String metrics = get(admin, "/metrics").body();
                 assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"ok\"}")).isEqualTo(1);
-                assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
+                assertThat(sample(metrics, "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(2);
                 assertThat(sample(metrics, "stevedore_sessions_opened_total{listener=\"0\"}")).isEqualTo(1);
                 assertThat(metrics).contains("peer=\"" + b3.hostPort() + "\"").doesNotContain(b2.hostPort());
                 assertThat(get(admin, "/status").body()).contains("\"address\" : \"" + b3.hostPort() + "\"");
+            }
+        }
+    }
+
+    @Test
+    void aStopDoesNotWaitForAReloadBlockedReadingTheFile() throws Exception {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"), config("127.0.0.1:0", "127.0.0.1:0", b2));
+            CountDownLatch reading = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Runner.Loader stuck = path -> {
+                reading.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return ConfigLoader.load(path);
+            };
+            Runner runner = Runner.start(file, stuck, ConfigLoader.load(file).config(), "test");
+            try {
+                CompletableFuture<Boolean> reload = CompletableFuture.supplyAsync(runner::reload);
+                assertThat(reading.await(10, TimeUnit.SECONDS)).as("the reload is reading").isTrue();
+
+                long start = System.nanoTime();
+                runner.close();
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+                assertThat(took).as("close while a reload is stuck").isLessThan(Duration.ofMillis(1500));
+                assertThat(runner.daemon().isListening()).isFalse();
+                assertThat(reload).isNotDone();
+                release.countDown();
+                assertThat(reload.get(10, TimeUnit.SECONDS)).as("a reload that outlived the stop applies nothing").isFalse();
+                assertThat(runner.reloads().failed()).as("and is no failed reload").isZero();
+            } finally {
+                release.countDown();
+                runner.close();
             }
         }
     }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.fail;
 import io.stevedore.testing.ChildProcess;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
+import io.stevedore.testing.Fifo;
 import io.stevedore.testing.Poll;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code stevedore -c FILE} as a process, driven by signals the way an operator or systemd drives
- * it: SIGHUP reloads the file, SIGTERM and SIGINT stop it with exit code 0 within 2 s.
+ * it: SIGHUP reloads the file, SIGTERM and SIGINT stop it with exit code 0 within 2 s, whatever
+ * the file has become.
  */
 class SignalsTest {
 
@@ -156,25 +158,52 @@ class SignalsTest {
 
     @Test
     void anInvalidFileOnSighupIsLoggedAndTrafficGoesOnThenSigintStops() throws Exception {
+        breakTheFileReloadThenStop(file -> Files.writeString(file,
+                "{\"Session\": {\"TimeoutSec\": 0}, \"Upload\": {\"Upstreams\": []}}"), "INT",
+                "Session.TimeoutSec: 0 is out of range; expected an integer of at least 1",
+                "Upload.Upstreams: [] is empty; expected at least one upstream");
+    }
+
+    @Test
+    void aFifoInPlaceOfTheFileOnSighupIsARejectedReloadAndSigtermStillStopsWithinTwoSeconds() throws Exception {
+        breakTheFileReloadThenStop(file -> {
+            Files.delete(file);
+            Fifo.make(file);
+        }, "TERM", "stevedore.json: is a FIFO (named pipe), not a regular file; expected a JSON configuration file");
+    }
+
+    /** What a test does to the running daemon's file. */
+    private interface Breaking {
+        void apply(Path file) throws Exception;
+    }
+
+    /**
+     * Starts the daemon on a valid file, breaks the file, sends SIGHUP: the reload fails with
+     * {@code errors} (each logged, the last part of its line), traffic goes on, and a second SIGHUP
+     * followed by {@code stopSignal} still ends the process with exit code 0 within 2 s.
+     */
+    private void breakTheFileReloadThenStop(Breaking breaking, String stopSignal, String... errors) throws Exception {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2)) {
             Path file = Files.writeString(dir.resolve("stevedore.json"),
                     RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b2));
             try (Child child = new Child(file).running();
                     Client client = new Client(child.listen)) {
-                Files.writeString(file, "{\"Session\": {\"TimeoutSec\": 0}, \"Upload\": {\"Upstreams\": []}}");
+                breaking.apply(file);
                 child.signal("HUP");
 
-                child.awaitLine("reload failed: " + file + " has 2 error(s); the running configuration stays");
-                assertThat(child.wholeLog()).contains(
-                        "config: Session.TimeoutSec: 0 is out of range; expected an integer of at least 1",
-                        "config: Upload.Upstreams: [] is empty; expected at least one upstream");
+                child.awaitLine("reload failed: " + file + " has " + errors.length
+                        + " error(s); the running configuration stays");
+                for (String error : errors) {
+                    assertThat(child.log).anySatisfy(line -> assertThat(line).contains("config: ").endsWith(error));
+                }
                 assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
                 assertThat(sample(get(child.admin, "/metrics").body(),
                         "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
 
-                child.signal("INT");
+                child.signal("HUP");
+                child.signal(stopSignal);
                 assertThat(child.exitWithin(2)).isZero();
-                assertThat(child.wholeLog()).contains("SIGINT received").doesNotContain("\tat ");
+                assertThat(child.wholeLog()).contains("SIG" + stopSignal + " received").doesNotContain("\tat ");
             }
         }
     }

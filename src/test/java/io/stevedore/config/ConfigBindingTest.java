@@ -57,20 +57,6 @@ class ConfigBindingTest {
     }
 
     @Test
-    void anUnknownKeyIsAWarningNamingItsPathAndTheNearestKnownKey() throws Exception {
-        LoadedConfig loaded = ConfigLoader.parse(json("""
-                {'Servr': {}, 'Upload': {'DefaultUpstream': 'a', 'Upstreams': [
-                  {'Name': 'a', 'Type': 'rr', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001, 'Wieght': 2}], 'Peer': []}]}}
-                """));
-
-        assertThat(loaded.warnings()).containsExactly(
-                "Servr: unknown key, did you mean \"Server\"?",
-                "Upload.Upstreams[0].Peer: unknown key, did you mean \"Peers\"?",
-                "Upload.Upstreams[0].Peers[0].Wieght: unknown key, did you mean \"Weight\"?");
-        assertThat(loaded.config().upload().upstreams().get(0).peers().get(0).weight()).isEqualTo(1);
-    }
-
-    @Test
     void routesAndDefaultsNamingNoUpstreamAreNotesNotErrors() throws Exception {
         LoadedConfig loaded = ConfigLoader.parse(json("{'Upload': {'DefaultUpstream': 'deny', 'Upstreams': [" + UPSTREAM + "],"
                 + " 'Routes': [{'KeyBytes': '0:1', 'Operator': '==', 'Value': '0x01', 'Upstream': 'a'},"

@@ -28,9 +28,15 @@ class ConfigFuzzTest {
     private static final long SEED = 20261126L;
     private static final int MUTANTS_PER_FILE = 1500;
 
-    /** A JSON path of the schema, then ':' or ' ' ("Upload.Routes[1].Value: ...", "Upload: missing"). */
+    /**
+     * A JSON path of the schema, then ':' or ' ' ("Upload.Routes[1].Value: ...", "Upload: missing");
+     * an unknown key in it may be quoted, as it was written.
+     */
     private static final Pattern PATH_FIRST = Pattern.compile(
-            "^(Server|Session|Upload|Log|PProf|Admin)(\\.[^.\\[:\\s]+|\\[\\d+])*[: ].*");
+            "^(Server|Session|Upload|Log|PProf|Admin)(\\.(\"(?:[^\"\\\\]|\\\\.)*+\"|[^.\\[:\\s]+)|\\[\\d+])*[: ].*");
+    /** An unknown key at the top of the file: its path is the key itself, as written or quoted. */
+    private static final Pattern UNKNOWN_AT_TOP = Pattern.compile(
+            "^(\"(?:[^\"\\\\]|\\\\.)*+\"|[^.\\[:\\s\"]+): unknown key, did you mean \"[A-Za-z]+\"\\?$");
     /** The messages about the file as a whole, which has no path to name. */
     private static final Pattern WHOLE_FILE = Pattern.compile(
             "^(malformed JSON at line \\d+, column \\d+: .+"
@@ -244,7 +250,8 @@ class ConfigFuzzTest {
             assertThat(e.errors()).as("errors of " + what).isNotEmpty();
             for (String line : e.errors()) {
                 assertOneLine(what, "error", line);
-                if (!PATH_FIRST.matcher(line).matches() && !WHOLE_FILE.matcher(line).matches()) {
+                if (!PATH_FIRST.matcher(line).matches() && !WHOLE_FILE.matcher(line).matches()
+                        && !UNKNOWN_AT_TOP.matcher(line).matches()) {
                     fail("error of " + what + " names no JSON path and is not a malformed-JSON message: " + line);
                 }
             }
