@@ -54,6 +54,14 @@ final class AdminExchange extends SimpleChannelInboundHandler<HttpObject> {
             // A body's content or the decoder's empty end of a request already answered.
             return;
         }
+        if (!ctx.channel().isWritable()) {
+            // Requests pipelined faster than their answers are read would grow the outbound buffer without
+            // bound: a client that lets answers pile up past the write buffer loses its connection.
+            log.debug("admin connection from {} closed: its answers are not being read", ctx.channel().remoteAddress());
+            ending = true;
+            ctx.close();
+            return;
+        }
         boolean head = request.method().equals(HttpMethod.HEAD);
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !AdminPages.hasBody(request);
         Reply reply = page(request);

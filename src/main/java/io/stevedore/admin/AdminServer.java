@@ -63,6 +63,10 @@ public final class AdminServer implements AutoCloseable {
     /** Binds {@code address} and starts serving with the given read timeout and connection cap. */
     public static AdminServer start(InetSocketAddress address, Observed observed, Duration readTimeout,
             int maxConnections) throws IOException {
+        if (readTimeout.isNegative() || readTimeout.isZero() || maxConnections < 1) {
+            throw new IllegalArgumentException("read timeout " + readTimeout + " and connection cap " + maxConnections
+                    + " must be positive");
+        }
         AdminConnections connections = new AdminConnections(new AdminPages(observed), readTimeout.toNanos(),
                 maxConnections);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("stevedore-admin", true),
