@@ -1,11 +1,14 @@
 package io.stevedore.admin;
 
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * closed at once, and the refusals are logged at most once per {@link #WARNING_INTERVAL_NANOS},
  * each line counting those since the previous one, so a flood cannot flood the log too.
  *
- * <p>Every method runs on the admin endpoint's single event loop: the fields need no locking; the
- * open count is atomic only so that tests and the server can read it from elsewhere.
+ * <p>Every method but {@link #open} and {@link #closeAll} runs on the admin endpoint's single event
+ * loop: the fields need no locking.
  */
 final class AdminConnections extends ChannelInitializer<SocketChannel> {
 
@@ -26,7 +29,8 @@ final class AdminConnections extends ChannelInitializer<SocketChannel> {
     private final AdminPages pages;
     private final long readTimeoutNanos;
     private final int maxConnections;
-    private final AtomicInteger open = new AtomicInteger();
+    /** The connections admitted and still open: a closed one leaves the group by itself. */
+    private final ChannelGroup open;
     private final HttpDecoderConfig decoding = new HttpDecoderConfig()
             .setMaxInitialLineLength(AdminServer.MAX_REQUEST_LINE_BYTES)
             .setMaxHeaderSize(AdminServer.MAX_HEADER_BYTES);
@@ -36,25 +40,34 @@ final class AdminConnections extends ChannelInitializer<SocketChannel> {
     private boolean warned;
     private boolean warningDue;
 
-    AdminConnections(AdminPages pages, long readTimeoutNanos, int maxConnections) {
+    AdminConnections(AdminPages pages, long readTimeoutNanos, int maxConnections, EventExecutor loop) {
+        this.open = new DefaultChannelGroup("stevedore-admin", loop);
         this.pages = pages;
         this.readTimeoutNanos = readTimeoutNanos;
         this.maxConnections = maxConnections;
     }
 
     int open() {
-        return open.get();
+        return open.size();
+    }
+
+    /**
+     * Closes every admitted connection. The endpoint does this before it stops its loop: a loop told to
+     * stop while it runs a task can end without closing its channels, which would then stay open,
+     * their buffers never released.
+     */
+    ChannelGroupFuture closeAll() {
+        return open.close();
     }
 
     @Override
     protected void initChannel(SocketChannel channel) {
-        if (open.get() >= maxConnections) {
+        if (open.size() >= maxConnections) {
             channel.close();
             refused(channel);
             return;
         }
-        open.incrementAndGet();
-        channel.closeFuture().addListener(closed -> open.decrementAndGet());
+        open.add(channel);
         channel.pipeline().addLast(new HttpServerCodec(decoding), new RequestDeadline(readTimeoutNanos),
                 new AdminExchange(pages));
     }

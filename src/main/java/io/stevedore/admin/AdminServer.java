@@ -67,14 +67,14 @@ public final class AdminServer implements AutoCloseable {
             throw new IllegalArgumentException("read timeout " + readTimeout + " and connection cap " + maxConnections
                     + " must be positive");
         }
-        AdminConnections connections = new AdminConnections(new AdminPages(observed), readTimeout.toNanos(),
-                maxConnections);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("stevedore-admin", true),
                 NioIoHandler.newFactory());
+        AdminConnections connections = new AdminConnections(new AdminPages(observed), readTimeout.toNanos(),
+                maxConnections, group.next());
         ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(connections).bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {
-            stop(group);
+            stop(group, TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS));
             Throwable cause = bound.cause();
             throw new IOException("cannot serve the admin endpoint on " + PeerKey.format(address) + ": "
                     + (cause instanceof BindException e ? reason(e) : cause.getMessage()), cause);
@@ -109,12 +109,15 @@ public final class AdminServer implements AutoCloseable {
     /** Stops serving within {@value #CLOSE_TIMEOUT_MILLIS} ms; open connections and requests in progress are cut. */
     @Override
     public void close() {
-        server.close();
-        stop(group);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS);
+        // No new connection once the listening socket is closed, so closing the admitted ones leaves none open.
+        server.close().awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
+        connections.closeAll().awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        stop(group, Math.max(0, deadline - System.nanoTime()));
     }
 
-    private static void stop(EventLoopGroup group) {
+    private static void stop(EventLoopGroup group, long waitNanos) {
         group.shutdownGracefully(0, CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                .awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
+                .awaitUninterruptibly(waitNanos, TimeUnit.NANOSECONDS);
     }
 }
