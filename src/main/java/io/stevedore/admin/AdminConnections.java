@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class AdminConnections extends ChannelInitializer<SocketChannel> {
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-    static final long WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final AdminPages pages;
     private final long readTimeoutNanos;
