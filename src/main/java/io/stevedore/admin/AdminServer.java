@@ -1,71 +1,89 @@
 package io.stevedore.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.stevedore.metrics.PeerKey;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP endpoint: {@code /metrics} (Prometheus text format, or what the scraper asks
  * for), {@code /status} (JSON) and {@code /healthz} (200 while every listening socket is open,
- * else 503). One thread of its own serves it; nothing it does reaches the data-plane loops
- * except reading their counters.
+ * else 503).
+ *
+ * <p>Netty's HTTP codec serves it on one event loop of its own, never a data-plane loop; nothing it
+ * does reaches the data plane except reading its counters. No connection can hold it: every socket
+ * is read without blocking, so a slow or silent client costs a socket and a timer, not another
+ * client's answer; a connection that does not send a whole request within the read timeout is
+ * closed; request lines, headers and the number of connections are bounded (docs/operations.md
+ * says what each limit answers).
  */
 public final class AdminServer implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+    /** How long a connection may take to send a whole request, from its opening or its last answer. */
+    public static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    /** Connections open at once; more are closed as they come. */
+    public static final int MAX_CONNECTIONS = 1024;
+    static final int MAX_REQUEST_LINE_BYTES = 8 * 1024;
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+    /** Stopping the daemon waits this long at most for the endpoint; a request in progress is cut. */
+    private static final long CLOSE_TIMEOUT_MILLIS = 500;
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final EventLoopGroup group;
+    private final Channel server;
+    private final InetSocketAddress address;
+    private final AdminConnections connections;
 
-    private AdminServer(HttpServer server, ExecutorService executor) {
+    private AdminServer(EventLoopGroup group, Channel server, AdminConnections connections) {
+        this.group = group;
         this.server = server;
-        this.executor = executor;
+        this.address = (InetSocketAddress) server.localAddress();
+        this.connections = connections;
     }
 
     /**
-     * Binds {@code address} and starts serving.
+     * Binds {@code address} and starts serving, with the default read timeout and connection cap.
      *
      * @throws IOException when the address cannot be bound; the message says why in an operator's words
      */
     public static AdminServer start(InetSocketAddress address, Observed observed) throws IOException {
-        HttpServer server;
-        try {
-            server = HttpServer.create(address, 0);
-        } catch (BindException e) {
-            throw new IOException("cannot serve the admin endpoint on " + PeerKey.format(address) + ": "
-                    + reason(e), e);
+        return start(address, observed, READ_TIMEOUT, MAX_CONNECTIONS);
+    }
+
+    /** Binds {@code address} and starts serving with the given read timeout and connection cap. */
+    public static AdminServer start(InetSocketAddress address, Observed observed, Duration readTimeout,
+            int maxConnections) throws IOException {
+        if (readTimeout.isNegative() || readTimeout.isZero() || maxConnections < 1) {
+            throw new IllegalArgumentException("read timeout " + readTimeout + " and connection cap " + maxConnections
+                    + " must be positive");
         }
-        MetricsHandler metrics = new MetricsHandler(PrometheusMetrics.registry(observed));
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                route(exchange, observed, metrics);
-            } catch (IOException | RuntimeException e) {
-                log.debug("admin request {} failed", exchange.getRequestURI(), e);
-            }
-        });
-        ExecutorService executor = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "stevedore-admin");
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(executor);
-        server.start();
-        return new AdminServer(server, executor);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("stevedore-admin", true),
+                NioIoHandler.newFactory());
+        AdminConnections connections = new AdminConnections(new AdminPages(observed), readTimeout.toNanos(),
+                maxConnections, group.next());
+        ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(connections).bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            stop(group, TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS));
+            Throwable cause = bound.cause();
+            throw new IOException("cannot serve the admin endpoint on " + PeerKey.format(address) + ": "
+                    + (cause instanceof BindException e ? reason(e) : cause.getMessage()), cause);
+        }
+        return new AdminServer(group, bound.channel(), connections);
     }
 
     private static String reason(BindException e) {
-        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         if (message.contains("already in use")) {
             return "address already in use";
         }
@@ -78,57 +96,28 @@ public final class AdminServer implements AutoCloseable {
         return e.getMessage();
     }
 
-    private static void route(HttpExchange exchange, Observed observed, MetricsHandler metrics) throws IOException {
-        String method = exchange.getRequestMethod();
-        if (!method.equals("GET") && !method.equals("HEAD")) {
-            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-            text(exchange, 405, "method not allowed; use GET\n");
-            return;
-        }
-        switch (exchange.getRequestURI().getPath()) {
-            case "/metrics" -> metrics.handle(exchange);
-            case "/status" -> {
-                byte[] body = StatusReport.JSON.writerWithDefaultPrettyPrinter()
-                        .writeValueAsBytes(StatusReport.of(observed));
-                send(exchange, 200, "application/json", body);
-            }
-            case "/healthz" -> {
-                boolean listening = observed.daemon().isListening();
-                text(exchange, listening ? 200 : 503, listening ? "ok\n" : "not listening\n");
-            }
-            default -> text(exchange, 404, "not found; try /metrics, /status or /healthz\n");
-        }
-    }
-
-    private static void text(HttpExchange exchange, int status, String body) throws IOException {
-        send(exchange, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        boolean head = exchange.getRequestMethod().equals("HEAD");
-        exchange.sendResponseHeaders(status, head ? -1 : body.length);
-        if (!head) {
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        }
-    }
-
     /** The bound address (with its port, when 0 was asked for). */
     public InetSocketAddress address() {
-        return server.getAddress();
+        return address;
     }
 
-    /** Stops serving; a request in progress is cut. */
+    /** Connections open now. */
+    int openConnections() {
+        return connections.open();
+    }
+
+    /** Stops serving within {@value #CLOSE_TIMEOUT_MILLIS} ms; open connections and requests in progress are cut. */
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
-        try {
-            executor.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS);
+        // No new connection once the listening socket is closed, so closing the admitted ones leaves none open.
+        server.close().awaitUninterruptibly(CLOSE_TIMEOUT_MILLIS);
+        connections.closeAll().awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        stop(group, Math.max(0, deadline - System.nanoTime()));
+    }
+
+    private static void stop(EventLoopGroup group, long waitNanos) {
+        group.shutdownGracefully(0, CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly(waitNanos, TimeUnit.NANOSECONDS);
     }
 }

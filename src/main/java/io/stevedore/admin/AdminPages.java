@@ -1,0 +1,49 @@
+package io.stevedore.admin;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+
+/**
+ * What each path of the admin endpoint answers: {@code /metrics}, {@code /status}, {@code /healthz},
+ * 404 elsewhere. Only GET and HEAD of a request without a body are served; nothing here reads a
+ * body, so one that comes is refused rather than buffered.
+ */
+final class AdminPages {
+
+    private final Observed observed;
+    private final MetricsExposition metrics;
+
+    AdminPages(Observed observed) {
+        this.observed = observed;
+        this.metrics = new MetricsExposition(PrometheusMetrics.registry(observed));
+    }
+
+    /** Whether the request announces a body, which the connection would have to read past. */
+    static boolean hasBody(HttpRequest request) {
+        return HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
+    }
+
+    Reply reply(HttpRequest request) throws IOException {
+        HttpMethod method = request.method();
+        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+            return Reply.text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed; use GET\n")
+                    .with(HttpHeaderNames.ALLOW.toString(), "GET, HEAD");
+        }
+        if (hasBody(request)) {
+            return Reply.text(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a request body is not accepted here\n");
+        }
+        return switch (new QueryStringDecoder(request.uri()).path()) {
+            case "/metrics" -> metrics.render(request);
+            case "/status" -> Reply.of(HttpResponseStatus.OK, "application/json",
+                    StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(StatusReport.of(observed)));
+            case "/healthz" -> observed.daemon().isListening() ? Reply.text(HttpResponseStatus.OK, "ok\n")
+                    : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening\n");
+            default -> Reply.text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /status or /healthz\n");
+        };
+    }
+}
