@@ -491,7 +491,7 @@ final class KcpFailover {
     /** Where each conversation goes with {@code victim} down, by the same Maglev table the daemon builds. */
     private int[] predictWithout(Backend victim) {
         Upstream twin = Upstream.of(kcp.config());
-        twin.setUp(peerIndex(victim), false, "the demo's prediction, not the running load balancer");
+        twin.setPeerUp(peerIndex(victim), false, "the demo's prediction, not the running load balancer");
         Selector selector = twin.newSelector();
         ByteBuf datagram = Unpooled.wrappedBuffer(segment(0, 0));
         try {

@@ -6,12 +6,11 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
-import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.health.PeerStates;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
-import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.Counters;
 import io.stevedore.session.SessionLimit;
 import io.stevedore.session.SessionTable;
@@ -42,7 +41,7 @@ public final class Daemon implements AutoCloseable {
 
     private volatile StevedoreConfig config;
     private final Transport transport;
-    private volatile List<Upstream> upstreams;
+    private final PeerStates peerStates;
     /** Guarded by this: only {@link #reload} replaces it. */
     private Forwarding forwarding;
     private final Counters counters;
@@ -52,12 +51,12 @@ public final class Daemon implements AutoCloseable {
     private final LoopGuard guard;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Forwarding forwarding,
+    private Daemon(StevedoreConfig config, Transport transport, PeerStates peerStates, Forwarding forwarding,
             Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
             LoopGuard guard) {
         this.config = config;
         this.transport = transport;
-        this.upstreams = upstreams;
+        this.peerStates = peerStates;
         this.forwarding = forwarding;
         this.counters = counters;
         this.sessionLimit = sessionLimit;
@@ -78,9 +77,6 @@ public final class Daemon implements AutoCloseable {
      */
     public static Daemon start(StevedoreConfig config, Transport transport) throws InterruptedException {
         ServerConfig server = config.server();
-        List<Upstream> upstreams = new ArrayList<>();
-        config.upload().upstreams().forEach(u -> upstreams.add(Upstream.of(u)));
-
         int parallel = Math.max(1, server.listenParallel());
         if (parallel > 1 && !transport.reusePort()) {
             log.warn("Server.ListenParallel {}: this platform has no SO_REUSEPORT, listening on one socket", parallel);
@@ -104,6 +100,8 @@ public final class Daemon implements AutoCloseable {
             checkFree(address);
         }
 
+        PeerStates peerStates = PeerStates.start(config.upload().upstreams());
+        List<Upstream> upstreams = peerStates.upstreams();
         Counters counters = new Counters(config.upload().upstreams(), parallel);
         Forwarding forwarding = new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()),
                 counters.slotCount());
@@ -120,7 +118,8 @@ public final class Daemon implements AutoCloseable {
                 EventLoop loop = (EventLoop) executor;
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
-                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard);
+                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard,
+                        peerStates);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;
@@ -135,9 +134,10 @@ public final class Daemon implements AutoCloseable {
             }
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+            peerStates.close();
             throw e;
         }
-        Daemon daemon = new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
+        Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
                 List.copyOf(workers), guard);
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
@@ -219,10 +219,7 @@ public final class Daemon implements AutoCloseable {
                 running.bufSize(), asked.maxTryTimes());
         StevedoreConfig applied = new StevedoreConfig(server, next.session(), next.upload(), next.log(), next.admin());
 
-        List<Upstream> nextUpstreams = new ArrayList<>();
-        for (UpstreamConfig upstream : applied.upload().upstreams()) {
-            nextUpstreams.add(Upstream.of(upstream, stillDown(upstream)));
-        }
+        List<Upstream> nextUpstreams = peerStates.next(applied.upload().upstreams());
         Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
                 counters.slotCount(), forwarding, System.nanoTime());
         guard.locals(hostAddresses());
@@ -248,7 +245,6 @@ public final class Daemon implements AutoCloseable {
         SessionConfig before = config.session();
         logRetired(forwarding, plan, applied.session().timeoutSec());
         forwarding = plan;
-        upstreams = List.copyOf(nextUpstreams);
         config = applied;
         if (before.maxSessions() != applied.session().maxSessions()
                 || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
@@ -349,25 +345,6 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Addresses of the peers of {@code upstream} that are down now, if it is health-checked. */
-    private Set<InetSocketAddress> stillDown(UpstreamConfig upstream) {
-        if (upstream.healthChecker().isEmpty()) {
-            // Nothing would bring them back: a peer down after a send error gets another chance.
-            return Set.of();
-        }
-        Set<InetSocketAddress> down = new HashSet<>();
-        for (Upstream old : upstreams) {
-            if (old.name().equals(upstream.name())) {
-                for (Peer peer : old.peers()) {
-                    if (!old.isUp(peer.index())) {
-                        down.add(peer.address());
-                    }
-                }
-            }
-        }
-        return down;
-    }
-
     private static void checkFree(InetSocketAddress address) {
         try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
             probe.bind(address);
@@ -389,11 +366,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The upstreams, in config order: their peers' health is what the health checker sets. A
-     * reload replaces them.
+     * The upstreams, in config order: their peers' health is what the health checker and
+     * {@link PeerStates} set. A reload replaces them.
      */
     public List<Upstream> upstreams() {
-        return upstreams;
+        return peerStates.upstreams();
+    }
+
+    /** Where the event loops report the peers they suspect: tests hold its thread. */
+    PeerStates peerStates() {
+        return peerStates;
     }
 
     public Counters counters() {
@@ -479,6 +461,8 @@ public final class Daemon implements AutoCloseable {
         for (Worker worker : workers) {
             worker.loop.submit(worker::stop).awaitUninterruptibly();
         }
+        // Before the loops end: what the loops reported is handed back to them, to be released.
+        peerStates.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         log.info("stopped listening on {}", ListenException.format(address));
     }

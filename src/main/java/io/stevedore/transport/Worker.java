@@ -10,6 +10,7 @@ import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
+import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounters;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per client datagram: loop guard, size check, route, session, peer, write. Writes are flushed
  * once per read batch and replies to clients once per event-loop turn, so the kernel sees sendmmsg
- * batches. A failed send is classified by {@link SendFailure}.
+ * batches. A failed send is classified by {@link SendFailure}; a peer it blames is handed to
+ * {@link PeerStates}, which rebuilds the table on its own thread, never on this loop.
  *
  * <p>A reload hands the loop a new {@link Forwarding} through {@link #replan}, a task on the loop
  * itself: it runs between two read batches, so each datagram sees one configuration whole.
@@ -44,9 +46,6 @@ final class Worker {
 
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
-    /** How long a peer marked down by a send error stays down when no health checker can revive it. */
-    static final int PASSIVE_DOWN_SEC = 10;
-
     final EventLoop loop;
     private Forwarding forwarding;
     private final LoopCounters counters;
@@ -54,6 +53,7 @@ final class Worker {
     private Selector[] selectors;
     private final Transport transport;
     private final LoopGuard guard;
+    private final PeerStates peerStates;
     private final Listeners listeners;
     private final SessionSockets sockets;
     private final Outbox outbox;
@@ -67,9 +67,10 @@ final class Worker {
     private int sweepIntervalSec;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
-            Transport transport, ServerConfig server, LoopGuard guard) {
+            Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates) {
         this.loop = loop;
         this.guard = guard;
+        this.peerStates = peerStates;
         this.forwarding = forwarding;
         this.counters = counters;
         this.sessions = sessions;
@@ -294,11 +295,11 @@ final class Worker {
     }
 
     /**
-     * A send failed; the datagram's peer, in the running configuration, is {@code sent.peer}
-     * unless a reload came between. {@link SendFailure} says whether the datagram is dropped at
-     * once and who is blamed; otherwise it goes again to its peer if that is still in rotation, else
-     * to the next choice. Retries count against {@code MaxTryTimes}; a datagram out of tries is
-     * dropped as {@code send_error}.
+     * A send failed. {@link SendFailure} says whether the datagram is dropped at once and who is
+     * blamed; otherwise it goes again, while {@code MaxTryTimes} allows, to its peer if that is still
+     * in rotation, else to the next choice. When a peer was handed to {@link PeerStates} as suspect,
+     * the datagram waits, off this loop, until the peer's new state is published and comes back here
+     * ({@link #sendAgain}): the loop never waits for a table rebuild.
      */
     void sendFailed(ForwardPromise sent, Throwable cause) {
         Session session = sent.session;
@@ -314,48 +315,85 @@ final class Worker {
             release(sent.retry);
             return;
         }
-        int upstream = sent.upstream;
-        int failedPeer = sent.peer;
-        if (sent.plan != forwarding) {
-            // Sent before a reload: the same peer and upstream, by name, in the running configuration.
-            upstream = forwarding.upstreamOf(sent.slot);
-            failedPeer = forwarding.peerOf(sent.slot);
-            if (upstream == Forwarding.FOREIGN) {
-                upstream = forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
+        boolean handedOver = switch (failure.blame) {
+            case NOBODY -> {
+                log.debug("session {}: path MTU report surfaced on a send", session.client());
+                yield false;
             }
-        }
-        switch (failure.blame) {
-            case NOBODY -> log.debug("session {}: path MTU report surfaced on a send", session.client());
-            case SESSION_HISTORY -> reported(session, cause);
+            case SESSION_HISTORY -> reported(session, cause, sent, failure.report());
             case THIS_PEER -> {
                 counters.sendError(sent.slot);
-                if (failedPeer != Forwarding.FOREIGN) {
-                    markDown(upstream, failedPeer, "send error: " + cause.getMessage());
-                }
+                int upstream = upstreamNow(sent);
+                int peer = peerNow(sent);
+                yield peer != Forwarding.FOREIGN
+                        && suspect(upstream, peer, "send error: " + cause.getMessage(), sent, false);
             }
+        };
+        if (!handedOver) {
+            sendAgain(sent, failure.report());
         }
+    }
+
+    /** The upstream of a failed send in the running configuration (a reload may have come between). */
+    private int upstreamNow(ForwardPromise sent) {
+        if (sent.plan == forwarding) {
+            return sent.upstream;
+        }
+        int upstream = forwarding.upstreamOf(sent.slot);
+        return upstream != Forwarding.FOREIGN ? upstream
+                : forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
+    }
+
+    /** The peer of a failed send in the running configuration, or {@link Forwarding#FOREIGN}. */
+    private int peerNow(ForwardPromise sent) {
+        return sent.plan == forwarding ? sent.peer : forwarding.peerOf(sent.slot);
+    }
+
+    /**
+     * Sends a failed datagram again, to its peer if still in rotation, else to the next choice.
+     *
+     * @param report whether the failure may have been a report about an earlier datagram: sent
+     *     again to the same peer, the same errno is then the send's own
+     */
+    private void sendAgain(ForwardPromise sent, boolean report) {
         if (sent.retry == null) {
             counters.dropped(DropReason.SEND_ERROR);
             return;
         }
-        if (upstream == Forwarding.FOREIGN) {
+        Session session = sent.session;
+        int upstream = upstreamNow(sent);
+        if (session.isClosed() || upstream == Forwarding.FOREIGN) {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
+        int failedPeer = peerNow(sent);
         int peer = failedPeer != Forwarding.FOREIGN && forwarding.upstreams[upstream].inRotation(failedPeer)
                 ? failedPeer : choosePeer(session, upstream, sent.retry);
         if (peer < 0) {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
-        send(session, upstream, peer, sent.retry, sent.triesLeft - 1, failure.report() && peer == failedPeer);
-        // The failure is reported from inside a flush, which may be the last of this turn.
+        send(session, upstream, peer, sent.retry, sent.triesLeft - 1, report && peer == failedPeer);
+        // Called from inside a flush, which may be the last of this turn, or from a task.
         if (!sessionFlushScheduled) {
             sessionFlushScheduled = true;
             loop.execute(flushSessionsTask);
         }
     }
 
+    /**
+     * Hands {@code peer} to {@link PeerStates} as suspect. With a datagram to send again, that
+     * waits for the peer's new state and comes back to this loop; returns whether it went.
+     */
+    private boolean suspect(int upstream, int peer, String reason, ForwardPromise waiting, boolean report) {
+        Upstream suspected = forwarding.upstreams[upstream];
+        if (waiting == null || waiting.retry == null) {
+            peerStates.suspect(suspected, peer, reason);
+            return false;
+        }
+        peerStates.suspect(suspected, peer, reason, loop, () -> sendAgain(waiting, report));
+        return true;
+    }
 
     /**
      * A receive on the session's socket failed: with RECVERR set that is an ICMP error report about
@@ -367,7 +405,7 @@ final class Worker {
         }
         transport.purgeErrorQueue((DatagramChannel) session.channel());
         if (SocketErrors.unreachable(SocketErrors.errno(cause))) {
-            reported(session, cause);
+            reported(session, cause, null, false);
         } else {
             log.debug("session {}: socket error", session.client(), cause);
         }
@@ -386,32 +424,20 @@ final class Worker {
 
     /**
      * An ICMP report (port, host or network unreachable) surfaced on the session's socket. It
-     * names no destination: the peer is marked down only when the session sent to that peer alone
+     * names no destination: the peer is suspected only when the session sent to that peer alone
      * lately ({@link Session#culprit}); otherwise it is counted as ambiguous and left to the active
-     * health checker.
+     * health checker. Returns whether {@code waiting} went with the suspect (see {@link #suspect}).
      */
-    private void reported(Session session, Throwable cause) {
+    private boolean reported(Session session, Throwable cause, ForwardPromise waiting, boolean report) {
         int slot = session.culprit(now());
         if (slot == Session.NONE) {
             counters.passiveAmbiguous();
-            return;
+            return false;
         }
         counters.sendError(slot);
         int upstream = forwarding.upstreamOf(slot);
-        if (upstream != Forwarding.FOREIGN) {
-            markDown(upstream, forwarding.peerOf(slot), "unreachable, reported by ICMP: " + cause.getMessage());
-        }
-    }
-
-    private void markDown(int upstreamIndex, int peer, String reason) {
-        Upstream upstream = forwarding.upstreams[upstreamIndex];
-        boolean changed = upstream.setUp(peer, false, reason);
-        if (changed && upstream.config().healthChecker().isEmpty()) {
-            // Nothing else would ever bring this peer back.
-            loop.schedule(() -> upstream.setUp(peer, true,
-                    "down for " + PASSIVE_DOWN_SEC + " s after a send error; no HealthChecker, trying it again"),
-                    PASSIVE_DOWN_SEC, TimeUnit.SECONDS);
-        }
+        return upstream != Forwarding.FOREIGN && suspect(upstream, forwarding.peerOf(slot),
+                "unreachable, reported by ICMP: " + cause.getMessage(), waiting, report);
     }
 
     /** A datagram that reached a session socket: relayed to the client if it comes from a peer IP. */

@@ -158,7 +158,7 @@ class HealthCheckersTest {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
                 Poll.until(upWithin(check), "peer b answered a probe", () -> probes.successes(1) > 0);
 
-                assertThat(kcp.setUp(1, false, "send failed: Connection refused")).isTrue();
+                assertThat(kcp.setPeerUp(1, false, "send failed: Connection refused")).isTrue();
 
                 Poll.until(upWithin(check), "peer b up again", () -> kcp.isUp(1));
                 assertThat(conversations(kcp)).contains(0, 1);
