@@ -3,7 +3,7 @@ package io.stevedore.admin;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
-import io.stevedore.metrics.PeerKey;
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;
@@ -43,7 +43,7 @@ public final class AdminServer implements AutoCloseable {
         try {
             server = HttpServer.create(address, 0);
         } catch (BindException e) {
-            throw new IOException("cannot serve the admin endpoint on " + PeerKey.format(address) + ": "
+            throw new IOException("cannot serve the admin endpoint on " + Addresses.format(address) + ": "
                     + reason(e), e);
         }
         MetricsHandler metrics = new MetricsHandler(PrometheusMetrics.registry(observed));

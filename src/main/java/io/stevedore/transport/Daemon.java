@@ -7,6 +7,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.health.PeerStates;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
@@ -90,7 +91,7 @@ public final class Daemon implements AutoCloseable {
         } else if (wildcard) {
             log.warn("Server.ListenAddr {}: this platform has no SO_REUSEPORT, so the wildcard socket cannot be "
                     + "joined by one per local address; replies leave from the address the kernel chooses",
-                    ListenException.format(address));
+                    Addresses.format(address));
         }
         // A wildcard socket and the per-address ones share the port through SO_REUSEPORT too.
         boolean shared = parallel > 1 || !locals.isEmpty();
@@ -140,7 +141,7 @@ public final class Daemon implements AutoCloseable {
         Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
                 List.copyOf(workers), guard);
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
-                ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
+                Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
         logIfUnreachable(config.session());
         warnIfUnbindable(config.session().sourceAddrs());
@@ -153,7 +154,7 @@ public final class Daemon implements AutoCloseable {
         }
         StringBuilder line = new StringBuilder("; bound to");
         for (int i = 1; i < bound.size(); i++) {
-            line.append(i == 1 ? " " : ", ").append(ListenException.format(bound.get(i)));
+            line.append(i == 1 ? " " : ", ").append(Addresses.format(bound.get(i)));
         }
         return line.append(" (IPv4 addresses that appear later are bound when a client first writes to them; "
                 + "others at the next reload)").toString();
@@ -210,8 +211,8 @@ public final class Daemon implements AutoCloseable {
         ServerConfig running = config.server();
         ServerConfig asked = next.server();
         List<String> needRestart = new ArrayList<>();
-        unchanged(needRestart, "Server.ListenAddr", ListenException.format(running.listenAddr()),
-                ListenException.format(asked.listenAddr()));
+        unchanged(needRestart, "Server.ListenAddr", Addresses.format(running.listenAddr()),
+                Addresses.format(asked.listenAddr()));
         unchanged(needRestart, "Server.ListenParallel", running.listenParallel(), asked.listenParallel());
         unchanged(needRestart, "Server.BatchSize", running.batchSize(), asked.batchSize());
         unchanged(needRestart, "Server.BufSize", running.bufSize(), asked.bufSize());
@@ -271,7 +272,7 @@ public final class Daemon implements AutoCloseable {
         List<String> retired = new ArrayList<>();
         for (int slot = 0; slot < previous.slotCount(); slot++) {
             if (previous.has(slot) && !next.has(slot)) {
-                retired.add(ListenException.format(previous.address(slot)));
+                retired.add(Addresses.format(previous.address(slot)));
             }
         }
         if (!retired.isEmpty()) {
@@ -304,7 +305,7 @@ public final class Daemon implements AutoCloseable {
             worker.loop.submit(() -> worker.bindLocals(fresh)).sync();
         }
         log.info("now also listening on {}", fresh.stream()
-                .map(ip -> ListenException.format(new InetSocketAddress(ip, listenAddr.getPort())))
+                .map(ip -> Addresses.format(new InetSocketAddress(ip, listenAddr.getPort())))
                 .collect(java.util.stream.Collectors.joining(", ")));
     }
 
@@ -464,6 +465,6 @@ public final class Daemon implements AutoCloseable {
         // Before the loops end: what the loops reported is handed back to them, to be released.
         peerStates.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-        log.info("stopped listening on {}", ListenException.format(address));
+        log.info("stopped listening on {}", Addresses.format(address));
     }
 }

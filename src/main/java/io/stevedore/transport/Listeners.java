@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.ServerConfig;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -192,7 +193,7 @@ final class Listeners {
             try {
                 listener = bind(new InetSocketAddress(destination, port), true);
                 log.info("now also listening on {}: a client wrote to this local address, which had no socket",
-                        ListenException.format(listener.channel.localAddress()));
+                        Addresses.format(listener.channel.localAddress()));
             } catch (ListenException e) {
                 log.warn("{}; datagrams to it are served by the wildcard socket", e.getMessage());
             }

@@ -168,7 +168,7 @@ final class Worker {
                     }
                     int slot = previous.slot(u, peer);
                     int upstream = next.upstreamOf(slot);
-                    if (upstream != Forwarding.FOREIGN && next.sessionAffinity[upstream]) {
+                    if (upstream != Forwarding.ABSENT && next.sessionAffinity[upstream]) {
                         kept[upstream] = next.peerOf(slot);
                     }
                 }
@@ -325,7 +325,7 @@ final class Worker {
                 counters.sendError(sent.slot);
                 int upstream = upstreamNow(sent);
                 int peer = peerNow(sent);
-                yield peer != Forwarding.FOREIGN
+                yield peer != Forwarding.ABSENT
                         && suspect(upstream, peer, "send error: " + cause.getMessage(), sent, false);
             }
         };
@@ -340,11 +340,11 @@ final class Worker {
             return sent.upstream;
         }
         int upstream = forwarding.upstreamOf(sent.slot);
-        return upstream != Forwarding.FOREIGN ? upstream
+        return upstream != Forwarding.ABSENT ? upstream
                 : forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
     }
 
-    /** The peer of a failed send in the running configuration, or {@link Forwarding#FOREIGN}. */
+    /** The peer of a failed send in the running configuration, or {@link Forwarding#ABSENT}. */
     private int peerNow(ForwardPromise sent) {
         return sent.plan == forwarding ? sent.peer : forwarding.peerOf(sent.slot);
     }
@@ -362,12 +362,12 @@ final class Worker {
         }
         Session session = sent.session;
         int upstream = upstreamNow(sent);
-        if (session.isClosed() || upstream == Forwarding.FOREIGN) {
+        if (session.isClosed() || upstream == Forwarding.ABSENT) {
             drop(DropReason.SEND_ERROR, sent.retry);
             return;
         }
         int failedPeer = peerNow(sent);
-        int peer = failedPeer != Forwarding.FOREIGN && forwarding.upstreams[upstream].inRotation(failedPeer)
+        int peer = failedPeer != Forwarding.ABSENT && forwarding.upstreams[upstream].inRotation(failedPeer)
                 ? failedPeer : choosePeer(session, upstream, sent.retry);
         if (peer < 0) {
             drop(DropReason.SEND_ERROR, sent.retry);
@@ -436,7 +436,7 @@ final class Worker {
         }
         counters.sendError(slot);
         int upstream = forwarding.upstreamOf(slot);
-        return upstream != Forwarding.FOREIGN && suspect(upstream, forwarding.peerOf(slot),
+        return upstream != Forwarding.ABSENT && suspect(upstream, forwarding.peerOf(slot),
                 "unreachable, reported by ICMP: " + cause.getMessage(), waiting, report);
     }
 
@@ -445,7 +445,7 @@ final class Worker {
         ByteBuf data = reply.content();
         InetSocketAddress source = reply.sender();
         int slot = forwarding.replySlot(source, session.lastSlot(), now());
-        if (slot == Forwarding.FOREIGN) {
+        if (slot == Forwarding.NOT_A_PEER) {
             drop(DropReason.FOREIGN_REPLY, data);
             return;
         }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
@@ -125,9 +126,9 @@ class AdminServerTest {
                 assertThat(json.path("listening").asBoolean()).isTrue();
                 assertThat(json.path("listeners").size()).isEqualTo(1);
                 assertThat(json.path("listeners").path(0).path("address").asText())
-                        .isEqualTo(PeerKey.format(daemon.listenAddress()));
+                        .isEqualTo(Addresses.format(daemon.listenAddress()));
                 assertThat(json.path("listeners").path(0).path("boundAddresses").toString())
-                        .isEqualTo("[\"" + PeerKey.format(daemon.listenAddress()) + "\"]");
+                        .isEqualTo("[\"" + Addresses.format(daemon.listenAddress()) + "\"]");
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
                 assertThat(json.path("listeners").path(0).has("passiveAmbiguous")).isTrue();
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
