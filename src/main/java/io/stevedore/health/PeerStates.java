@@ -1,5 +1,6 @@
 package io.stevedore.health;
 
+import io.netty.util.concurrent.DefaultEventExecutor;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.UpstreamConfig;
@@ -11,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,19 +37,18 @@ public final class PeerStates implements AutoCloseable {
     public static final int PASSIVE_DOWN_SEC = 10;
     private static final long CLOSE_TIMEOUT_SECONDS = 1;
 
-    private final ScheduledThreadPoolExecutor thread;
+    /** Netty's executor: its task queue takes no lock, so reporting loops never contend on one. */
+    private final DefaultEventExecutor thread;
     /** Replaced by {@link #next} on this object's thread; read anywhere. */
     private volatile List<Upstream> upstreams;
 
     private PeerStates(List<Upstream> upstreams) {
         this.upstreams = upstreams;
-        this.thread = new ScheduledThreadPoolExecutor(1, task -> {
+        this.thread = new DefaultEventExecutor(task -> {
             Thread t = new Thread(task, THREAD_NAME);
             t.setDaemon(true);
             return t;
         });
-        // A pending revival must not hold up close().
-        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     }
 
     /** The upstreams of {@code configs}, every peer up, and the thread that owns their health. */
@@ -171,14 +170,7 @@ public final class PeerStates implements AutoCloseable {
      */
     @Override
     public void close() {
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                thread.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            thread.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
+        thread.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                .awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS + 1, TimeUnit.SECONDS);
     }
 }

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * ({@link SessionSockets}), one {@link Selector} per upstream, the datagrams it holds for the end
  * of a batch ({@link Outbox} upstream, {@link ReplyBatch} downstream) and its counters. Every
  * method runs on {@link #loop}; nothing here is shared with another loop except the read-only
- * {@link Forwarding} and the session cap.
+ * {@link Forwarding}, the session cap and the lock-free hand-off of suspected peers to
+ * {@link PeerStates}.
  *
  * <p>Per client datagram: loop guard, size check, route, session, peer, write. Writes are flushed
  * once per read batch and replies to clients once per event-loop turn, so the kernel sees sendmmsg
