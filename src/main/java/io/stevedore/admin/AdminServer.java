@@ -8,7 +8,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.stevedore.metrics.PeerKey;
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -76,7 +76,7 @@ public final class AdminServer implements AutoCloseable {
         if (!bound.isSuccess()) {
             stop(group, TimeUnit.MILLISECONDS.toNanos(CLOSE_TIMEOUT_MILLIS));
             Throwable cause = bound.cause();
-            throw new IOException("cannot serve the admin endpoint on " + PeerKey.format(address) + ": "
+            throw new IOException("cannot serve the admin endpoint on " + Addresses.format(address) + ": "
                     + (cause instanceof BindException e ? reason(e) : cause.getMessage()), cause);
         }
         return new AdminServer(group, bound.channel(), connections);

@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
@@ -112,7 +113,7 @@ final class PrometheusMetrics {
                     for (Upstream upstream : daemon.upstreams()) {
                         for (Peer peer : upstream.peers()) {
                             PeerKey key = new PeerKey(upstream.name(), peer.address());
-                            String address = PeerKey.format(peer.address());
+                            String address = Addresses.format(peer.address());
                             cb.call(counters.peer(key, PeerCounter.FORWARDED_DATAGRAMS), upstream.name(), address, UPLOAD);
                             cb.call(counters.peer(key, PeerCounter.REPLIED_DATAGRAMS), upstream.name(), address, DOWNLOAD);
                         }
@@ -123,7 +124,7 @@ final class PrometheusMetrics {
                     for (Upstream upstream : daemon.upstreams()) {
                         for (Peer peer : upstream.peers()) {
                             PeerKey key = new PeerKey(upstream.name(), peer.address());
-                            String address = PeerKey.format(peer.address());
+                            String address = Addresses.format(peer.address());
                             cb.call(counters.peer(key, PeerCounter.FORWARDED_BYTES), upstream.name(), address, UPLOAD);
                             cb.call(counters.peer(key, PeerCounter.REPLIED_BYTES), upstream.name(), address, DOWNLOAD);
                         }
@@ -134,14 +135,14 @@ final class PrometheusMetrics {
                     for (Upstream upstream : daemon.upstreams()) {
                         for (Peer peer : upstream.peers()) {
                             cb.call(counters.peer(new PeerKey(upstream.name(), peer.address()), PeerCounter.SEND_ERRORS),
-                                    upstream.name(), PeerKey.format(peer.address()));
+                                    upstream.name(), Addresses.format(peer.address()));
                         }
                     }
                 }, "upstream", "peer");
         gauge(registry, "stevedore_peer_up", "1 while the peer is up, 0 while it is down", cb -> {
             for (Upstream upstream : daemon.upstreams()) {
                 for (Peer peer : upstream.peers()) {
-                    cb.call(upstream.isUp(peer.index()) ? 1 : 0, upstream.name(), PeerKey.format(peer.address()));
+                    cb.call(upstream.isUp(peer.index()) ? 1 : 0, upstream.name(), Addresses.format(peer.address()));
                 }
             }
         }, "upstream", "peer");
@@ -153,7 +154,7 @@ final class PrometheusMetrics {
                         }
                         for (Peer peer : upstream.peers()) {
                             PeerKey key = new PeerKey(upstream.name(), peer.address());
-                            String address = PeerKey.format(peer.address());
+                            String address = Addresses.format(peer.address());
                             cb.call(observed.probes().count(key, true), upstream.name(), address, "success");
                             cb.call(observed.probes().count(key, false), upstream.name(), address, "failure");
                         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.BalanceType;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.CloseReason;
@@ -38,13 +39,13 @@ final class StatusReport {
         root.put("listening", daemon.isListening());
 
         ArrayNode listeners = root.putArray("listeners");
-        String listenAddr = PeerKey.format(daemon.listenAddress());
+        String listenAddr = Addresses.format(daemon.listenAddress());
         for (int i = 0; i < daemon.loops(); i++) {
             ObjectNode listener = listeners.addObject();
             listener.put("address", listenAddr);
             ArrayNode bound = listener.putArray("boundAddresses");
             for (InetSocketAddress address : daemon.listenAddresses(i)) {
-                bound.add(PeerKey.format(address));
+                bound.add(Addresses.format(address));
             }
             listener.put("clientDatagrams", counters.loop(i, LoopCounter.RECEIVED_DATAGRAMS));
             listener.put("clientBytes", counters.loop(i, LoopCounter.RECEIVED_BYTES));
@@ -102,7 +103,7 @@ final class StatusReport {
     private static ObjectNode peer(Observed observed, Counters counters, Upstream upstream, Peer peer) {
         PeerKey key = new PeerKey(upstream.name(), peer.address());
         ObjectNode node = JSON.createObjectNode();
-        node.put("address", PeerKey.format(peer.address()));
+        node.put("address", Addresses.format(peer.address()));
         node.put("state", upstream.isUp(peer.index()) ? "up" : "down");
         node.put("weight", peer.weight());
         node.put("backup", peer.backup());

@@ -1,5 +1,6 @@
 package io.stevedore.balancing;
 
+import io.stevedore.config.Addresses;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -40,6 +41,6 @@ public final class Peer {
 
     @Override
     public String toString() {
-        return address.getHostString() + ":" + address.getPort() + (backup ? " (backup)" : "");
+        return Addresses.format(address) + (backup ? " (backup)" : "");
     }
 }

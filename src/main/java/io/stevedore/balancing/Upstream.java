@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An upstream's peers and their health. Health lives in an immutable {@link Snapshot} behind one
- * volatile reference: a health change (from the checker, or a send error on any event loop)
- * builds the next snapshot, Maglev table or round-robin cycle included, and publishes it; selectors
- * on the event loops read the current one without locking.
+ * volatile reference: a health change (from the active checker, or from {@code health.PeerStates}
+ * for a peer the data plane suspects) builds the next snapshot, Maglev table or round-robin cycle
+ * included, and publishes it; selectors on the event loops read the current one without locking
+ * and never write it.
  *
  * <p>The backup peer (at most one) is in the rotation only while every primary is down. It has its
  * own health like any peer: when it is down too, selection yields {@link Selector#NO_PEER}.
@@ -114,12 +115,13 @@ public final class Upstream {
     }
 
     /**
-     * Marks a peer up or down. Any thread. When the state changes, builds and publishes the next
-     * immutable snapshot (Maglev table included) and logs one line: upstream, peer, old and new
-     * state, reason, and what now takes traffic. Writers serialise among themselves; readers never
-     * lock. Returns whether the state changed.
+     * Marks a peer up or down. Any thread but an event loop's: the rebuild takes milliseconds (a
+     * loop reports to {@code health.PeerStates} instead). When the state changes, builds and
+     * publishes the next immutable snapshot (Maglev table included) and logs one line: upstream,
+     * peer, old and new state, reason, and what now takes traffic. Writers serialise among
+     * themselves; readers never lock. Returns whether the state changed.
      */
-    public boolean setUp(int peerIndex, boolean up, String reason) {
+    public boolean setPeerUp(int peerIndex, boolean up, String reason) {
         Objects.checkIndex(peerIndex, peers.size());
         synchronized (writeLock) {
             Snapshot current = snapshot;

@@ -9,7 +9,6 @@ import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.dryrun.Decision;
 import io.stevedore.dryrun.DryRun;
-import io.stevedore.metrics.PeerKey;
 import io.stevedore.routing.RouteTable;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -115,7 +114,7 @@ final class RouteCommand implements Callable<Integer> {
     static String text(Decision d) {
         StringBuilder out = new StringBuilder();
         out.append("datagram: ").append(d.size()).append(d.size() == 1 ? " byte" : " bytes")
-                .append(d.from() == null ? " from a new client" : " from " + PeerKey.format(d.from())).append('\n');
+                .append(d.from() == null ? " from a new client" : " from " + Addresses.format(d.from())).append('\n');
         for (RouteTable.Trial trial : d.trials()) {
             out.append("route ").append(trial.index()).append(": bytes ").append(trial.route().keyBytes()).append(' ')
                     .append(trial.bytes() == null ? "(beyond the datagram)" : "0x" + HEX.formatHex(trial.bytes()))
@@ -150,7 +149,7 @@ final class RouteCommand implements Callable<Integer> {
         root.put("drop", d.drop());
         root.put("why", d.why());
         root.put("size", d.size());
-        root.put("from", d.from() == null ? null : PeerKey.format(d.from()));
+        root.put("from", d.from() == null ? null : Addresses.format(d.from()));
         root.put("key", d.key() == null ? null : HEX.formatHex(d.key()));
         root.put("balancing", d.balancing());
         root.put("backup", d.backup());

@@ -6,6 +6,7 @@ import io.stevedore.admin.ProbeTotals;
 import io.stevedore.admin.Reloads;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.AdminConfig;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
@@ -121,10 +122,10 @@ public final class Runner implements AutoCloseable {
             }
             Runner runner = new Runner(configFile, loader, config, daemon, health, probes, reloads, admin);
             log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
-                    ProcessHandle.current().pid(), PeerKey.format(daemon.listenAddress()),
+                    ProcessHandle.current().pid(), Addresses.format(daemon.listenAddress()),
                     daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
                     describe(config), admin == null ? "no admin endpoint"
-                            : "admin endpoint http://" + PeerKey.format(admin.address()) + "/");
+                            : "admin endpoint http://" + Addresses.format(admin.address()) + "/");
             return runner;
         } catch (IOException e) {
             if (health != null) {
@@ -225,8 +226,8 @@ public final class Runner implements AutoCloseable {
         }
         Optional<InetSocketAddress> askedAdmin = next.admin().map(AdminConfig::listenAddr);
         if (!askedAdmin.equals(startedWith.admin().map(AdminConfig::listenAddr))) {
-            needRestart.add("Admin.ListenAddr changed to " + askedAdmin.map(PeerKey::format).orElse("none")
-                    + ": the admin endpoint stays " + adminAddress().map(PeerKey::format).orElse("off")
+            needRestart.add("Admin.ListenAddr changed to " + askedAdmin.map(Addresses::format).orElse("none")
+                    + ": the admin endpoint stays " + adminAddress().map(Addresses::format).orElse("off")
                     + " until a restart");
         }
         reloads.applied(Instant.now());

@@ -1,20 +1,35 @@
 package io.stevedore.config;
 
 import io.netty.util.NetUtil;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 
 /**
- * IP literals and listen addresses. Names are never resolved: a configuration check must not
- * depend on, or wait for, DNS. Failures throw {@link IllegalArgumentException} whose message
- * starts with the quoted value and says what was expected.
+ * IP literals and listen addresses, read and written. Names are never resolved: a configuration
+ * check must not depend on, or wait for, DNS. Failures throw {@link IllegalArgumentException}
+ * whose message starts with the quoted value and says what was expected.
+ *
+ * <p>{@link #format} is how every log line, error, metric label and status field writes an address,
+ * the way a configuration file does, so that what one says can be found in the other.
  */
 public final class Addresses {
 
     private static final byte[] WILDCARD = new byte[4];
 
     private Addresses() {
+    }
+
+    /** {@code ip:port}, or {@code [ipv6]:port} with the IPv6 address in its short form (RFC 5952). */
+    public static String format(InetSocketAddress address) {
+        return format(address.getAddress(), address.getPort());
+    }
+
+    /** As {@link #format(InetSocketAddress)}, for an address and a port apart. */
+    public static String format(InetAddress ip, int port) {
+        String host = NetUtil.toAddressString(ip);
+        return (ip instanceof Inet6Address ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** The address written as an IPv4 or IPv6 literal, or null when {@code text} is not one. */

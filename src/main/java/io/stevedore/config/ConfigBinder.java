@@ -2,7 +2,6 @@ package io.stevedore.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.util.NetUtil;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -222,7 +221,7 @@ final class ConfigBinder {
         String remote = null;
         for (UpstreamConfig upstream : upload.upstreams()) {
             for (PeerConfig peer : upstream.peers()) {
-                String named = hostPort(peer.address()) + " of upstream " + Section.quote(upstream.name());
+                String named = Addresses.format(peer.address()) + " of upstream " + Section.quote(upstream.name());
                 if (peer.address().getAddress() instanceof Inet6Address) {
                     ipv6 = ipv6 == null ? named : ipv6;
                 } else {
@@ -499,13 +498,13 @@ final class ConfigBinder {
             }
             InetSocketAddress address = new InetSocketAddress(ip, port);
             if (isListenAddr(address)) {
-                problems.error(p.path() + ": " + hostPort(address) + " is Stevedore's own Server.ListenAddr "
-                        + hostPort(listenAddr) + "; expected a backend's address: every datagram sent there would "
+                problems.error(p.path() + ": " + Addresses.format(address) + " is Stevedore's own Server.ListenAddr "
+                        + Addresses.format(listenAddr) + "; expected a backend's address: every datagram sent there would "
                         + "come back as a client's, without end");
             }
             String earlier = seen.putIfAbsent(address, p.path());
             if (earlier != null) {
-                problems.error(p.path() + ": " + hostPort(address) + " is already " + earlier
+                problems.error(p.path() + ": " + Addresses.format(address) + " is already " + earlier
                         + "; expected each IP:Port once per upstream");
             }
             peers.add(new PeerConfig(address, weight, isBackup));
@@ -653,12 +652,6 @@ final class ConfigBinder {
             s.errorAt(key, e.getMessage());
             return fallback;
         }
-    }
-
-    /** {@code ip:port} or {@code [ipv6]:port}, the IPv6 address in its short form as a file writes it. */
-    private static String hostPort(InetSocketAddress address) {
-        String host = NetUtil.toAddressString(address.getAddress());
-        return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private static String bytes(int n) {

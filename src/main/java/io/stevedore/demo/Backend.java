@@ -1,5 +1,6 @@
 package io.stevedore.demo;
 
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.DatagramPacket;
@@ -158,7 +159,7 @@ final class Backend implements AutoCloseable {
             socket = again;
             serve(again);
         } catch (IOException e) {
-            throw new DemoException("cannot restart the backend on " + Demo.show(address)
+            throw new DemoException("cannot restart the backend on " + Addresses.format(address)
                     + ": " + e.getMessage() + " (something else took the port meanwhile)");
         }
     }

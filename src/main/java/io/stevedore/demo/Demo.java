@@ -7,7 +7,6 @@ import io.stevedore.transport.Daemon;
 import io.stevedore.transport.ListenException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -104,10 +103,5 @@ public final class Demo {
         } catch (ConfigException e) {
             throw new DemoException("the demo's own configuration is invalid: " + String.join("; ", e.errors()));
         }
-    }
-
-    /** {@code 127.0.0.2:2345}. */
-    static String show(InetSocketAddress address) {
-        return address.getHostString() + ":" + address.getPort();
     }
 }

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.health.ProbeCounts;
 import io.stevedore.metrics.LoopCounter;
@@ -149,11 +150,11 @@ final class KcpFailover {
         var out = demo.out();
         out.println();
         out.println("1. KCP conversation stickiness with a backup peer");
-        out.println("   load balancer  " + Demo.show(daemon.listenAddress())
+        out.println("   load balancer  " + Addresses.format(daemon.listenAddress())
                 + "  upstream \"kcp\": chash (Maglev) on the KCP conversation id, KeyBytes 0:4");
-        out.println("   primaries      " + backends.subList(0, 3).stream().map(b -> Demo.show(b.address()))
+        out.println("   primaries      " + backends.subList(0, 3).stream().map(b -> Addresses.format(b.address()))
                 .collect(Collectors.joining("  ")));
-        out.println("   backup         " + Demo.show(backup().address()) + "  (used only while every primary is down)");
+        out.println("   backup         " + Addresses.format(backup().address()) + "  (used only while every primary is down)");
         out.printf(Locale.ROOT, "   health checks  HeartbeatIntervalSec %d, HeartbeatTimeoutSec %d, FailedTimes 1, "
                 + "SuccessTimes 1, in real seconds;%n                  a probe fails on ICMP port unreachable "
                 + "(the original's rule)%n", INTERVAL_SEC, TIMEOUT_SEC);
@@ -430,7 +431,7 @@ final class KcpFailover {
         counts.add("probes ok/failed");
         Table datagrams = new Table(counts.toArray(new String[0]));
         for (int b = 0; b < backends.size(); b++) {
-            List<Object> row = new ArrayList<>(List.of(Demo.show(backends.get(b).address()),
+            List<Object> row = new ArrayList<>(List.of(Addresses.format(backends.get(b).address()),
                     b == 3 ? "backup" : "primary"));
             for (Phase phase : phases) {
                 row.add(phase.datagrams()[b]);
@@ -491,7 +492,7 @@ final class KcpFailover {
     /** Where each conversation goes with {@code victim} down, by the same Maglev table the daemon builds. */
     private int[] predictWithout(Backend victim) {
         Upstream twin = Upstream.of(kcp.config());
-        twin.setUp(peerIndex(victim), false, "the demo's prediction, not the running load balancer");
+        twin.setPeerUp(peerIndex(victim), false, "the demo's prediction, not the running load balancer");
         Selector selector = twin.newSelector();
         ByteBuf datagram = Unpooled.wrappedBuffer(segment(0, 0));
         try {

@@ -1,5 +1,6 @@
 package io.stevedore.demo;
 
+import io.stevedore.config.Addresses;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.transport.Daemon;
 import java.io.IOException;
@@ -81,11 +82,11 @@ final class VersionRouting {
         var out = demo.out();
         out.println();
         out.println("2. Protocol-version routing with a deny default");
-        out.println("   load balancer  " + Demo.show(daemon.listenAddress())
+        out.println("   load balancer  " + Addresses.format(daemon.listenAddress())
                 + "  routes on bytes 4..6 (ver) of the private header:");
-        out.println("                  == 0x01 -> upstream \"ver1\" (round robin: " + Demo.show(backends.get(0).address())
-                + ", " + Demo.show(backends.get(1).address()) + ")");
-        out.println("                  == 0x02 -> upstream \"ver2\" (" + Demo.show(backends.get(2).address()) + ")");
+        out.println("                  == 0x01 -> upstream \"ver1\" (round robin: " + Addresses.format(backends.get(0).address())
+                + ", " + Addresses.format(backends.get(1).address()) + ")");
+        out.println("                  == 0x02 -> upstream \"ver2\" (" + Addresses.format(backends.get(2).address()) + ")");
         out.println("                  anything else -> DefaultUpstream \"deny\": no such upstream, dropped and "
                 + "counted (no_route)");
         out.println();

@@ -10,7 +10,7 @@ import io.stevedore.config.PeerConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.DropReason;
-import io.stevedore.metrics.PeerKey;
+import io.stevedore.config.Addresses;
 import io.stevedore.routing.RouteTable;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class DryRun {
     public Decision decide(byte[] datagram, InetSocketAddress from) {
         Decision.Builder decision = new Decision.Builder(datagram.length, from);
         if (from != null && fromItself(from)) {
-            return decision.drop(DropReason.LOOP, "the source " + PeerKey.format(from)
+            return decision.drop(DropReason.LOOP, "the source " + Addresses.format(from)
                     + " is one of Stevedore's own addresses or a configured peer: its reply would come back without end");
         }
         if (datagram.length == 0) {
@@ -87,7 +87,7 @@ public final class DryRun {
             return decision.drop(DropReason.NO_PEER, "upstream \"" + chosen.name() + "\" has no peer in rotation");
         }
         PeerConfig picked = chosen.peers().get(peer);
-        return decision.peer(PeerKey.format(picked.address()), picked.backup());
+        return decision.peer(Addresses.format(picked.address()), picked.backup());
     }
 
     private boolean fromItself(InetSocketAddress from) {

@@ -143,7 +143,7 @@ final class PeerProbe {
         if (!result.success()) {
             log.debug("upstream {} peer {}: probe failed: {}", upstream.name(), peer, result.detail());
         }
-        health.record(result, upstream.isUp(index)).ifPresent(t -> upstream.setUp(index, t.up(), t.reason()));
+        health.record(result, upstream.isUp(index)).ifPresent(t -> upstream.setPeerUp(index, t.up(), t.reason()));
     }
 
     /** How a connected socket reports the kernel's ECONNREFUSED, i.e. an ICMP port unreachable. */

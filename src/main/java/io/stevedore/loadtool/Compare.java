@@ -1,5 +1,6 @@
 package io.stevedore.loadtool;
 
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -124,7 +125,7 @@ final class Compare implements Callable<Integer> {
                 started.add(path);
                 opened.add(path);
                 System.err.println(path.key() + ": " + path.unavailable().map(r -> "n/a, " + r)
-                        .orElse("serving on " + path.targets().stream().map(Loopback::format).toList()));
+                        .orElse("serving on " + path.targets().stream().map(Addresses::format).toList()));
             }
             List<ComparePath> live = opened.stream().filter(p -> p.unavailable().isEmpty()).toList();
             System.err.printf(Locale.ROOT, "%d rounds x %d shapes x %d paths, about %d s%n",

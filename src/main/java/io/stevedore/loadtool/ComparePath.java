@@ -1,5 +1,6 @@
 package io.stevedore.loadtool;
 
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -159,7 +160,7 @@ final class ComparePath implements AutoCloseable {
                   },
                   "Log": { "Level": "warn" }
                 }
-                """.formatted(Loopback.format(listen), parallel, peers);
+                """.formatted(Addresses.format(listen), parallel, peers);
     }
 
     /**
@@ -171,7 +172,7 @@ final class ComparePath implements AutoCloseable {
     static String nginxConfig(Path module, int workers, Path prefix, InetSocketAddress listen,
                               List<EchoServer.Listener> backends) {
         String servers = backends.stream()
-                .map(b -> "            server " + Loopback.format(b.address()) + ";")
+                .map(b -> "            server " + Addresses.format(b.address()) + ";")
                 .collect(Collectors.joining("\n"));
         return """
                 # Written by stevedore-load compare.
@@ -197,7 +198,7 @@ final class ComparePath implements AutoCloseable {
                     }
                 }
                 """.formatted(module, workers, prefix.resolve("logs/nginx.pid"), prefix.resolve("logs/error.log"),
-                servers, Loopback.format(listen), workers > 1 ? " reuseport" : "");
+                servers, Addresses.format(listen), workers > 1 ? " reuseport" : "");
     }
 
     /** A UDP port on 127.0.0.1 that nothing uses at this moment. */

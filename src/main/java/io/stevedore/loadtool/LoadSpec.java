@@ -1,5 +1,6 @@
 package io.stevedore.loadtool;
 
+import io.stevedore.config.Addresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -49,7 +50,7 @@ public record LoadSpec(
         for (InetSocketAddress target : targets) {
             check(errors, "--target " + target, () -> Loopback.requireLoopback(target.getAddress()));
             if (target.getPort() == 0) {
-                errors.add("--target " + Loopback.format(target) + ": port 0 is not a destination");
+                errors.add("--target " + Addresses.format(target) + ": port 0 is not a destination");
             }
         }
         for (InetAddress ip : sourceIps) {

@@ -2,6 +2,7 @@ package io.stevedore.loadtool;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import io.stevedore.config.Addresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -102,7 +103,7 @@ public final class LoadTool {
             try (EchoServer echo = EchoServer.start(listeners, threads, maxSize)) {
                 StringBuilder ready = new StringBuilder("ready");
                 for (EchoServer.Listener l : echo.listeners()) {
-                    ready.append(' ').append(Loopback.format(l.address())).append('=').append(l.id());
+                    ready.append(' ').append(Addresses.format(l.address())).append('=').append(l.id());
                 }
                 System.out.println(ready);
                 System.out.flush();

@@ -108,11 +108,6 @@ public final class Loopback {
         return address instanceof Inet4Address ? IPV4 : IPV6;
     }
 
-    /** The text an address is written back as in reports and configs: {@code ip:port}, IPv6 in brackets. */
-    public static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (address.getAddress() instanceof Inet4Address ? host : "[" + host + "]") + ":" + address.getPort();
-    }
 
     private static long toLong(InetAddress address) {
         long value = 0;

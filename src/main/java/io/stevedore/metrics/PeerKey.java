@@ -1,5 +1,6 @@
 package io.stevedore.metrics;
 
+import io.stevedore.config.Addresses;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -14,14 +15,8 @@ public record PeerKey(String upstream, InetSocketAddress address) {
         Objects.requireNonNull(address, "address");
     }
 
-    /** {@code ip:port}, or {@code [ipv6]:port}: the {@code peer} label of the metrics. */
-    public static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
-    }
-
     @Override
     public String toString() {
-        return upstream + "/" + format(address);
+        return upstream + "/" + Addresses.format(address);
     }
 }

@@ -6,12 +6,12 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
-import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
-import io.stevedore.config.UpstreamConfig;
+import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.Counters;
 import io.stevedore.session.SessionLimit;
 import io.stevedore.session.SessionTable;
@@ -42,7 +42,7 @@ public final class Daemon implements AutoCloseable {
 
     private volatile StevedoreConfig config;
     private final Transport transport;
-    private volatile List<Upstream> upstreams;
+    private final PeerStates peerStates;
     /** Guarded by this: only {@link #reload} replaces it. */
     private Forwarding forwarding;
     private final Counters counters;
@@ -55,12 +55,12 @@ public final class Daemon implements AutoCloseable {
     /** The longest {@link #close()} waits for each of its parts: the sessions and listeners, then the loops. */
     static final long CLOSE_PART_MILLIS = 500;
 
-    private Daemon(StevedoreConfig config, Transport transport, List<Upstream> upstreams, Forwarding forwarding,
+    private Daemon(StevedoreConfig config, Transport transport, PeerStates peerStates, Forwarding forwarding,
             Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
             LoopGuard guard) {
         this.config = config;
         this.transport = transport;
-        this.upstreams = upstreams;
+        this.peerStates = peerStates;
         this.forwarding = forwarding;
         this.counters = counters;
         this.sessionLimit = sessionLimit;
@@ -81,9 +81,6 @@ public final class Daemon implements AutoCloseable {
      */
     public static Daemon start(StevedoreConfig config, Transport transport) throws InterruptedException {
         ServerConfig server = config.server();
-        List<Upstream> upstreams = new ArrayList<>();
-        config.upload().upstreams().forEach(u -> upstreams.add(Upstream.of(u)));
-
         int parallel = Math.max(1, server.listenParallel());
         if (parallel > 1 && !transport.reusePort()) {
             log.warn("Server.ListenParallel {}: this platform has no SO_REUSEPORT, listening on one socket", parallel);
@@ -97,7 +94,7 @@ public final class Daemon implements AutoCloseable {
         } else if (wildcard) {
             log.warn("Server.ListenAddr {}: this platform has no SO_REUSEPORT, so the wildcard socket cannot be "
                     + "joined by one per local address; replies leave from the address the kernel chooses",
-                    ListenException.format(address));
+                    Addresses.format(address));
         }
         // A wildcard socket and the per-address ones share the port through SO_REUSEPORT too.
         boolean shared = parallel > 1 || !locals.isEmpty();
@@ -107,6 +104,8 @@ public final class Daemon implements AutoCloseable {
             checkFree(address);
         }
 
+        PeerStates peerStates = PeerStates.start(config.upload().upstreams());
+        List<Upstream> upstreams = peerStates.upstreams();
         Counters counters = new Counters(config.upload().upstreams(), parallel);
         Forwarding forwarding = new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()),
                 counters.slotCount());
@@ -123,7 +122,8 @@ public final class Daemon implements AutoCloseable {
                 EventLoop loop = (EventLoop) executor;
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
-                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard);
+                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard,
+                        peerStates);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;
@@ -138,12 +138,13 @@ public final class Daemon implements AutoCloseable {
             }
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
+            peerStates.close();
             throw e;
         }
-        Daemon daemon = new Daemon(config, transport, List.copyOf(upstreams), forwarding, counters, limit, group,
+        Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
                 List.copyOf(workers), guard);
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
-                ListenException.format(address), parallel, transport, server.batchSize(), server.bufSize(),
+                Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
         logIfUnreachable(config.session());
         warnIfUnbindable(config.session().sourceAddrs());
@@ -156,7 +157,7 @@ public final class Daemon implements AutoCloseable {
         }
         StringBuilder line = new StringBuilder("; bound to");
         for (int i = 1; i < bound.size(); i++) {
-            line.append(i == 1 ? " " : ", ").append(ListenException.format(bound.get(i)));
+            line.append(i == 1 ? " " : ", ").append(Addresses.format(bound.get(i)));
         }
         return line.append(" (IPv4 addresses that appear later are bound when a client first writes to them; "
                 + "others at the next reload)").toString();
@@ -213,8 +214,8 @@ public final class Daemon implements AutoCloseable {
         ServerConfig running = config.server();
         ServerConfig asked = next.server();
         List<String> needRestart = new ArrayList<>();
-        unchanged(needRestart, "Server.ListenAddr", ListenException.format(running.listenAddr()),
-                ListenException.format(asked.listenAddr()));
+        unchanged(needRestart, "Server.ListenAddr", Addresses.format(running.listenAddr()),
+                Addresses.format(asked.listenAddr()));
         unchanged(needRestart, "Server.ListenParallel", running.listenParallel(), asked.listenParallel());
         unchanged(needRestart, "Server.BatchSize", running.batchSize(), asked.batchSize());
         unchanged(needRestart, "Server.BufSize", running.bufSize(), asked.bufSize());
@@ -222,10 +223,7 @@ public final class Daemon implements AutoCloseable {
                 running.bufSize(), asked.maxTryTimes());
         StevedoreConfig applied = new StevedoreConfig(server, next.session(), next.upload(), next.log(), next.admin());
 
-        List<Upstream> nextUpstreams = new ArrayList<>();
-        for (UpstreamConfig upstream : applied.upload().upstreams()) {
-            nextUpstreams.add(Upstream.of(upstream, stillDown(upstream)));
-        }
+        List<Upstream> nextUpstreams = peerStates.next(applied.upload().upstreams());
         Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
                 counters.slotCount(), forwarding, System.nanoTime());
         guard.locals(hostAddresses());
@@ -251,7 +249,6 @@ public final class Daemon implements AutoCloseable {
         SessionConfig before = config.session();
         logRetired(forwarding, plan, applied.session().timeoutSec());
         forwarding = plan;
-        upstreams = List.copyOf(nextUpstreams);
         config = applied;
         if (before.maxSessions() != applied.session().maxSessions()
                 || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
@@ -278,7 +275,7 @@ public final class Daemon implements AutoCloseable {
         List<String> retired = new ArrayList<>();
         for (int slot = 0; slot < previous.slotCount(); slot++) {
             if (previous.has(slot) && !next.has(slot)) {
-                retired.add(ListenException.format(previous.address(slot)));
+                retired.add(Addresses.format(previous.address(slot)));
             }
         }
         if (!retired.isEmpty()) {
@@ -311,7 +308,7 @@ public final class Daemon implements AutoCloseable {
             worker.loop.submit(() -> worker.bindLocals(fresh)).sync();
         }
         log.info("now also listening on {}", fresh.stream()
-                .map(ip -> ListenException.format(new InetSocketAddress(ip, listenAddr.getPort())))
+                .map(ip -> Addresses.format(new InetSocketAddress(ip, listenAddr.getPort())))
                 .collect(java.util.stream.Collectors.joining(", ")));
     }
 
@@ -352,25 +349,6 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** Addresses of the peers of {@code upstream} that are down now, if it is health-checked. */
-    private Set<InetSocketAddress> stillDown(UpstreamConfig upstream) {
-        if (upstream.healthChecker().isEmpty()) {
-            // Nothing would bring them back: a peer down after a send error gets another chance.
-            return Set.of();
-        }
-        Set<InetSocketAddress> down = new HashSet<>();
-        for (Upstream old : upstreams) {
-            if (old.name().equals(upstream.name())) {
-                for (Peer peer : old.peers()) {
-                    if (!old.isUp(peer.index())) {
-                        down.add(peer.address());
-                    }
-                }
-            }
-        }
-        return down;
-    }
-
     private static void checkFree(InetSocketAddress address) {
         try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
             probe.bind(address);
@@ -392,11 +370,16 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The upstreams, in config order: their peers' health is what the health checker sets. A
-     * reload replaces them.
+     * The upstreams, in config order: their peers' health is what the health checker and
+     * {@link PeerStates} set. A reload replaces them.
      */
     public List<Upstream> upstreams() {
-        return upstreams;
+        return peerStates.upstreams();
+    }
+
+    /** Where the event loops report the peers they suspect: tests hold its thread. */
+    PeerStates peerStates() {
+        return peerStates;
     }
 
     public Counters counters() {
@@ -496,10 +479,12 @@ public final class Daemon implements AutoCloseable {
             log.warn("{} event loop(s) did not close their sockets within {} ms; stopping without waiting", late,
                     CLOSE_PART_MILLIS);
         }
+        // Before the loops end: what the loops reported is handed back to them, to be released.
+        peerStates.close();
         if (!group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
                 .awaitUninterruptibly(CLOSE_PART_MILLIS, TimeUnit.MILLISECONDS)) {
             log.warn("the event loops did not end within {} ms; stopping without waiting", CLOSE_PART_MILLIS);
         }
-        log.info("stopped listening on {}", ListenException.format(address));
+        log.info("stopped listening on {}", Addresses.format(address));
     }
 }

@@ -33,7 +33,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class Forwarding {
 
-    static final int FOREIGN = -1;
+    /** The position of an upstream or peer that this configuration lacks (see {@link #upstreamOf}). */
+    static final int ABSENT = -1;
+    /** What {@link #replySlot} says of a source that is no peer's, current or retired; never a slot. */
+    static final int NOT_A_PEER = -2;
 
     final RouteTable routes;
     final Upstream[] upstreams;
@@ -91,8 +94,8 @@ final class Forwarding {
         slotLatch = new boolean[slotCount];
         slotUpstream = new int[slotCount];
         slotPeer = new int[slotCount];
-        Arrays.fill(slotUpstream, FOREIGN);
-        Arrays.fill(slotPeer, FOREIGN);
+        Arrays.fill(slotUpstream, ABSENT);
+        Arrays.fill(slotPeer, ABSENT);
         Map<InetAddress, List<Integer>> byIp = new LinkedHashMap<>();
         boolean affinity = false;
         boolean latch = false;
@@ -203,31 +206,31 @@ final class Forwarding {
         return slot >= 0 && slot < slotCount && slotAddress[slot] != null;
     }
 
-    /** The position of the upstream the peer of {@code slot} belongs to, or {@link #FOREIGN} if it is not here. */
+    /** The position of the upstream the peer of {@code slot} belongs to, or {@link #ABSENT} if it is not here. */
     int upstreamOf(int slot) {
-        return has(slot) ? slotUpstream[slot] : FOREIGN;
+        return has(slot) ? slotUpstream[slot] : ABSENT;
     }
 
-    /** The position of the peer of {@code slot} in its upstream, or {@link #FOREIGN} if it is not here. */
+    /** The position of the peer of {@code slot} in its upstream, or {@link #ABSENT} if it is not here. */
     int peerOf(int slot) {
-        return has(slot) ? slotPeer[slot] : FOREIGN;
+        return has(slot) ? slotPeer[slot] : ABSENT;
     }
 
-    /** The position of the upstream named {@code name}, or {@link #FOREIGN}. */
+    /** The position of the upstream named {@code name}, or {@link #ABSENT}. */
     int upstreamIndex(String name) {
         for (int u = 0; u < upstreams.length; u++) {
             if (upstreams[u].name().equals(name)) {
                 return u;
             }
         }
-        return FOREIGN;
+        return ABSENT;
     }
 
     /**
      * The slot of the peer that sent a reply from {@code source}: its configured address, else a
      * peer with the same IP (a server answering from a new port), preferring the one the session
      * last sent to; else, likewise, a peer retired by a reload whose replies are still awaited at
-     * {@code nowNanos}. {@link #FOREIGN} when the source IP is no peer's.
+     * {@code nowNanos}. {@link #NOT_A_PEER} when the source IP is no peer's.
      */
     int replySlot(InetSocketAddress source, int lastSlot, long nowNanos) {
         // Most replies come from the peer just sent to; this also credits a peer listed in two
@@ -260,9 +263,9 @@ final class Forwarding {
     /** A retired peer answering from another port, as {@link #replySlot} allows a current one. */
     private int retiredByIp(InetSocketAddress source, long nowNanos) {
         if (retiredByIp.isEmpty()) {
-            return FOREIGN;
+            return NOT_A_PEER;
         }
         Integer slot = retiredByIp.get(source.getAddress());
-        return slot != null && retiredUntil[slot] - nowNanos > 0 ? slot : FOREIGN;
+        return slot != null && retiredUntil[slot] - nowNanos > 0 ? slot : NOT_A_PEER;
     }
 }

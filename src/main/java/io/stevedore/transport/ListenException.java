@@ -1,5 +1,6 @@
 package io.stevedore.transport;
 
+import io.stevedore.config.Addresses;
 import java.net.InetSocketAddress;
 
 /** The listening address cannot be bound: in use, not local, or not permitted. */
@@ -8,7 +9,7 @@ public final class ListenException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     ListenException(InetSocketAddress address, String reason, Throwable cause) {
-        super("cannot listen on " + format(address) + ": " + reason, cause);
+        super("cannot listen on " + Addresses.format(address) + ": " + reason, cause);
     }
 
     /** The kernel's reason in an operator's words, whichever socket layer reported it. */
@@ -25,10 +26,5 @@ public final class ListenException extends RuntimeException {
             return "permission denied (ports below 1024 need privileges)";
         }
         return message;
-    }
-
-    static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

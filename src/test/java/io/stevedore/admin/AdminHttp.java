@@ -1,5 +1,6 @@
 package io.stevedore.admin;
 
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,7 +23,7 @@ public final class AdminHttp {
 
     public static HttpResponse<String> send(InetSocketAddress admin, String path, String method)
             throws IOException, InterruptedException {
-        URI uri = URI.create("http://" + admin.getHostString() + ":" + admin.getPort() + path);
+        URI uri = URI.create("http://" + Addresses.format(admin) + path);
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
                 .method(method, HttpRequest.BodyPublishers.noBody()).build();
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString());

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
@@ -125,9 +126,9 @@ class AdminServerTest {
                 assertThat(json.path("listening").asBoolean()).isTrue();
                 assertThat(json.path("listeners").size()).isEqualTo(1);
                 assertThat(json.path("listeners").path(0).path("address").asText())
-                        .isEqualTo(PeerKey.format(daemon.listenAddress()));
+                        .isEqualTo(Addresses.format(daemon.listenAddress()));
                 assertThat(json.path("listeners").path(0).path("boundAddresses").toString())
-                        .isEqualTo("[\"" + PeerKey.format(daemon.listenAddress()) + "\"]");
+                        .isEqualTo("[\"" + Addresses.format(daemon.listenAddress()) + "\"]");
                 assertThat(json.path("listeners").path(0).path("clientDatagrams").asLong()).isEqualTo(5);
                 assertThat(json.path("listeners").path(0).has("passiveAmbiguous")).isTrue();
                 assertThat(json.path("sessions").path("live").asInt()).isEqualTo(1);
@@ -176,7 +177,7 @@ class AdminServerTest {
                 Daemon daemon = Daemon.start(config(a, b));
                 AdminServer admin = AdminServer.start(ANY_PORT,
                         new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
-            daemon.upstreams().get(0).setUp(1, false, "test");
+            daemon.upstreams().get(0).setPeerUp(1, false, "test");
 
             assertThat(sample(get(admin.address(), "/metrics").body(), "stevedore_peer_up{" + peer("pool", b) + "}"))
                     .isZero();
@@ -215,12 +216,12 @@ class AdminServerTest {
             assertThat(plain.has("tableSize")).isFalse();
             assertThat(plain.path("peers").path(0).has("tableEntries")).as("rr has no table").isFalse();
 
-            daemon.upstreams().get(0).setUp(0, false, "test");
+            daemon.upstreams().get(0).setPeerUp(0, false, "test");
             JsonNode oneDown = status(admin).path("upstreams").path(0).path("peers");
             assertThat(oneDown.path(0).path("tableEntries").asInt()).isZero();
             assertThat(oneDown.path(1).path("tableEntries").asInt()).isEqualTo(1009);
 
-            daemon.upstreams().get(0).setUp(1, false, "test");
+            daemon.upstreams().get(0).setPeerUp(1, false, "test");
             JsonNode onBackup = status(admin).path("upstreams").path(0).path("peers");
             assertThat(onBackup.path(1).path("tableEntries").asInt()).isZero();
             assertThat(onBackup.path(2).path("tableEntries").asInt()).as("the backup takes the whole table")

@@ -41,9 +41,9 @@ class EdgeCasesTest {
             ByteBuf d = Upstreams.scratch();
             try {
                 assertThat(selectKey(s, d, 1)).isZero();
-                u.setUp(0, false, "test");
+                u.setPeerUp(0, false, "test");
                 assertThat(selectKey(s, d, 1)).isEqualTo(Selector.NO_PEER);
-                u.setUp(0, true, "test");
+                u.setPeerUp(0, true, "test");
                 assertThat(selectKey(s, d, 1)).isZero();
             } finally {
                 d.release();
@@ -56,8 +56,8 @@ class EdgeCasesTest {
         for (UpstreamConfig config : List.of(chash(List.of(peer(0, 1), peer(1, 2, true))),
                 rr(List.of(peer(0, 1), peer(1, 2, true))))) {
             Upstream u = Upstream.of(config);
-            u.setUp(0, false, "test");
-            u.setUp(1, false, "test");
+            u.setPeerUp(0, false, "test");
+            u.setPeerUp(1, false, "test");
             ByteBuf d = Upstreams.scratch();
             try {
                 assertThat(selectKey(u.newSelector(), d, 1)).isEqualTo(Selector.NO_PEER);
@@ -71,9 +71,9 @@ class EdgeCasesTest {
     void backupHealthDoesNotDisturbPrimaries() {
         Upstream u = Upstream.of(chash(List.of(peer(0, 1), peer(1, 1), peer(2, 1, true))));
         int[] table = u.snapshot().table;
-        assertThat(u.setUp(2, false, "test")).isTrue();
+        assertThat(u.setPeerUp(2, false, "test")).isTrue();
         assertThat(u.snapshot().table).isEqualTo(table);
-        assertThat(u.setUp(2, true, "test")).isTrue();
+        assertThat(u.setPeerUp(2, true, "test")).isTrue();
         assertThat(u.snapshot().table).isEqualTo(table);
     }
 
@@ -81,10 +81,10 @@ class EdgeCasesTest {
     void primariesTakeBackFromTheBackupAsSoonAsOneRecovers() {
         Upstream u = Upstream.of(rr(List.of(peer(0, 1), peer(1, 1), peer(2, 1, true))));
         Selector s = u.newSelector();
-        u.setUp(0, false, "test");
-        u.setUp(1, false, "test");
+        u.setPeerUp(0, false, "test");
+        u.setPeerUp(1, false, "test");
         assertThat(s.select(Unpooled.EMPTY_BUFFER)).isEqualTo(2);
-        u.setUp(1, true, "test");
+        u.setPeerUp(1, true, "test");
         for (int k = 0; k < 5; k++) {
             assertThat(s.select(Unpooled.EMPTY_BUFFER)).isEqualTo(1);
         }

@@ -76,10 +76,10 @@ class HealthConcurrencyTest {
                     start.await();
                     for (int i = 0; i < 300; i++) {
                         int p = first + random.nextInt(peersPerWriter);
-                        u.setUp(p, random.nextBoolean(), "concurrency test");
+                        u.setPeerUp(p, random.nextBoolean(), "concurrency test");
                     }
                     for (int p = first; p < first + peersPerWriter; p++) {
-                        u.setUp(p, finalState[p], "concurrency test, final");
+                        u.setPeerUp(p, finalState[p], "concurrency test, final");
                     }
                     return null;
                 }));
@@ -100,7 +100,7 @@ class HealthConcurrencyTest {
         }
         Upstream fresh = Upstream.of(chash(new KeyBytes(0, 4), 997, peers));
         for (int p = 0; p < peers.size(); p++) {
-            fresh.setUp(p, finalState[p], "replay");
+            fresh.setPeerUp(p, finalState[p], "replay");
         }
         assertThat(u.snapshot().table).isEqualTo(fresh.snapshot().table);
     }

@@ -124,7 +124,7 @@ class MaglevPropertiesTest {
         int[] before = u.snapshot().table.clone();
         double worst = 0;
         for (int gone = 0; gone < n; gone++) {
-            u.setUp(gone, false, "disruption test");
+            u.setPeerUp(gone, false, "disruption test");
             int[] after = u.snapshot().table;
             int others = 0;
             int moved = 0;
@@ -136,7 +136,7 @@ class MaglevPropertiesTest {
                 }
             }
             worst = Math.max(worst, (double) moved / others);
-            u.setUp(gone, true, "disruption test");
+            u.setPeerUp(gone, true, "disruption test");
             assertThat(u.snapshot().table).as("restored after peer %d came back", gone).isEqualTo(before);
         }
         assertThat(worst).as("worst fraction of other peers' keys moved").isLessThanOrEqualTo(0.01);
@@ -154,7 +154,7 @@ class MaglevPropertiesTest {
             for (int k = 0; k < keys; k++) {
                 first[k] = Upstreams.selectKey(selector, d, k * 0x9E3779B1);
             }
-            u.setUp(1, false, "test");
+            u.setPeerUp(1, false, "test");
             int othersMoved = 0;
             int others = 0;
             for (int k = 0; k < keys; k++) {
@@ -166,7 +166,7 @@ class MaglevPropertiesTest {
                 }
             }
             assertThat((double) othersMoved / others).isLessThanOrEqualTo(0.01);
-            u.setUp(1, true, "test");
+            u.setPeerUp(1, true, "test");
             for (int k = 0; k < keys; k++) {
                 assertThat(Upstreams.selectKey(selector, d, k * 0x9E3779B1)).isEqualTo(first[k]);
             }

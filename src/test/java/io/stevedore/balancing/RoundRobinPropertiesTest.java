@@ -82,7 +82,7 @@ class RoundRobinPropertiesTest {
             }
             assertThat(count).isEqualTo(w);
         }
-        u.setUp(0, false, "test");
+        u.setPeerUp(0, false, "test");
         assertThat(u.snapshot().cycle).as("30008 fits").isNotNull();
         int[] count = new int[w.length];
         for (int k = 0; k < 30_008; k++) {
@@ -115,7 +115,7 @@ class RoundRobinPropertiesTest {
             for (int step = 0; step < 20; step++) {
                 int p = random.nextInt(w.length);
                 down[p] = !down[p];
-                u.setUp(p, !down[p], "test");
+                u.setPeerUp(p, !down[p], "test");
                 for (int k = 0; k < 40; k++) {
                     int picked = selector.select(Unpooled.EMPTY_BUFFER);
                     if (allTrue(down)) {

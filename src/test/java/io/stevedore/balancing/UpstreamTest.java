@@ -44,14 +44,14 @@ class UpstreamTest {
     @Test
     void setUpChangesStateOnceAndReportsIt() {
         Upstream u = Upstream.of(rr(equalPeers(3)));
-        assertThat(u.setUp(1, false, "test")).isTrue();
-        assertThat(u.setUp(1, false, "test again")).isFalse();
+        assertThat(u.setPeerUp(1, false, "test")).isTrue();
+        assertThat(u.setPeerUp(1, false, "test again")).isFalse();
         assertThat(u.isUp(1)).isFalse();
         Selector s = u.newSelector();
         for (int i = 0; i < 10; i++) {
             assertThat(s.select(Unpooled.EMPTY_BUFFER)).isNotEqualTo(1);
         }
-        assertThat(u.setUp(1, true, "back")).isTrue();
+        assertThat(u.setPeerUp(1, true, "back")).isTrue();
         assertThat(u.isUp(1)).isTrue();
     }
 
@@ -60,17 +60,17 @@ class UpstreamTest {
         Upstream u = Upstream.of(rr(List.of(peer(0, 1), peer(1, 1), peer(2, 1, true))));
         assertThat(u.inRotation(0)).isTrue();
         assertThat(u.inRotation(2)).as("backup while primaries are up").isFalse();
-        u.setUp(0, false, "test");
+        u.setPeerUp(0, false, "test");
         assertThat(u.inRotation(0)).isFalse();
         assertThat(u.inRotation(2)).isFalse();
-        u.setUp(1, false, "test");
+        u.setPeerUp(1, false, "test");
         assertThat(u.inRotation(2)).as("backup with every primary down").isTrue();
-        u.setUp(1, true, "test");
+        u.setPeerUp(1, true, "test");
         assertThat(u.isUp(2)).isTrue();
         assertThat(u.inRotation(2)).as("backup once a primary recovered").isFalse();
         assertThat(u.inRotation(1)).isTrue();
-        u.setUp(2, false, "test");
-        u.setUp(1, false, "test");
+        u.setPeerUp(2, false, "test");
+        u.setPeerUp(1, false, "test");
         assertThat(u.inRotation(2)).as("a down backup").isFalse();
     }
 
@@ -84,19 +84,19 @@ class UpstreamTest {
                 assertThat(selectKey(s, d, k)).isIn(0, 1);
             }
             assertThat(u.tableEntriesPerPeer()[2]).isZero();
-            u.setUp(0, false, "test");
+            u.setPeerUp(0, false, "test");
             for (int k = 0; k < 1000; k++) {
                 assertThat(selectKey(s, d, k)).isEqualTo(1);
             }
-            u.setUp(1, false, "test");
+            u.setPeerUp(1, false, "test");
             for (int k = 0; k < 1000; k++) {
                 assertThat(selectKey(s, d, k)).isEqualTo(2);
             }
             assertThat(u.tableEntriesPerPeer()).containsExactly(0, 0, io.stevedore.config.UpstreamConfig.DEFAULT_TABLE_SIZE);
-            u.setUp(2, false, "test");
+            u.setPeerUp(2, false, "test");
             assertThat(selectKey(s, d, 7)).isEqualTo(Selector.NO_PEER);
             assertThat(u.tableEntriesPerPeer()).containsExactly(0, 0, 0);
-            u.setUp(1, true, "test");
+            u.setPeerUp(1, true, "test");
             for (int k = 0; k < 1000; k++) {
                 assertThat(selectKey(s, d, k)).isEqualTo(1);
             }
@@ -108,8 +108,8 @@ class UpstreamTest {
     @Test
     void roundRobinWithNothingUpAndNoBackupIsNoPeer() {
         Upstream u = Upstream.of(rr(equalPeers(2)));
-        u.setUp(0, false, "test");
-        u.setUp(1, false, "test");
+        u.setPeerUp(0, false, "test");
+        u.setPeerUp(1, false, "test");
         assertThat(u.newSelector().select(Unpooled.EMPTY_BUFFER)).isEqualTo(Selector.NO_PEER);
         assertThat(u.tableEntriesPerPeer()).isEmpty();
     }
@@ -123,9 +123,9 @@ class UpstreamTest {
             assertThat(s.select(d)).isEqualTo(Selector.SHORT_KEY);
             d.writerIndex(5);
             d.readerIndex(0);
-            u.setUp(0, false, "t");
-            u.setUp(1, false, "t");
-            u.setUp(2, false, "t");
+            u.setPeerUp(0, false, "t");
+            u.setPeerUp(1, false, "t");
+            u.setPeerUp(2, false, "t");
             assertThat(s.select(d)).isEqualTo(Selector.SHORT_KEY);
         } finally {
             d.release();
@@ -161,6 +161,6 @@ class UpstreamTest {
         assertThatThrownBy(() -> Upstream.of(rr(List.of(peer(0, 0)))))
                 .hasMessageContaining("weight must be >= 1");
         Upstream u = Upstream.of(rr(equalPeers(2)));
-        assertThatThrownBy(() -> u.setUp(2, false, "x")).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> u.setPeerUp(2, false, "x")).isInstanceOf(IndexOutOfBoundsException.class);
     }
 }

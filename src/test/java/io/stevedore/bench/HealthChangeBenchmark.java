@@ -63,6 +63,6 @@ public class HealthChangeBenchmark {
     @Benchmark
     public boolean togglePeer() {
         up = !up;
-        return upstream.setUp(0, up, "benchmark");
+        return upstream.setPeerUp(0, up, "benchmark");
     }
 }

@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.Affinity;
 import io.stevedore.config.BalanceType;
 import io.stevedore.config.HealthCheckConfig;
@@ -104,7 +105,7 @@ class HealthCheckersTest {
                         .isLessThanOrEqualTo(CONVERSATIONS / 100);
                 assertThat(kcp.isUp(0)).isTrue();
                 assertThat(kcp.isUp(2)).isTrue();
-                log.expectLine("upstream kcp", b.address().getHostString() + ":" + b.address().getPort(),
+                log.expectLine("upstream kcp", Addresses.format(b.address()),
                         "up -> down", "probe: ICMP port unreachable");
 
                 long successesWhileDown = probes.successes(1);
@@ -158,7 +159,7 @@ class HealthCheckersTest {
                 ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
                 Poll.until(upWithin(check), "peer b answered a probe", () -> probes.successes(1) > 0);
 
-                assertThat(kcp.setUp(1, false, "send failed: Connection refused")).isTrue();
+                assertThat(kcp.setPeerUp(1, false, "send failed: Connection refused")).isTrue();
 
                 Poll.until(upWithin(check), "peer b up again", () -> kcp.isUp(1));
                 assertThat(conversations(kcp)).contains(0, 1);

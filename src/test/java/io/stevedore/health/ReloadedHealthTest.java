@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
+import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.metrics.PeerCounter;
@@ -62,10 +63,6 @@ class ReloadedHealthTest {
 
     private static int index(Upstream upstream, InetSocketAddress address) {
         return upstream.peers().stream().filter(p -> p.address().equals(address)).findFirst().orElseThrow().index();
-    }
-
-    private static String hostPort(InetSocketAddress address) {
-        return address.getHostString() + ":" + address.getPort();
     }
 
     /**
@@ -129,7 +126,7 @@ class ReloadedHealthTest {
                 assertThat(after.isUp(dead)).isFalse();
                 assertThat(daemon.counters().peer("pool", b3.address(), PeerCounter.FORWARDED_DATAGRAMS)).isZero();
                 assertThat(log.lines()).as("state changes of the dead peer")
-                        .filteredOn(line -> line.contains(hostPort(b3.address())))
+                        .filteredOn(line -> line.contains(Addresses.format(b3.address())))
                         .singleElement().asString().contains("up -> down");
             } finally {
                 checkers.close();
@@ -162,7 +159,7 @@ class ReloadedHealthTest {
                 Upstream pool = daemon.upstreams().get(0);
                 Poll.until(ONE_PROBE, "the third failure in a row, the first after the reload, takes it down",
                         () -> !pool.isUp(0));
-                log.expectLine(hostPort(peer.address()), "up -> down", "probe: 3 consecutive failures");
+                log.expectLine(Addresses.format(peer.address()), "up -> down", "probe: 3 consecutive failures");
                 assertThat(checkers.probeCounts("pool").orElseThrow().failures(0)).isEqualTo(1);
                 Poll.until(ONE_PROBE, "back up on the next good answer", () -> pool.isUp(0));
             } finally {
@@ -204,8 +201,8 @@ class ReloadedHealthTest {
                 assertThat(after.isUp(0)).as("a streak of one failure after a restart").isTrue();
                 assertThat(after.isUp(1)).isFalse();
                 List<String> lines = log.lines();
-                assertThat(lines).noneMatch(line -> line.contains(hostPort(peer.address())));
-                assertThat(lines).filteredOn(line -> line.contains(hostPort(dead)))
+                assertThat(lines).noneMatch(line -> line.contains(Addresses.format(peer.address())));
+                assertThat(lines).filteredOn(line -> line.contains(Addresses.format(dead)))
                         .singleElement().asString().contains("up -> down");
             } finally {
                 checkers.close();

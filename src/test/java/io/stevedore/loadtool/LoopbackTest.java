@@ -3,6 +3,7 @@ package io.stevedore.loadtool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.stevedore.config.Addresses;
 import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
 
@@ -10,8 +11,8 @@ class LoopbackTest {
 
     @Test
     void parsesIpv4AndBracketedIpv6() {
-        assertThat(Loopback.format(Loopback.socketAddress("127.0.0.2:7001"))).isEqualTo("127.0.0.2:7001");
-        assertThat(Loopback.format(Loopback.socketAddress("[::1]:53"))).isEqualTo("[0:0:0:0:0:0:0:1]:53");
+        assertThat(Addresses.format(Loopback.socketAddress("127.0.0.2:7001"))).isEqualTo("127.0.0.2:7001");
+        assertThat(Addresses.format(Loopback.socketAddress("[::1]:53"))).isEqualTo("[::1]:53");
     }
 
     @Test

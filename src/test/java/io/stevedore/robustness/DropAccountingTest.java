@@ -64,7 +64,7 @@ class DropAccountingTest {
                         .answering(request -> new RecordingBackend.Answer(new byte[] {1}, false)));
             }
             daemon = Daemon.start(config(peers));
-            daemon.upstreams().get(1).setUp(0, false, "taken down by the test");
+            daemon.upstreams().get(1).setPeerUp(0, false, "taken down by the test");
             for (int i = 0; i < CLIENTS; i++) {
                 DatagramChannel client = DatagramChannel.open();
                 client.bind(new InetSocketAddress("127.0." + (1 + i % 4) + ".1", 0));

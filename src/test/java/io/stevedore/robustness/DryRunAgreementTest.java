@@ -9,7 +9,7 @@ import io.stevedore.dryrun.DryRun;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
-import io.stevedore.metrics.PeerKey;
+import io.stevedore.config.Addresses;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
 import io.stevedore.transport.Daemon;
@@ -75,7 +75,7 @@ class DryRunAgreementTest {
                 }
             }
             for (RecordingBackend backend : backends) {
-                String peer = PeerKey.format(backend.address());
+                String peer = Addresses.format(backend.address());
                 assertThat(backend.received().differenceFrom(expectedAt.getOrDefault(peer, new Fingerprints())))
                         .as("datagrams at %s against the dry run's", peer).isEmpty();
             }

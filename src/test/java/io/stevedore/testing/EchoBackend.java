@@ -1,5 +1,6 @@
 package io.stevedore.testing;
 
+import io.stevedore.config.Addresses;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -117,7 +118,7 @@ public final class EchoBackend implements AutoCloseable {
 
     /** {@code ip:port}, as a configuration file and the metrics write it. */
     public String hostPort() {
-        return address.getHostString() + ":" + address.getPort();
+        return Addresses.format(address);
     }
 
     /**

@@ -34,9 +34,9 @@ class AffinityTest {
             }
             EchoBackend kept = first == 2 ? a : b;
             EchoBackend other = first == 2 ? b : a;
-            pool.setUp(peerIndex(pool, kept), false, "test");
+            pool.setPeerUp(peerIndex(pool, kept), false, "test");
             assertThat(client.request(new byte[] {9}).backend()).isEqualTo(other.id());
-            pool.setUp(peerIndex(pool, kept), true, "test");
+            pool.setPeerUp(peerIndex(pool, kept), true, "test");
             for (int i = 0; i < 3; i++) {
                 assertThat(client.request(new byte[] {(byte) i}).backend())
                         .as("the new peer is kept even after the old one is back").isEqualTo(other.id());
@@ -54,14 +54,14 @@ class AffinityTest {
                                 peer(b3.address())))).build());
                 Client client = new Client(daemon.listenAddress())) {
             Upstream pool = daemon.upstreams().get(0);
-            pool.setUp(peerIndex(pool, b2), false, "test");
-            pool.setUp(peerIndex(pool, b3), false, "test");
+            pool.setPeerUp(peerIndex(pool, b2), false, "test");
+            pool.setPeerUp(peerIndex(pool, b3), false, "test");
             assertThat(client.request(new byte[] {0}).backend()).as("every primary down").isEqualTo(1);
             assertThat(client.request(new byte[] {1}).backend()).as("kept on the backup").isEqualTo(1);
-            pool.setUp(peerIndex(pool, b3), true, "test");
+            pool.setPeerUp(peerIndex(pool, b3), true, "test");
             assertThat(client.request(new byte[] {2}).backend()).as("a primary recovered").isEqualTo(3);
             assertThat(client.request(new byte[] {3}).backend()).as("the primary is now kept").isEqualTo(3);
-            pool.setUp(peerIndex(pool, b2), true, "test");
+            pool.setPeerUp(peerIndex(pool, b2), true, "test");
             assertThat(client.request(new byte[] {4}).backend()).as("still kept on its primary").isEqualTo(3);
             assertThat(spare.received()).isEqualTo(2);
         }
@@ -82,15 +82,15 @@ class AffinityTest {
                 onB3 += client.request(ByteBuffer.allocate(24).putInt(conv).array()).backend() == 3 ? 1 : 0;
             }
             assertThat(onB3).as("conversations on 127.0.0.4 before it goes down").isPositive();
-            kcp.setUp(peerIndex(kcp, b3), false, "test");
+            kcp.setPeerUp(peerIndex(kcp, b3), false, "test");
             for (int conv = 0; conv < 50; conv++) {
                 assertThat(client.request(ByteBuffer.allocate(24).putInt(conv).array()).backend())
                         .as("conversation %d with one primary left", conv).isEqualTo(2);
             }
             assertThat(spare.received()).isZero();
-            kcp.setUp(peerIndex(kcp, b2), false, "test");
+            kcp.setPeerUp(peerIndex(kcp, b2), false, "test");
             assertThat(client.request(ByteBuffer.allocate(24).putInt(7).array()).backend()).isEqualTo(1);
-            kcp.setUp(peerIndex(kcp, b3), true, "test");
+            kcp.setPeerUp(peerIndex(kcp, b3), true, "test");
             assertThat(client.request(ByteBuffer.allocate(24).putInt(7).array()).backend())
                     .as("traffic returns to a recovered primary").isEqualTo(3);
         }

@@ -84,10 +84,10 @@ class DropTest {
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
-            daemon.upstreams().get(0).setUp(0, false, "test");
+            daemon.upstreams().get(0).setPeerUp(0, false, "test");
             client.send(bytes(10, 1));
             Poll.equal("no_peer drops", 1, () -> daemon.counters().dropped("no_peer"));
-            daemon.upstreams().get(0).setUp(0, true, "test");
+            daemon.upstreams().get(0).setPeerUp(0, true, "test");
             assertThat(client.request(bytes(10, 2)).backend()).isEqualTo(2);
         }
     }

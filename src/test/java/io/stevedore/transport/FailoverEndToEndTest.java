@@ -19,6 +19,7 @@ import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.health.HealthCheckers;
+import io.stevedore.health.PeerStates;
 import io.stevedore.health.ProbeCounts;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
@@ -159,7 +160,7 @@ class FailoverEndToEndTest {
     private static int[] predicted(Upstream running, boolean[] up, int[] backendIdOfPeer) {
         Upstream twin = Upstream.of(running.config());
         for (int p = 0; p < up.length; p++) {
-            twin.setUp(p, up[p], "prediction");
+            twin.setPeerUp(p, up[p], "prediction");
         }
         Selector selector = twin.newSelector();
         ByteBuf datagram = Unpooled.wrappedBuffer(segment(0, 0));
@@ -284,7 +285,7 @@ class FailoverEndToEndTest {
             ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
 
             // The same call the data plane makes when a send to the peer fails.
-            daemon.upstreams().get(0).setUp(1, false, "send error: test");
+            daemon.upstreams().get(0).setPeerUp(1, false, "send error: test");
             long successes = probes.successes(1);
             assertThat(conversations.round()).as("at once, before any probe").containsOnly(2);
 
@@ -296,7 +297,7 @@ class FailoverEndToEndTest {
     /**
      * A send error takes the peer down at once. With a HealthChecker only the checker may bring it
      * back, so it stays down past the data plane's own retry delay; without one, the data plane
-     * tries it again after {@link Worker#PASSIVE_DOWN_SEC}. Both daemons run side by side.
+     * tries it again after {@link PeerStates#PASSIVE_DOWN_SEC}. Both daemons run side by side.
      */
     @Test
     void aSendErrorTakesThePeerDownAtOnceAndWithAHealthCheckerNoTimerBringsItBack() throws Exception {
@@ -319,11 +320,11 @@ class FailoverEndToEndTest {
 
             // Probes start after the send error, so the error alone took the peer down.
             try (HealthCheckers checkers = HealthCheckers.start(withChecker.upstreams(), SECOND)) {
-                long until = System.nanoTime() + Duration.ofSeconds(Worker.PASSIVE_DOWN_SEC).plus(SLACK).toNanos();
+                long until = System.nanoTime() + Duration.ofSeconds(PeerStates.PASSIVE_DOWN_SEC).plus(SLACK).toNanos();
                 while (withoutChecker.counters().peer("pool", 0, PeerCounter.SEND_ERRORS) < 2) {
                     if (System.nanoTime() - until > 0) {
                         fail("without a HealthChecker the peer was not tried again within "
-                                + Worker.PASSIVE_DOWN_SEC + " s + " + SLACK.toMillis() + " ms");
+                                + PeerStates.PASSIVE_DOWN_SEC + " s + " + SLACK.toMillis() + " ms");
                     }
                     assertThat(plainClient.request(new byte[] {1}).backend()).isEqualTo(2);
                     assertThat(checkedClient.request(new byte[] {2}).backend()).isEqualTo(2);

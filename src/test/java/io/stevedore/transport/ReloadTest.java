@@ -180,8 +180,8 @@ class ReloadTest {
             assertThat(daemon.counters().peer("checked", 1, PeerCounter.FORWARDED_DATAGRAMS)).isEqualTo(2);
             Upstream checked = daemon.upstreams().get(0);
             Upstream unchecked = daemon.upstreams().get(1);
-            checked.setUp(peerIndex(checked, b2), false, "test");
-            unchecked.setUp(peerIndex(unchecked, b2), false, "test");
+            checked.setPeerUp(peerIndex(checked, b2), false, "test");
+            unchecked.setPeerUp(peerIndex(unchecked, b2), false, "test");
 
             daemon.reload(new TestConfig().defaultUpstream("checked")
                     .upstream(checked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address())), CHECK))

@@ -73,15 +73,15 @@ class RetiredPeerTest {
         assertThat(second.replySlot(new InetSocketAddress("127.0.0.2", 5000), Session.NONE, reloadAt + 1))
                 .isEqualTo(slotOfA);
         assertThat(second.replySlot(a, Session.NONE, reloadAt + TimeUnit.SECONDS.toNanos(31)))
-                .isEqualTo(Forwarding.FOREIGN);
-        assertThat(second.upstreamOf(slotOfA)).as("no datagram goes to it").isEqualTo(Forwarding.FOREIGN);
+                .isEqualTo(Forwarding.NOT_A_PEER);
+        assertThat(second.upstreamOf(slotOfA)).as("no datagram goes to it").isEqualTo(Forwarding.ABSENT);
         assertThat(second.isPeer(a)).as("still a peer to the loop guard").isTrue();
 
         // A third configuration keeps the retirement's first term, and forgets it once over.
         Forwarding third = plan(after, counters, second, reloadAt + TimeUnit.SECONDS.toNanos(20));
         assertThat(third.replySlot(a, Session.NONE, reloadAt + TimeUnit.SECONDS.toNanos(29))).isEqualTo(slotOfA);
         assertThat(third.replySlot(a, Session.NONE, reloadAt + TimeUnit.SECONDS.toNanos(31)))
-                .isEqualTo(Forwarding.FOREIGN);
+                .isEqualTo(Forwarding.NOT_A_PEER);
         Forwarding fourth = plan(after, counters, third, reloadAt + TimeUnit.SECONDS.toNanos(40));
         assertThat(fourth.isPeer(a)).isFalse();
         assertThat(fourth.retired(reloadAt + TimeUnit.SECONDS.toNanos(40))).isEmpty();

@@ -144,20 +144,20 @@ class WildcardListenTest {
             int port = daemon.listenAddress().getPort();
             int bound = daemon.listenAddresses().size();
             List<InetSocketAddress> late = new ArrayList<>();
-            for (int i = 0; i <= Worker.MAX_LATE_ADDRESSES; i++) {
+            for (int i = 0; i <= Listeners.MAX_LATE_ADDRESSES; i++) {
                 late.add(at("127.0.1." + (i + 1), port));
             }
             for (int i = 0; i < late.size(); i++) {
                 send(client, "late " + i, late.get(i));
                 InetSocketAddress from = expectEcho(client, "late " + i);
-                if (i < Worker.MAX_LATE_ADDRESSES) {
+                if (i < Listeners.MAX_LATE_ADDRESSES) {
                     assertThat(from).isEqualTo(late.get(i));
                 } else {
                     assertThat(from).as("the kernel's choice for a reply to 127.0.0.1")
                             .isEqualTo(at("127.0.0.1", port));
                 }
             }
-            assertThat(daemon.listenAddresses()).hasSize(bound + Worker.MAX_LATE_ADDRESSES);
+            assertThat(daemon.listenAddresses()).hasSize(bound + Listeners.MAX_LATE_ADDRESSES);
         }
     }
 
