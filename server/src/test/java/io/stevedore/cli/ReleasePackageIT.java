@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The release package as an operator gets it: {@code target/stevedore-VERSION.tar.gz} (built by
- * {@code package}, before this runs under failsafe) unpacked into an empty directory with
+ * The release package as an operator gets it: {@code server/target/stevedore-VERSION.tar.gz} (built
+ * by {@code package}, before this runs under failsafe) unpacked into an empty directory with
  * {@code tar}, and its own {@code bin/stevedore} run from there.
  */
 class ReleasePackageIT {
@@ -57,11 +57,17 @@ class ReleasePackageIT {
                 .contains(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
         assertThat(home.resolve("etc/stevedore.json")).isRegularFile();
         assertThat(home.resolve("docs/operations-systemd.md")).isRegularFile();
-        assertThat(home.resolve("lib/stevedore-" + VERSION + ".jar")).isRegularFile();
+        for (String module : List.of("stevedore", "stevedore-core", "stevedore-demo")) {
+            assertThat(home.resolve("lib/" + module + "-" + VERSION + ".jar")).isRegularFile();
+        }
         try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            // the daemon only: no test code, no benchmarks, no load tool (nor its HdrHistogram)
             assertThat(lib.map(p -> p.getFileName().toString()))
                     .anyMatch(name -> name.startsWith("netty-transport-native-epoll-") && name.endsWith("-linux-x86_64.jar"))
-                    .noneMatch(name -> name.startsWith("junit") || name.startsWith("assertj") || name.startsWith("jmh"));
+                    .noneMatch(name -> name.startsWith("junit") || name.startsWith("assertj") || name.startsWith("jmh"))
+                    .noneMatch(name -> name.startsWith("stevedore-testing") || name.startsWith("stevedore-loadtool")
+                            || name.startsWith("stevedore-benchmarks") || name.startsWith("HdrHistogram")
+                            || name.contains("-tests"));
         }
     }
 
