@@ -1,0 +1,129 @@
+package io.stevedore.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stevedore.testing.ChildProcess;
+import io.stevedore.testing.ChildProcess.Finished;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The release package as an operator gets it: {@code server/target/stevedore-VERSION.tar.gz} (built
+ * by {@code package}, before this runs under failsafe) unpacked into an empty directory with
+ * {@code tar}, and its own {@code bin/stevedore} run from there.
+ */
+class ReleasePackageIT {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String VERSION = System.getProperty("stevedore.version");
+
+    @TempDir
+    Path dir;
+    private Path home;
+
+    private static Finished run(Path workDir, Map<String, String> env, String... command) throws Exception {
+        return ChildProcess.run(workDir, env, TIMEOUT, List.of(command));
+    }
+
+    @BeforeEach
+    void unpack() throws Exception {
+        Path archive = Path.of(System.getProperty("stevedore.package"));
+        assertThat(archive).isRegularFile();
+        Finished tar = run(dir, Map.of(), "tar", "-xzf", archive.toString());
+        assertThat(tar.exitCode()).as(tar.err()).isZero();
+        home = dir.resolve("stevedore-" + VERSION);
+    }
+
+    @Test
+    void theArchiveHoldsOneDirectoryLaidOutLikeTheOriginals() throws Exception {
+        try (Stream<Path> top = Files.list(dir)) {
+            assertThat(top).containsExactly(home);
+        }
+        for (String sub : List.of("bin", "etc", "lib", "log", "docs")) {
+            assertThat(home.resolve(sub)).isDirectory();
+        }
+        try (Stream<Path> log = Files.list(home.resolve("log"))) {
+            assertThat(log).isEmpty();
+        }
+        assertThat(Files.getPosixFilePermissions(home.resolve("bin/stevedore")))
+                .contains(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
+        assertThat(home.resolve("etc/stevedore.json")).isRegularFile();
+        assertThat(home.resolve("docs/operations-systemd.md")).isRegularFile();
+        for (String module : List.of("stevedore", "stevedore-core", "stevedore-demo")) {
+            assertThat(home.resolve("lib/" + module + "-" + VERSION + ".jar")).isRegularFile();
+        }
+        try (Stream<Path> lib = Files.list(home.resolve("lib"))) {
+            // the daemon only: no test code, no benchmarks, no load tool (nor its HdrHistogram)
+            assertThat(lib.map(p -> p.getFileName().toString()))
+                    .anyMatch(name -> name.startsWith("netty-transport-native-epoll-") && name.endsWith("-linux-x86_64.jar"))
+                    .noneMatch(name -> name.startsWith("junit") || name.startsWith("assertj") || name.startsWith("jmh"))
+                    .noneMatch(name -> name.startsWith("stevedore-testing") || name.startsWith("stevedore-loadtool")
+                            || name.startsWith("stevedore-benchmarks") || name.startsWith("HdrHistogram")
+                            || name.contains("-tests"));
+        }
+    }
+
+    @Test
+    void itsLauncherChecksTheConfigAndPrintsTheVersionFromWhereverItIsUnpacked() throws Exception {
+        Finished check = run(home, Map.of(), "bin/stevedore", "-t", "-c", "etc/stevedore.json");
+        assertThat(check.exitCode()).as(check.err()).isZero();
+        assertThat(check.out().lines()).last().isEqualTo("configuration file etc/stevedore.json test is successful");
+        assertThat(check.err()).isEmpty();
+
+        Finished version = run(home, Map.of(), "bin/stevedore", "--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.out()).isEqualTo("stevedore " + VERSION + "\n");
+
+        // From elsewhere, without -c: the package's own etc/stevedore.json.
+        Finished fromElsewhere = run(dir, Map.of(), home.resolve("bin/stevedore").toString(), "-t");
+        assertThat(fromElsewhere.exitCode()).as(fromElsewhere.err()).isZero();
+        assertThat(fromElsewhere.out().lines()).last()
+                .isEqualTo("configuration file " + home.toRealPath().resolve("etc/stevedore.json") + " test is successful");
+    }
+
+    @Test
+    void javaOptsComeAfterTheDefaultsAndTheOpenFilesSoftLimitIsRaisedToTheHardLimit() throws Exception {
+        // A stand-in java that reports its open-files limits and the command line it was given.
+        Path fakeJdk = Files.createDirectories(dir.resolve("jdk/bin"));
+        Path java = Files.writeString(fakeJdk.resolve("java"),
+                "#!/bin/sh\necho \"nofile $(ulimit -S -n) $(ulimit -H -n)\"\nfor a in \"$@\"; do echo \"$a\"; done\n");
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+
+        Finished r = run(home, Map.of("JAVA_HOME", dir.resolve("jdk").toString(), "JAVA_OPTS", "-Xmx2g -Dextra=1"),
+                "bash", "-c", "ulimit -S -n 256 && exec bin/stevedore --version");
+
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        String[] limits = lines.get(0).split(" ");
+        if (!limits[2].equals("unlimited")) {
+            assertThat(limits[1]).as("soft limit, raised from 256").isEqualTo(limits[2]);
+        }
+        assertThat(lines.subList(1, lines.size())).containsExactly(
+                "-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
+                "-Dio.netty.leakDetection.level=disabled", "-Dio.netty.allocator.lowMemory=false",
+                "-Dstevedore.config=" + home.toRealPath().resolve("etc/stevedore.json"),
+                "-Xmx2g", "-Dextra=1",
+                "-cp", home.toRealPath().resolve("lib") + "/*", "io.stevedore.cli.Main", "--version");
+    }
+
+    @Test
+    void theSystemdUnitRunsTheLauncherInTheForegroundAndReloadsWithSighup() throws Exception {
+        List<String> unit = Files.readAllLines(home.resolve("etc/stevedore.service"));
+
+        assertThat(unit).contains(
+                "Type=simple",
+                "ExecStart=/opt/stevedore/bin/stevedore -c /opt/stevedore/etc/stevedore.json",
+                "ExecReload=/bin/kill -HUP $MAINPID",
+                "Restart=on-failure",
+                "LimitNOFILE=1048576",
+                "WantedBy=multi-user.target");
+    }
+}
