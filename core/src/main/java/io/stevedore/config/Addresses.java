@@ -33,7 +33,7 @@ public final class Addresses {
     }
 
     /** The address written as an IPv4 or IPv6 literal, or null when {@code text} is not one. */
-    static InetAddress ip(String text) {
+    public static InetAddress ip(String text) {
         byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
         if (bytes == null) {
             return null;

@@ -10,9 +10,10 @@ import java.util.Arrays;
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
  * {@link SessionTable#close}, which also removes it from the table and closes its socket.
  *
- * <p>There may be a hundred thousand of these, so it is kept to 56 bytes: times are ints (idle
- * time in seconds, the attribution window below in milliseconds), and the table it belongs to is
- * the caller's to know. Eight of them are the two links of the table's list of sessions no peer
+ * <p>There may be a hundred thousand of these, so it is kept to 96 bytes: times are ints (idle
+ * time and age in seconds, the attribution window below in milliseconds), and the table it belongs
+ * to is the caller's to know. Four longs of it count the traffic each way, for
+ * {@code GET /sessions}. Eight of them are the two links of the table's list of sessions no peer
  * has answered yet ({@link SessionTable}), which is what lets a new client at {@code MaxSessions}
  * evict one in constant time; the flag saying whether a peer answered fits in the padding.
  *
@@ -53,6 +54,13 @@ public final class Session {
     private boolean closed;
     /** Whether a peer's reply was relayed to the client: the session may no longer be evicted. */
     private boolean answered;
+    /** The loop's clock in whole seconds when the session opened: its age, for {@code GET /sessions}. */
+    private final int openedSecond;
+    /** Datagrams and payload bytes from the client that the session took, and relayed back to it. */
+    private long datagramsIn;
+    private long bytesIn;
+    private long datagramsOut;
+    private long bytesOut;
     /**
      * Neighbours in the table's list of unanswered sessions, by last activity; null at either end,
      * and both null once answered or closed.
@@ -63,6 +71,7 @@ public final class Session {
     Session(InetSocketAddress client, int affinityUpstreams, int latchSlots, long nowNanos) {
         this.client = client;
         this.lastActiveSecond = second(nowNanos);
+        this.openedSecond = lastActiveSecond;
         this.mixedMillis = millis(nowNanos) - ATTRIBUTION_WINDOW_MILLIS - 1;
         if (affinityUpstreams > 0) {
             keptPeers = new int[affinityUpstreams];
@@ -167,6 +176,31 @@ public final class Session {
 
     public void replyVia(int listener) {
         replyVia = listener;
+    }
+
+    /** A datagram of {@code bytes} from the client, taken to be sent to a peer. */
+    public void received(int bytes) {
+        datagramsIn++;
+        bytesIn += bytes;
+    }
+
+    /** A peer's reply of {@code bytes}, relayed to the client. */
+    public void relayed(int bytes) {
+        datagramsOut++;
+        bytesOut += bytes;
+    }
+
+    /** The loop's clock in whole seconds when traffic last passed: orders sessions by activity. */
+    public int activeSecond() {
+        return lastActiveSecond;
+    }
+
+    /** What the session is now, for {@code GET /sessions}; on its loop only, like every read of a session. */
+    public SessionView view(long nowNanos) {
+        int now = second(nowNanos);
+        return new SessionView(client, replyVia, lastSlot, keptPeers == null ? null : keptPeers.clone(),
+                lastActiveSecond, now - openedSecond, now - lastActiveSecond, datagramsIn, bytesIn, datagramsOut,
+                bytesOut, answered);
     }
 
     /** The slot of the peer this session last sent to, or {@link #NONE}. */

@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -384,6 +385,31 @@ public final class Daemon implements AutoCloseable {
 
     public Counters counters() {
         return counters;
+    }
+
+    /**
+     * A page of the live sessions {@code query} selects, newest activity first, gathered from each
+     * event loop by a task on that loop (no lock on the data path) and merged here.
+     */
+    public CompletableFuture<List<LiveSession>> sessions(SessionQuery query) {
+        List<CompletableFuture<List<LiveSession>>> perLoop = new ArrayList<>();
+        for (Worker worker : workers) {
+            CompletableFuture<List<LiveSession>> found = new CompletableFuture<>();
+            worker.loop.execute(() -> {
+                try {
+                    found.complete(worker.sessions(query));
+                } catch (RuntimeException e) {
+                    found.completeExceptionally(e);
+                }
+            });
+            perLoop.add(found);
+        }
+        return CompletableFuture.allOf(perLoop.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<LiveSession> all = new ArrayList<>();
+            perLoop.forEach(loop -> all.addAll(loop.join()));
+            all.sort(SessionQuery.ORDER);
+            return all.size() > query.limit() ? List.copyOf(all.subList(0, query.limit())) : all;
+        });
     }
 
     /** Live sessions over every loop. */

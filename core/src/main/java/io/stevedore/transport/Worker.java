@@ -17,11 +17,14 @@ import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
+import io.stevedore.session.SessionView;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -244,6 +247,7 @@ final class Worker {
             }
         }
         sessions.touch(session, now());
+        session.received(length);
         // A client that writes to another local address gets its next replies from that one.
         session.replyVia(via.index);
         send(session, upstream, peer, data, forwarding.maxTryTimes, false);
@@ -466,9 +470,53 @@ final class Worker {
             return;
         }
         counters.replied(slot, length);
+        session.relayed(length);
         // From now on the session is not evicted for a new client at MaxSessions.
         sessions.answered(session);
         replies.add(listener, session.client(), data);
+    }
+
+    /**
+     * The sessions of this loop that {@code query} selects, newest activity first, at most its
+     * limit: run on this loop, so reading the sessions takes no lock. It walks every session of the
+     * loop, which a table of 100,000 costs a few milliseconds of the loop's time, once per request.
+     */
+    List<LiveSession> sessions(SessionQuery query) {
+        long now = System.nanoTime();
+        List<LiveSession> found = new ArrayList<>();
+        sessions.forEach(session -> {
+            if (!query.matchesClient(session.client()) || !query.afterCursor(session.activeSecond(), session.client())) {
+                return;
+            }
+            LiveSession live = live(session.view(now));
+            if (query.peer() == null || query.peer().equals(live.lastPeer())
+                    || live.keptPeers().containsValue(query.peer())) {
+                found.add(live);
+            }
+        });
+        found.sort(SessionQuery.ORDER);
+        return found.size() > query.limit() ? new ArrayList<>(found.subList(0, query.limit())) : found;
+    }
+
+    private LiveSession live(SessionView view) {
+        String lastUpstream = null;
+        InetSocketAddress lastPeer = null;
+        if (forwarding.has(view.lastSlot())) {
+            lastUpstream = forwarding.upstreams[forwarding.upstreamOf(view.lastSlot())].name();
+            lastPeer = forwarding.address(view.lastSlot());
+        }
+        Map<String, InetSocketAddress> kept = new LinkedHashMap<>();
+        int[] keptPeers = view.keptPeers();
+        for (int u = 0; keptPeers != null && u < keptPeers.length && u < forwarding.upstreams.length; u++) {
+            if (keptPeers[u] != Session.NONE && keptPeers[u] < forwarding.upstreams[u].peers().size()) {
+                kept.put(forwarding.upstreams[u].name(), forwarding.upstreams[u].peer(keptPeers[u]).address());
+            }
+        }
+        InetSocketAddress listener = view.listener() < listeners.all().size()
+                ? listeners.get(view.listener()).channel.localAddress() : null;
+        return new LiveSession(view.client(), listener, lastUpstream, lastPeer, kept, view.activeSecond(),
+                view.ageSec(), view.idleSec(), view.datagramsIn(), view.bytesIn(), view.datagramsOut(),
+                view.bytesOut(), view.answered());
     }
 
     /** A session socket's read ended: the replies it held leave for the client. */

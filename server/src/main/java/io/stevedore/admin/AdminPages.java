@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 
 /**
- * What each path of the admin endpoint answers: {@code /metrics}, {@code /status}, {@code /healthz},
+ * What each path of the admin endpoint answers: {@code /metrics}, {@code /status}, {@code /sessions},
+ * {@code /healthz},
  * 404 elsewhere. Only GET and HEAD of a request without a body are served; nothing here reads a
  * body, so one that comes is refused rather than buffered.
  */
@@ -37,13 +38,15 @@ final class AdminPages {
         if (hasBody(request)) {
             return Reply.text(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a request body is not accepted here\n");
         }
-        return switch (new QueryStringDecoder(request.uri()).path()) {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        return switch (uri.path()) {
             case "/metrics" -> metrics.render(request);
             case "/status" -> Reply.of(HttpResponseStatus.OK, "application/json",
                     StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(StatusReport.of(observed)));
+            case "/sessions" -> SessionsPage.render(observed.daemon(), uri.parameters());
             case "/healthz" -> observed.daemon().isListening() ? Reply.text(HttpResponseStatus.OK, "ok\n")
                     : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening\n");
-            default -> Reply.text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /status or /healthz\n");
+            default -> Reply.text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /status, /sessions or /healthz\n");
         };
     }
 }

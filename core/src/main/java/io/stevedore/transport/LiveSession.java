@@ -1,0 +1,20 @@
+package io.stevedore.transport;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+
+/**
+ * One live session as {@code GET /sessions} lists it: the client, the local address it writes to,
+ * the peer it last sent to (upstream and address; null before its first send or when that peer
+ * left the configuration) and, under {@code Affinity: session}, the peer kept per upstream, its age
+ * and idle time in seconds, the traffic each way, and whether a peer has answered it.
+ */
+public record LiveSession(InetSocketAddress client, InetSocketAddress listener, String lastUpstream,
+        InetSocketAddress lastPeer, Map<String, InetSocketAddress> keptPeers, int activeSecond, int ageSec,
+        int idleSec, long datagramsIn, long bytesIn, long datagramsOut, long bytesOut, boolean answered) {
+
+    /** Where a page of {@link Daemon#sessions} ends: the next page starts after this session. */
+    public String cursor() {
+        return activeSecond + "/" + io.stevedore.config.Addresses.format(client);
+    }
+}
