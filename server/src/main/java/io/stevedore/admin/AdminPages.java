@@ -7,14 +7,19 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 
 /**
- * What each path of the admin endpoint answers: {@code /metrics}, {@code /status}, {@code /sessions},
+ * What each path of the admin endpoint answers: {@code /} (the status page), {@code /metrics}, {@code /status}, {@code /sessions},
  * {@code /healthz},
  * 404 elsewhere. Only GET and HEAD of a request without a body are served; nothing here reads a
  * body, so one that comes is refused rather than buffered.
  */
 final class AdminPages {
+
+    /** The page {@code GET /} serves: self-contained, it draws itself from {@code /status}. */
+    private static final byte[] STATUS_PAGE = page();
 
     private final Observed observed;
     private final MetricsExposition metrics;
@@ -22,6 +27,17 @@ final class AdminPages {
     AdminPages(Observed observed) {
         this.observed = observed;
         this.metrics = new MetricsExposition(PrometheusMetrics.registry(observed));
+    }
+
+    private static byte[] page() {
+        try (InputStream in = AdminPages.class.getResourceAsStream("status.html")) {
+            if (in == null) {
+                throw new IllegalStateException("status.html is missing from the jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Whether the request announces a body, which the connection would have to read past. */
@@ -44,9 +60,10 @@ final class AdminPages {
             case "/status" -> Reply.of(HttpResponseStatus.OK, "application/json",
                     StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(StatusReport.of(observed)));
             case "/sessions" -> SessionsPage.render(observed.daemon(), uri.parameters());
+            case "/" -> Reply.of(HttpResponseStatus.OK, "text/html; charset=utf-8", STATUS_PAGE);
             case "/healthz" -> observed.daemon().isListening() ? Reply.text(HttpResponseStatus.OK, "ok\n")
                     : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening\n");
-            default -> Reply.text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /status, /sessions or /healthz\n");
+            default -> Reply.text(HttpResponseStatus.NOT_FOUND, "not found; try /, /metrics, /status, /sessions or /healthz\n");
         };
     }
 }

@@ -18,7 +18,8 @@ enum RequiredProgram {
     TFTP("tftp", "tftp-hpa"),
     DNSMASQ("dnsmasq", "dnsmasq-base"),
     DIG("dig", "bind9-dnsutils"),
-    UNBOUND("unbound", "unbound");
+    UNBOUND("unbound", "unbound"),
+    CHROMIUM("chromium", "chromium");
 
     /** Server programs live in sbin, which a non-root PATH often lacks. */
     private static final List<String> EXTRA_DIRS = List.of("/usr/local/sbin", "/usr/sbin", "/sbin");
