@@ -433,7 +433,9 @@ final class ConfigBinder {
         }
 
         List<PeerConfig> peers = peers(u);
+        boolean tableFits = true;
         if (type == BalanceType.CHASH && u.has("TableSize") && u.get("TableSize").canConvertToInt()) {
+            tableFits = false;
             if (!Primes.isPrime(tableSize)) {
                 int below = Primes.below(tableSize);
                 u.error("TableSize", "is not a prime; expected a prime (Maglev needs one), such as "
@@ -441,6 +443,8 @@ final class ConfigBinder {
             } else if (tableSize < peers.size()) {
                 u.error("TableSize", "is smaller than the " + peers.size() + " peers; expected a prime of at least "
                         + Primes.above(peers.size() - 1));
+            } else {
+                tableFits = true;
             }
         }
 
@@ -448,7 +452,7 @@ final class ConfigBinder {
         Affinity affinity = affinity(u);
         boolean latch = u.bool("Latch", false);
 
-        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && keyBytes == null)) {
+        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && (keyBytes == null || !tableFits))) {
             return null;
         }
         return new UpstreamConfig(name.get(), type,
@@ -486,12 +490,11 @@ final class ConfigBinder {
             }
             int weight = p.integer("Weight", PeerConfig.DEFAULT_WEIGHT, 1, MAX_WEIGHT);
             boolean isBackup = p.bool("Backup", false);
-            if (isBackup) {
-                if (backup != null) {
-                    p.errorAt("Backup", "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
-                } else {
-                    backup = p.path();
-                }
+            boolean secondBackup = isBackup && backup != null;
+            if (secondBackup) {
+                p.errorAt("Backup", "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
+            } else if (isBackup) {
+                backup = p.path();
             }
             if (ip == null || port < 0) {
                 continue;
@@ -507,7 +510,10 @@ final class ConfigBinder {
                 problems.error(p.path() + ": " + Addresses.format(address) + " is already " + earlier
                         + "; expected each IP:Port once per upstream");
             }
-            peers.add(new PeerConfig(address, weight, isBackup));
+            // A peer already reported stays out: an UpstreamConfig holds only a well-formed peer set.
+            if (earlier == null && !secondBackup) {
+                peers.add(new PeerConfig(address, weight, isBackup));
+            }
         }
         if (peers.size() == 1 && peers.get(0).backup()) {
             problems.warning(u.pathOf("Peers") + ": the only peer is the backup, so it takes all the traffic");

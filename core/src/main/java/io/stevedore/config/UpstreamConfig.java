@@ -1,7 +1,10 @@
 package io.stevedore.config;
 
+import java.net.InetSocketAddress;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One entry of {@code Upload.Upstreams}. {@code keyBytes} is present exactly when {@code type}
@@ -19,7 +22,30 @@ public record UpstreamConfig(
 
     public static final int DEFAULT_TABLE_SIZE = 65537;
 
+    /**
+     * What the binder guarantees for any file, checked once here so a Maglev table is always a
+     * pure function of a well-formed peer set: a violation is a caller's bug, not a user's.
+     *
+     * @throws IllegalArgumentException naming the upstream and the broken rule
+     */
     public UpstreamConfig {
         peers = List.copyOf(peers);
+        if (type == BalanceType.CHASH && keyBytes.isEmpty()) {
+            throw new IllegalArgumentException("upstream " + name + ": chash needs KeyBytes");
+        }
+        if (type == BalanceType.CHASH && !Primes.isPrime(tableSize)) {
+            throw new IllegalArgumentException("upstream " + name + ": Maglev TableSize must be a prime, got " + tableSize);
+        }
+        Set<InetSocketAddress> addresses = new HashSet<>();
+        int backups = 0;
+        for (PeerConfig peer : peers) {
+            if (!addresses.add(peer.address())) {
+                throw new IllegalArgumentException("upstream " + name + ": duplicate peer " + peer.address());
+            }
+            backups += peer.backup() ? 1 : 0;
+        }
+        if (backups > 1) {
+            throw new IllegalArgumentException("upstream " + name + ": at most one backup peer, got " + backups);
+        }
     }
 }

@@ -153,7 +153,7 @@ final class Worker {
         }
         forwarding = next;
         selectors = selectorsOf(next);
-        startSweeping(Math.max(1, session.recycleIntervalSec()));
+        startSweeping(session.recycleIntervalSec());
     }
 
     private static void carryOver(Session session, Forwarding previous, Forwarding next, int latchSlots) {
