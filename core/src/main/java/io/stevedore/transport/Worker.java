@@ -13,6 +13,7 @@ import io.stevedore.config.SessionConfig;
 import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
@@ -432,7 +433,7 @@ final class Worker {
     private boolean reported(Session session, Throwable cause, ForwardPromise waiting, boolean report) {
         int slot = session.culprit(now());
         if (slot == Session.NONE) {
-            counters.passiveAmbiguous();
+            counters.count(LoopCounter.PASSIVE_AMBIGUOUS);
             return false;
         }
         counters.sendError(slot);
@@ -504,7 +505,7 @@ final class Worker {
     }
 
     void listenerError() {
-        counters.listenerError();
+        counters.count(LoopCounter.LISTENER_ERRORS);
     }
 
     private void drop(DropReason reason, ByteBuf data) {
