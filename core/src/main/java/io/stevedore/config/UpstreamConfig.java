@@ -20,7 +20,16 @@ public record UpstreamConfig(
         Affinity affinity,
         boolean latch) {
 
-    public static final int DEFAULT_TABLE_SIZE = 65537;
+    static final Keys KEYS = new Keys();
+    static final String NAME = KEYS.key("Name");
+    static final String TYPE = KEYS.key("Type");
+    static final String KEY_BYTES = KEYS.key("KeyBytes");
+    /** At most 2^24: a bound on the memory of one Maglev table (an int per entry). */
+    public static final IntKey TABLE_SIZE = KEYS.integer("TableSize", 65537, 2, 1 << 24, "a prime");
+    static final String PEERS = KEYS.key("Peers");
+    static final String HEALTH_CHECKER = KEYS.key("HealthChecker");
+    static final String AFFINITY = KEYS.key("Affinity");
+    static final String LATCH = KEYS.key("Latch");
 
     /**
      * What the binder guarantees for any file, checked once here so a Maglev table is always a
