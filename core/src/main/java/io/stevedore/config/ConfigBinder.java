@@ -23,9 +23,11 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the JSON tree of a configuration file into a {@link StevedoreConfig}: each section is
- * read against its schema, defaults fill what is absent, and every value is checked where it
- * stands and against the values it depends on. Problems go to {@link Problems} and binding goes
- * on, so one run reports every error of the file.
+ * read against its {@link Keys}, declared beside its record, defaults fill what is absent, and
+ * every value is checked where it stands and against the values it depends on. Problems go to
+ * {@link Problems} and binding goes on, so one run reports every error of the file. A record is
+ * built only from values that passed (or the defaults standing in for those that did not), so its
+ * constructor's checks never fire on a user's file.
  */
 final class ConfigBinder {
 
