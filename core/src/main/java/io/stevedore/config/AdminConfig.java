@@ -10,6 +10,6 @@ public record AdminConfig(InetSocketAddress listenAddr) {
 
     /** The Go original's profiler section, whose address serves the admin endpoint when Admin is absent. */
     static final Keys PPROF_KEYS = new Keys();
-    static final String PPROF_OPEN = PPROF_KEYS.key("Open");
+    static final BoolKey PPROF_OPEN = PPROF_KEYS.bool("Open", true);
     static final String PPROF_SERVER_ADDR = PPROF_KEYS.key("ServerAddr");
 }

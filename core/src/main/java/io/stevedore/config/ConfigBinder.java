@@ -428,7 +428,7 @@ final class ConfigBinder {
 
         HealthCheckConfig health = u.optionalSection(UpstreamConfig.HEALTH_CHECKER, HealthCheckConfig.KEYS).map(this::health).orElse(null);
         Affinity affinity = affinity(u);
-        boolean latch = u.bool(UpstreamConfig.LATCH, false);
+        boolean latch = u.bool(UpstreamConfig.LATCH);
 
         if (name.isEmpty() || type == null || (type == BalanceType.CHASH && (keyBytes == null || !tableFits))) {
             return null;
@@ -467,10 +467,10 @@ final class ConfigBinder {
                 port = p.integer(PeerConfig.PORT);
             }
             int weight = p.integer(PeerConfig.WEIGHT);
-            boolean isBackup = p.bool(PeerConfig.BACKUP, false);
+            boolean isBackup = p.bool(PeerConfig.BACKUP);
             boolean secondBackup = isBackup && backup != null;
             if (secondBackup) {
-                p.errorAt(PeerConfig.BACKUP, "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
+                p.errorAt(PeerConfig.BACKUP.name(), "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
             } else if (isBackup) {
                 backup = p.path();
             }
@@ -585,7 +585,7 @@ final class ConfigBinder {
                 l.error(LogConfig.LEVEL, "is not a log level; expected one of " + String.join(", ", LEVELS));
             }
         }
-        boolean verbose = l.bool(LogConfig.VERBOSE, false);
+        boolean verbose = l.bool(LogConfig.VERBOSE);
         int maxAge = l.integer(LogConfig.MAX_AGE_HOUR);
         int rotation = l.integer(LogConfig.ROTATION_TIME_HOUR);
         if (!path.isEmpty() && maxAge < rotation) {
@@ -613,8 +613,8 @@ final class ConfigBinder {
             return Optional.empty();
         }
         Section p = pprof.get();
-        if (!p.bool(AdminConfig.PPROF_OPEN, true)) {
-            problems.note(p.pathOf(AdminConfig.PPROF_OPEN) + " is false: no admin endpoint");
+        if (!p.bool(AdminConfig.PPROF_OPEN)) {
+            problems.note(p.pathOf(AdminConfig.PPROF_OPEN.name()) + " is false: no admin endpoint");
             return Optional.empty();
         }
         InetSocketAddress address = address(p, AdminConfig.PPROF_SERVER_ADDR, null, "127.0.0.1:6060");

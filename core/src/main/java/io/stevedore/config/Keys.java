@@ -30,6 +30,11 @@ final class Keys {
         return new IntKey(name, defaultValue, min, max, noun);
     }
 
+    BoolKey bool(String name, boolean defaultValue) {
+        names.add(name);
+        return new BoolKey(name, defaultValue);
+    }
+
     /** A key of the Go original's schema that does not apply here: known, noted, never read. */
     String ignored(String name) {
         ignored.add(name);

@@ -10,7 +10,7 @@ public record PeerConfig(InetSocketAddress address, int weight, boolean backup) 
     /** Required: the binder reads it only when present, so its default is never used. */
     static final IntKey PORT = KEYS.integer("Port", 0, 1, 65535, "a port");
     public static final IntKey WEIGHT = KEYS.integer("Weight", 1, 1, 65535);
-    static final String BACKUP = KEYS.key("Backup");
+    static final BoolKey BACKUP = KEYS.bool("Backup", false);
 
     /** Smooth round robin and Maglev both divide by weight; the binder never passes less than 1. */
     public PeerConfig {

@@ -116,14 +116,15 @@ final class Section {
         return node.intValue();
     }
 
-    boolean bool(String key, boolean defaultValue) {
-        JsonNode node = get(key);
+    /** The value of {@code key}: its default when absent, and when not a boolean too (with an error). */
+    boolean bool(BoolKey key) {
+        JsonNode node = get(key.name());
         if (node == null) {
-            return defaultValue;
+            return key.defaultValue();
         }
         if (!node.isBoolean()) {
-            error(key, "is not a boolean; expected true or false");
-            return defaultValue;
+            error(key.name(), "is not a boolean; expected true or false");
+            return key.defaultValue();
         }
         return node.booleanValue();
     }

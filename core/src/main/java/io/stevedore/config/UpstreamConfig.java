@@ -29,7 +29,7 @@ public record UpstreamConfig(
     static final String PEERS = KEYS.key("Peers");
     static final String HEALTH_CHECKER = KEYS.key("HealthChecker");
     static final String AFFINITY = KEYS.key("Affinity");
-    static final String LATCH = KEYS.key("Latch");
+    static final BoolKey LATCH = KEYS.bool("Latch", false);
 
     /**
      * What the binder guarantees for any file, checked once here so a Maglev table is always a

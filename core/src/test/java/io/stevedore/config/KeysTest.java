@@ -27,7 +27,7 @@ class KeysTest {
     }
 
     @Test
-    void everyIntegerKeyIsKnownToItsSectionAndItsDefaultIsInItsRange() throws Exception {
+    void everyTypedKeyIsKnownToItsSectionAndAnIntegersDefaultIsInItsRange() throws Exception {
         for (Class<?> section : SECTIONS) {
             for (Field field : section.getDeclaredFields()) {
                 if (Modifier.isStatic(field.getModifiers()) && field.getType() == IntKey.class) {
@@ -36,6 +36,10 @@ class KeysTest {
                     if (key != PeerConfig.PORT) {
                         assertThat(key.defaultValue()).as(key.name()).isBetween(key.min(), key.max());
                     }
+                }
+                if (Modifier.isStatic(field.getModifiers()) && field.getType() == BoolKey.class) {
+                    BoolKey key = (BoolKey) field.get(null);
+                    assertThat(tables(section)).as(key.name()).anyMatch(keys -> keys.names().contains(key.name()));
                 }
             }
         }
