@@ -74,9 +74,9 @@ public class RouteSelectBenchmark {
         BalanceType type = "chash".equals(balance) ? BalanceType.CHASH : BalanceType.RR;
         UpstreamConfig target = new UpstreamConfig("target", type,
                 type == BalanceType.CHASH ? Optional.of(new KeyBytes(0, 4)) : Optional.empty(),
-                UpstreamConfig.DEFAULT_TABLE_SIZE, peers, Optional.empty(), Affinity.PACKET, false);
+                UpstreamConfig.TABLE_SIZE.defaultValue(), peers, Optional.empty(), Affinity.PACKET, false);
         UpstreamConfig other = new UpstreamConfig("other", BalanceType.RR, Optional.empty(),
-                UpstreamConfig.DEFAULT_TABLE_SIZE, peers, Optional.empty(), Affinity.PACKET, false);
+                UpstreamConfig.TABLE_SIZE.defaultValue(), peers, Optional.empty(), Affinity.PACKET, false);
 
         List<RouteConfig> routeConfigs = new ArrayList<>();
         for (int i = 0; i < routes - 1; i++) {

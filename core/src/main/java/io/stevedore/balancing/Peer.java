@@ -13,9 +13,6 @@ public final class Peer {
     private final boolean backup;
 
     Peer(int index, InetSocketAddress address, int weight, boolean backup) {
-        if (weight < 1) {
-            throw new IllegalArgumentException("peer " + address + ": weight must be >= 1, got " + weight);
-        }
         this.index = index;
         this.address = Objects.requireNonNull(address, "address");
         this.weight = weight;

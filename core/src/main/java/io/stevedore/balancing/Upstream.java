@@ -7,7 +7,6 @@ import io.stevedore.config.UpstreamConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -41,14 +40,7 @@ public final class Upstream {
         this.snapshot = Snapshot.build(peers, config.type(), config.tableSize(), up);
     }
 
-    /**
-     * Every peer starts up. Config validation already guarantees what is checked here (a prime
-     * TableSize and KeyBytes for {@code chash}, weights of at least 1, distinct addresses, at most
-     * one backup); the checks only keep a broken caller from building a table that is not a pure
-     * function of the peer set.
-     *
-     * @throws IllegalArgumentException naming the upstream and the broken rule
-     */
+    /** Every peer starts up. */
     public static Upstream of(UpstreamConfig config) {
         return of(config, Set.of());
     }
@@ -58,24 +50,9 @@ public final class Upstream {
      * health of the peers it keeps over to the new upstream.
      */
     public static Upstream of(UpstreamConfig config, Set<InetSocketAddress> down) {
-        if (config.type() == BalanceType.CHASH) {
-            if (config.keyBytes().isEmpty()) {
-                throw new IllegalArgumentException("upstream " + config.name() + ": chash needs KeyBytes");
-            }
-            MaglevTable.requirePrime(config.tableSize());
-        }
         List<Peer> peers = new ArrayList<>();
-        Set<InetSocketAddress> addresses = new HashSet<>();
-        int backups = 0;
         for (PeerConfig pc : config.peers()) {
-            if (!addresses.add(pc.address())) {
-                throw new IllegalArgumentException("upstream " + config.name() + ": duplicate peer " + pc.address());
-            }
             peers.add(new Peer(peers.size(), pc.address(), pc.weight(), pc.backup()));
-            backups += pc.backup() ? 1 : 0;
-        }
-        if (backups > 1) {
-            throw new IllegalArgumentException("upstream " + config.name() + ": at most one backup peer, got " + backups);
         }
         boolean[] up = new boolean[peers.size()];
         for (Peer peer : peers) {

@@ -23,34 +23,14 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the JSON tree of a configuration file into a {@link StevedoreConfig}: each section is
- * read against its schema, defaults fill what is absent, and every value is checked where it
- * stands and against the values it depends on. Problems go to {@link Problems} and binding goes
- * on, so one run reports every error of the file.
+ * read against its {@link Keys}, declared beside its record, defaults fill what is absent, and
+ * every value is checked where it stands and against the values it depends on. Problems go to
+ * {@link Problems} and binding goes on, so one run reports every error of the file. A record is
+ * built only from values that passed (or the defaults standing in for those that did not), so its
+ * constructor's checks never fire on a user's file.
  */
 final class ConfigBinder {
 
-    static final List<String> ROOT_KEYS = List.of("Server", "Session", "Upload", "Log", "PProf", "Admin");
-    static final List<String> SERVER_KEYS = List.of("ListenAddr", "ListenParallel", "BatchSize", "BufSize",
-            "MaxTryTimes", "EventSize", "EventChanSize", "TaskPoolSize", "TaskPoolTimeoutSec");
-    static final List<String> SESSION_KEYS = List.of("TimeoutSec", "RecycleIntervalSec", "MaxSessions",
-            "SourceAddrs");
-    static final List<String> UPLOAD_KEYS = List.of("DefaultUpstream", "Routes", "Upstreams");
-    static final List<String> ROUTE_KEYS = List.of("KeyBytes", "Operator", "Value", "Upstream");
-    static final List<String> UPSTREAM_KEYS = List.of("Name", "Type", "KeyBytes", "TableSize", "Peers",
-            "HealthChecker", "Affinity", "Latch");
-    static final List<String> PEER_KEYS = List.of("IP", "Port", "Weight", "Backup");
-    static final List<String> HEALTH_KEYS = List.of("HeartbeatIntervalSec", "HeartbeatTimeoutSec", "SuccessTimes",
-            "FailedTimes", "Send", "Expect");
-    static final List<String> LOG_KEYS = List.of("Path", "Level", "Verbose", "MaxAgeHour", "RotationTimeHour");
-    static final List<String> PPROF_KEYS = List.of("Open", "ServerAddr");
-    static final List<String> ADMIN_KEYS = List.of("ListenAddr");
-
-    /** Tuning knobs of the Go original's event loop and task pool; Netty's event loops replace them. */
-    private static final List<String> GO_ONLY_SERVER_KEYS = List.of("EventSize", "EventChanSize", "TaskPoolSize",
-            "TaskPoolTimeoutSec");
-
-    /** recvmmsg/sendmmsg take at most UIO_MAXIOV (1024) messages per call. */
-    static final int MAX_BATCH_SIZE = 1024;
     /**
      * A bound on each listening socket's read buffer, {@code BatchSize} slots of {@code BufSize + 1}
      * bytes taken for every recvmmsg. It is direct memory, pinned while any datagram read into it is
@@ -59,10 +39,6 @@ final class ConfigBinder {
      * BufSize 8191.
      */
     static final int MAX_READ_BUFFER = 8 << 20;
-    static final int MAX_LISTEN_PARALLEL = 1024;
-    static final int MAX_WEIGHT = 65535;
-    /** A bound on the memory of one Maglev table (an int per entry). */
-    static final int MAX_TABLE_SIZE = 1 << 24;
 
     private static final Pattern KEY_BYTES = Pattern.compile("(-?\\d{1,9}):(-?\\d{1,9})");
     private static final String KEY_BYTES_FORM = "\"start:end\" with 0 <= start < end, e.g. \"0:4\"";
@@ -82,17 +58,17 @@ final class ConfigBinder {
 
     /** The bound configuration, or null when {@link Problems} holds errors. */
     StevedoreConfig bind(ObjectNode root) {
-        Section top = Section.of(root, "", problems, ROOT_KEYS);
-        ServerConfig server = server(top.section("Server", SERVER_KEYS));
+        Section top = Section.of(root, "", problems, StevedoreConfig.KEYS);
+        ServerConfig server = server(top.section(StevedoreConfig.SERVER, ServerConfig.KEYS));
         listenAddr = server.listenAddr();
-        Section sessionSection = top.section("Session", SESSION_KEYS);
+        Section sessionSection = top.section(StevedoreConfig.SESSION, SessionConfig.KEYS);
         List<Source> sources = sourceAddrs(sessionSection);
         SessionConfig session = session(sessionSection, sources);
         UploadConfig upload = upload(top, server.bufSize());
         if (upload != null) {
             checkSourcesReachPeers(sessionSection, sources, upload);
         }
-        LogConfig log = log(top.section("Log", LOG_KEYS));
+        LogConfig log = log(top.section(StevedoreConfig.LOG, LogConfig.KEYS));
         Optional<AdminConfig> admin = admin(top);
         if (problems.hasErrors()) {
             return null;
@@ -102,19 +78,20 @@ final class ConfigBinder {
 
     private ServerConfig server(Section s) {
         String defaultListen = "0.0.0.0:" + ServerConfig.DEFAULT_PORT;
-        InetSocketAddress listen = address(s, "ListenAddr", Addresses.listen(defaultListen, defaultListen), defaultListen);
-        int parallel = s.integer("ListenParallel", Runtime.getRuntime().availableProcessors(), 1, MAX_LISTEN_PARALLEL);
-        int batch = s.integer("BatchSize", ServerConfig.DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
-        int buf = s.integer("BufSize", ServerConfig.DEFAULT_BUF_SIZE, 1, ServerConfig.MAX_BUF_SIZE);
-        int tries = s.integer("MaxTryTimes", ServerConfig.DEFAULT_MAX_TRY_TIMES, 1, Integer.MAX_VALUE);
+        InetSocketAddress listen = address(s, ServerConfig.LISTEN_ADDR, Addresses.listen(defaultListen, defaultListen),
+                defaultListen);
+        int parallel = s.integer(ServerConfig.LISTEN_PARALLEL);
+        int batch = s.integer(ServerConfig.BATCH_SIZE);
+        int buf = s.integer(ServerConfig.BUF_SIZE);
+        int tries = s.integer(ServerConfig.MAX_TRY_TIMES);
         long readBuffer = (long) batch * (buf + 1);
         if (readBuffer > MAX_READ_BUFFER) {
-            s.errorAt("BatchSize", batch + " slots of " + s.pathOf("BufSize") + " " + buf
-                    + " + 1 bytes make each listening socket's read buffer " + size(readBuffer) + "; expected at most "
+            s.errorAt(ServerConfig.BATCH_SIZE.name(), batch + " slots of " + s.pathOf(ServerConfig.BUF_SIZE.name())
+                    + " " + buf + " + 1 bytes make each listening socket's read buffer " + size(readBuffer) + "; expected at most "
                     + size(MAX_READ_BUFFER) + ": BatchSize at most " + MAX_READ_BUFFER / (buf + 1)
                     + " with this BufSize, or BufSize at most " + (MAX_READ_BUFFER / batch - 1) + " with this BatchSize");
         }
-        for (String key : GO_ONLY_SERVER_KEYS) {
+        for (String key : ServerConfig.KEYS.ignored()) {
             if (s.has(key)) {
                 problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
             }
@@ -131,9 +108,9 @@ final class ConfigBinder {
 
     private SessionConfig session(Section s, List<Source> sources) {
         return new SessionConfig(
-                s.integer("TimeoutSec", SessionConfig.DEFAULT_TIMEOUT_SEC, 1, Integer.MAX_VALUE),
-                s.integer("RecycleIntervalSec", SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC, 1, Integer.MAX_VALUE),
-                s.integer("MaxSessions", SessionConfig.DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE),
+                s.integer(SessionConfig.TIMEOUT_SEC),
+                s.integer(SessionConfig.RECYCLE_INTERVAL_SEC),
+                s.integer(SessionConfig.MAX_SESSIONS),
                 sources.stream().map(Source::address).toList());
     }
 
@@ -143,19 +120,19 @@ final class ConfigBinder {
 
     /** The valid entries of {@code Session.SourceAddrs}, in order; each invalid one is reported. */
     private List<Source> sourceAddrs(Section s) {
-        JsonNode node = s.get("SourceAddrs");
+        JsonNode node = s.get(SessionConfig.SOURCE_ADDRS);
         List<Source> sources = new ArrayList<>();
         if (node == null) {
             return sources;
         }
         if (!node.isArray()) {
-            s.error("SourceAddrs", "is not an array; expected [ \"ip\", ... ] of local IP addresses, e.g. "
+            s.error(SessionConfig.SOURCE_ADDRS, "is not an array; expected [ \"ip\", ... ] of local IP addresses, e.g. "
                     + "[\"127.0.0.21\", \"127.0.0.22\"]");
             return sources;
         }
         Map<InetAddress, String> seen = new HashMap<>();
         for (int i = 0; i < node.size(); i++) {
-            String path = s.pathOf("SourceAddrs") + "[" + i + "]";
+            String path = s.pathOf(SessionConfig.SOURCE_ADDRS) + "[" + i + "]";
             JsonNode element = node.get(i);
             if (!element.isTextual()) {
                 problems.error(path + ": " + Section.render(element) + " is not a string; expected an IP address, "
@@ -179,7 +156,7 @@ final class ConfigBinder {
             sources.add(new Source(path, Section.render(element), ip));
         }
         if (!sources.isEmpty()) {
-            problems.note(s.pathOf("SourceAddrs") + ": new session sockets are bound to " + sources.size()
+            problems.note(s.pathOf(SessionConfig.SOURCE_ADDRS) + ": new session sockets are bound to " + sources.size()
                     + (sources.size() == 1 ? " address" : " addresses in turn") + ", each a local address of this "
                     + "host that the peers can answer to (for remote peers: an address on the route to them)");
         }
@@ -233,7 +210,7 @@ final class ConfigBinder {
             }
         }
         if (ipv4 != null && ipv6 != null) {
-            s.errorAt("SourceAddrs", "set, but the peers are of both families (IPv4 " + ipv4 + ", IPv6 " + ipv6
+            s.errorAt(SessionConfig.SOURCE_ADDRS, "set, but the peers are of both families (IPv4 " + ipv4 + ", IPv6 " + ipv6
                     + "); expected peers of one family, or no SourceAddrs: a session's one socket reaches both "
                     + "only when bound to the wildcard ::");
             return;
@@ -254,9 +231,9 @@ final class ConfigBinder {
     }
 
     private UploadConfig upload(Section top, int bufSize) {
-        Optional<Section> found = top.optionalSection("Upload", UPLOAD_KEYS);
+        Optional<Section> found = top.optionalSection(StevedoreConfig.UPLOAD, UploadConfig.KEYS);
         if (found.isEmpty()) {
-            if (!top.has("Upload")) {
+            if (!top.has(StevedoreConfig.UPLOAD)) {
                 problems.error("Upload: missing; expected { \"Upstreams\": [ ... ] }, with optional Routes and DefaultUpstream");
             }
             return null;
@@ -266,13 +243,13 @@ final class ConfigBinder {
         // Every name declared, valid upstream or not, so a broken upstream does not also read as a deny route.
         Map<String, String> names = new LinkedHashMap<>();
         List<UpstreamConfig> upstreams = new ArrayList<>();
-        JsonNode upstreamsNode = s.get("Upstreams");
+        JsonNode upstreamsNode = s.get(UploadConfig.UPSTREAMS);
         if (upstreamsNode == null) {
-            s.errorAt("Upstreams", "missing; expected at least one upstream");
+            s.errorAt(UploadConfig.UPSTREAMS, "missing; expected at least one upstream");
         } else if (upstreamsNode.isArray() && upstreamsNode.isEmpty()) {
-            s.error("Upstreams", "is empty; expected at least one upstream");
+            s.error(UploadConfig.UPSTREAMS, "is empty; expected at least one upstream");
         }
-        for (Section.Indexed element : s.objects("Upstreams", UPSTREAM_KEYS)) {
+        for (Section.Indexed element : s.objects(UploadConfig.UPSTREAMS, UpstreamConfig.KEYS)) {
             UpstreamConfig upstream = upstream(element.section(), bufSize, names);
             if (upstream != null) {
                 upstreams.add(upstream);
@@ -280,7 +257,7 @@ final class ConfigBinder {
         }
 
         List<RouteConfig> routes = new ArrayList<>();
-        List<Section.Indexed> routeElements = s.objects("Routes", ROUTE_KEYS);
+        List<Section.Indexed> routeElements = s.objects(UploadConfig.ROUTES, RouteConfig.KEYS);
         for (Section.Indexed element : routeElements) {
             RouteConfig route = route(element.section(), bufSize, names.keySet());
             if (route != null) {
@@ -288,11 +265,11 @@ final class ConfigBinder {
             }
         }
 
-        String defaultUpstream = s.string("DefaultUpstream", "the name of an upstream").orElse("");
-        if (!s.has("DefaultUpstream")) {
-            problems.note(s.pathOf("DefaultUpstream") + " is not set: datagrams that match no route are dropped");
-        } else if (s.get("DefaultUpstream").isTextual()) {
-            checkNamesUpstream(s.pathOf("DefaultUpstream"), defaultUpstream, names.keySet(),
+        String defaultUpstream = s.string(UploadConfig.DEFAULT_UPSTREAM, "the name of an upstream").orElse("");
+        if (!s.has(UploadConfig.DEFAULT_UPSTREAM)) {
+            problems.note(s.pathOf(UploadConfig.DEFAULT_UPSTREAM) + " is not set: datagrams that match no route are dropped");
+        } else if (s.get(UploadConfig.DEFAULT_UPSTREAM).isTextual()) {
+            checkNamesUpstream(s.pathOf(UploadConfig.DEFAULT_UPSTREAM), defaultUpstream, names.keySet(),
                     "datagrams that match no route are dropped");
         }
         if (routeElements.isEmpty() && !names.containsKey(defaultUpstream) && !names.isEmpty()) {
@@ -317,44 +294,44 @@ final class ConfigBinder {
     }
 
     private RouteConfig route(Section r, int bufSize, Set<String> names) {
-        KeyBytes keyBytes = keyBytes(r, bufSize);
-        if (!r.has("KeyBytes")) {
-            r.errorAt("KeyBytes", "missing; expected the bytes to match, " + KEY_BYTES_FORM);
+        KeyBytes keyBytes = keyBytes(r, RouteConfig.KEY_BYTES, bufSize);
+        if (!r.has(RouteConfig.KEY_BYTES)) {
+            r.errorAt(RouteConfig.KEY_BYTES, "missing; expected the bytes to match, " + KEY_BYTES_FORM);
         }
 
         Operator operator = null;
-        Optional<String> operatorText = r.string("Operator", "one of " + OPERATORS);
-        if (!r.has("Operator")) {
-            r.errorAt("Operator", "missing; expected one of " + OPERATORS);
+        Optional<String> operatorText = r.string(RouteConfig.OPERATOR, "one of " + OPERATORS);
+        if (!r.has(RouteConfig.OPERATOR)) {
+            r.errorAt(RouteConfig.OPERATOR, "missing; expected one of " + OPERATORS);
         } else if (operatorText.isPresent()) {
             operator = Operator.fromSymbol(operatorText.get());
             if (operator == null) {
-                r.error("Operator", "is not an operator; expected one of " + OPERATORS);
+                r.error(RouteConfig.OPERATOR, "is not an operator; expected one of " + OPERATORS);
             }
         }
 
         byte[] value = null;
-        Optional<String> valueText = r.string("Value", "a string of " + VALUE_FORM);
-        if (!r.has("Value")) {
-            r.errorAt("Value", "missing; expected " + VALUE_FORM);
+        Optional<String> valueText = r.string(RouteConfig.VALUE, "a string of " + VALUE_FORM);
+        if (!r.has(RouteConfig.VALUE)) {
+            r.errorAt(RouteConfig.VALUE, "missing; expected " + VALUE_FORM);
         } else if (valueText.isPresent()) {
             try {
                 value = ByteLiterals.number(valueText.get());
             } catch (IllegalArgumentException e) {
-                r.errorAt("Value", e.getMessage());
+                r.errorAt(RouteConfig.VALUE, e.getMessage());
             }
         }
         if (value != null && keyBytes != null && value.length > keyBytes.length()) {
-            r.errorAt("Value", Section.quote(valueText.get()) + " is " + bytes(value.length) + " but KeyBytes "
+            r.errorAt(RouteConfig.VALUE, Section.quote(valueText.get()) + " is " + bytes(value.length) + " but KeyBytes "
                     + Section.quote(keyBytes.toString()) + " selects " + bytes(keyBytes.length()));
             value = null;
         }
 
-        Optional<String> upstream = r.string("Upstream", "the name of an upstream");
-        if (!r.has("Upstream")) {
-            r.errorAt("Upstream", "missing; expected the name of an upstream (a name that matches none drops the datagrams)");
+        Optional<String> upstream = r.string(RouteConfig.UPSTREAM, "the name of an upstream");
+        if (!r.has(RouteConfig.UPSTREAM)) {
+            r.errorAt(RouteConfig.UPSTREAM, "missing; expected the name of an upstream (a name that matches none drops the datagrams)");
         } else if (upstream.isPresent()) {
-            checkNamesUpstream(r.pathOf("Upstream"), upstream.get(), names, "datagrams matching this route are dropped");
+            checkNamesUpstream(r.pathOf(RouteConfig.UPSTREAM), upstream.get(), names, "datagrams matching this route are dropped");
         }
 
         if (keyBytes == null || operator == null || value == null || upstream.isEmpty()) {
@@ -364,29 +341,29 @@ final class ConfigBinder {
     }
 
     /** The {@code KeyBytes} of {@code s}, or null when absent or invalid (the latter reported). */
-    private KeyBytes keyBytes(Section s, int bufSize) {
-        Optional<String> text = s.string("KeyBytes", KEY_BYTES_FORM);
+    private KeyBytes keyBytes(Section s, String key, int bufSize) {
+        Optional<String> text = s.string(key, KEY_BYTES_FORM);
         if (text.isEmpty()) {
             return null;
         }
         String quoted = Section.quote(text.get());
         Matcher m = KEY_BYTES.matcher(text.get());
         if (!m.matches()) {
-            s.errorAt("KeyBytes", quoted + " is not \"start:end\"; expected " + KEY_BYTES_FORM);
+            s.errorAt(key, quoted + " is not \"start:end\"; expected " + KEY_BYTES_FORM);
             return null;
         }
         int start = Integer.parseInt(m.group(1));
         int end = Integer.parseInt(m.group(2));
         if (start < 0 || end < 0) {
-            s.errorAt("KeyBytes", quoted + " has a negative offset; expected " + KEY_BYTES_FORM);
+            s.errorAt(key, quoted + " has a negative offset; expected " + KEY_BYTES_FORM);
             return null;
         }
         if (end <= start) {
-            s.errorAt("KeyBytes", quoted + " ends at " + end + ", not after its start " + start + "; expected " + KEY_BYTES_FORM);
+            s.errorAt(key, quoted + " ends at " + end + ", not after its start " + start + "; expected " + KEY_BYTES_FORM);
             return null;
         }
         if (end > bufSize) {
-            s.errorAt("KeyBytes", quoted + " ends beyond Server.BufSize " + bufSize
+            s.errorAt(key, quoted + " ends beyond Server.BufSize " + bufSize
                     + ", so no datagram accepted is long enough; expected an end of at most " + bufSize);
             return null;
         }
@@ -394,38 +371,38 @@ final class ConfigBinder {
     }
 
     private UpstreamConfig upstream(Section u, int bufSize, Map<String, String> names) {
-        Optional<String> name = u.string("Name", "a unique upstream name");
-        if (!u.has("Name")) {
-            u.errorAt("Name", "missing; expected a unique upstream name");
+        Optional<String> name = u.string(UpstreamConfig.NAME, "a unique upstream name");
+        if (!u.has(UpstreamConfig.NAME)) {
+            u.errorAt(UpstreamConfig.NAME, "missing; expected a unique upstream name");
         } else if (name.isPresent()) {
             String earlier = name.get().isEmpty() ? null : names.putIfAbsent(name.get(), u.path());
             if (name.get().isEmpty()) {
-                u.error("Name", "is empty; expected a unique upstream name");
+                u.error(UpstreamConfig.NAME, "is empty; expected a unique upstream name");
             } else if (earlier != null) {
-                u.error("Name", "is already the name of " + earlier + "; expected a unique name");
+                u.error(UpstreamConfig.NAME, "is already the name of " + earlier + "; expected a unique name");
             }
         }
 
         BalanceType type = null;
-        Optional<String> typeText = u.string("Type", "\"rr\" or \"chash\"");
-        if (!u.has("Type")) {
-            u.errorAt("Type", "missing; expected \"rr\" (weighted round robin) or \"chash\" (consistent hashing of KeyBytes)");
+        Optional<String> typeText = u.string(UpstreamConfig.TYPE, "\"rr\" or \"chash\"");
+        if (!u.has(UpstreamConfig.TYPE)) {
+            u.errorAt(UpstreamConfig.TYPE, "missing; expected \"rr\" (weighted round robin) or \"chash\" (consistent hashing of KeyBytes)");
         } else if (typeText.isPresent()) {
             type = Arrays.stream(BalanceType.values())
                     .filter(t -> t.configName().equalsIgnoreCase(typeText.get()))
                     .findFirst().orElse(null);
             if (type == null) {
-                u.error("Type", "is not a balancing type; expected \"rr\" or \"chash\"");
+                u.error(UpstreamConfig.TYPE, "is not a balancing type; expected \"rr\" or \"chash\"");
             }
         }
 
-        KeyBytes keyBytes = keyBytes(u, bufSize);
-        int tableSize = u.integer("TableSize", UpstreamConfig.DEFAULT_TABLE_SIZE, 2, MAX_TABLE_SIZE, "a prime");
-        if (type == BalanceType.CHASH && !u.has("KeyBytes")) {
-            u.errorAt("KeyBytes", "missing; Type \"chash\" hashes these payload bytes, expected " + KEY_BYTES_FORM);
+        KeyBytes keyBytes = keyBytes(u, UpstreamConfig.KEY_BYTES, bufSize);
+        int tableSize = u.integer(UpstreamConfig.TABLE_SIZE);
+        if (type == BalanceType.CHASH && !u.has(UpstreamConfig.KEY_BYTES)) {
+            u.errorAt(UpstreamConfig.KEY_BYTES, "missing; Type \"chash\" hashes these payload bytes, expected " + KEY_BYTES_FORM);
         }
         if (type == BalanceType.RR) {
-            for (String key : List.of("KeyBytes", "TableSize")) {
+            for (String key : List.of(UpstreamConfig.KEY_BYTES, UpstreamConfig.TABLE_SIZE.name())) {
                 if (u.has(key)) {
                     problems.warning(u.pathOf(key) + ": ignored; only Type \"chash\" uses it");
                 }
@@ -433,22 +410,27 @@ final class ConfigBinder {
         }
 
         List<PeerConfig> peers = peers(u);
-        if (type == BalanceType.CHASH && u.has("TableSize") && u.get("TableSize").canConvertToInt()) {
+        boolean tableFits = true;
+        String tableKey = UpstreamConfig.TABLE_SIZE.name();
+        if (type == BalanceType.CHASH && u.has(tableKey) && u.get(tableKey).canConvertToInt()) {
+            tableFits = false;
             if (!Primes.isPrime(tableSize)) {
                 int below = Primes.below(tableSize);
-                u.error("TableSize", "is not a prime; expected a prime (Maglev needs one), such as "
+                u.error(tableKey, "is not a prime; expected a prime (Maglev needs one), such as "
                         + (below > 0 ? below + " or " : "") + Primes.above(tableSize));
             } else if (tableSize < peers.size()) {
-                u.error("TableSize", "is smaller than the " + peers.size() + " peers; expected a prime of at least "
+                u.error(tableKey, "is smaller than the " + peers.size() + " peers; expected a prime of at least "
                         + Primes.above(peers.size() - 1));
+            } else {
+                tableFits = true;
             }
         }
 
-        HealthCheckConfig health = u.optionalSection("HealthChecker", HEALTH_KEYS).map(this::health).orElse(null);
+        HealthCheckConfig health = u.optionalSection(UpstreamConfig.HEALTH_CHECKER, HealthCheckConfig.KEYS).map(this::health).orElse(null);
         Affinity affinity = affinity(u);
-        boolean latch = u.bool("Latch", false);
+        boolean latch = u.bool(UpstreamConfig.LATCH);
 
-        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && keyBytes == null)) {
+        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && (keyBytes == null || !tableFits))) {
             return null;
         }
         return new UpstreamConfig(name.get(), type,
@@ -457,43 +439,42 @@ final class ConfigBinder {
     }
 
     private List<PeerConfig> peers(Section u) {
-        JsonNode node = u.get("Peers");
+        JsonNode node = u.get(UpstreamConfig.PEERS);
         if (node == null) {
-            u.errorAt("Peers", "missing; expected at least one peer { \"IP\": ..., \"Port\": ... }");
+            u.errorAt(UpstreamConfig.PEERS, "missing; expected at least one peer { \"IP\": ..., \"Port\": ... }");
         } else if (node.isArray() && node.isEmpty()) {
-            u.error("Peers", "is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }");
+            u.error(UpstreamConfig.PEERS, "is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }");
         }
         List<PeerConfig> peers = new ArrayList<>();
         Map<InetSocketAddress, String> seen = new HashMap<>();
         String backup = null;
-        for (Section.Indexed element : u.objects("Peers", PEER_KEYS)) {
+        for (Section.Indexed element : u.objects(UpstreamConfig.PEERS, PeerConfig.KEYS)) {
             Section p = element.section();
             InetAddress ip = null;
-            Optional<String> ipText = p.string("IP", "an IP address");
-            if (!p.has("IP")) {
-                p.errorAt("IP", "missing; expected an IPv4 or IPv6 address, e.g. \"127.0.0.2\"");
+            Optional<String> ipText = p.string(PeerConfig.IP, "an IP address");
+            if (!p.has(PeerConfig.IP)) {
+                p.errorAt(PeerConfig.IP, "missing; expected an IPv4 or IPv6 address, e.g. \"127.0.0.2\"");
             } else if (ipText.isPresent()) {
                 ip = Addresses.ip(ipText.get());
                 if (ip == null) {
-                    p.error("IP", "is not an IP address; expected an IPv4 or IPv6 literal, e.g. \"127.0.0.2\" (names are not resolved)");
+                    p.error(PeerConfig.IP, "is not an IP address; expected an IPv4 or IPv6 literal, e.g. \"127.0.0.2\" (names are not resolved)");
                 }
             }
-            int port = -1;
-            if (!p.has("Port")) {
-                p.errorAt("Port", "missing; expected a port from 1 to 65535");
+            int port = 0;
+            if (!p.has(PeerConfig.PORT.name())) {
+                p.errorAt(PeerConfig.PORT.name(), "missing; expected a port from 1 to 65535");
             } else {
-                port = p.integer("Port", -1, 1, 65535, "a port");
+                port = p.integer(PeerConfig.PORT);
             }
-            int weight = p.integer("Weight", PeerConfig.DEFAULT_WEIGHT, 1, MAX_WEIGHT);
-            boolean isBackup = p.bool("Backup", false);
-            if (isBackup) {
-                if (backup != null) {
-                    p.errorAt("Backup", "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
-                } else {
-                    backup = p.path();
-                }
+            int weight = p.integer(PeerConfig.WEIGHT);
+            boolean isBackup = p.bool(PeerConfig.BACKUP);
+            boolean secondBackup = isBackup && backup != null;
+            if (secondBackup) {
+                p.errorAt(PeerConfig.BACKUP.name(), "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
+            } else if (isBackup) {
+                backup = p.path();
             }
-            if (ip == null || port < 0) {
+            if (ip == null || port < PeerConfig.PORT.min()) {
                 continue;
             }
             InetSocketAddress address = new InetSocketAddress(ip, port);
@@ -507,10 +488,13 @@ final class ConfigBinder {
                 problems.error(p.path() + ": " + Addresses.format(address) + " is already " + earlier
                         + "; expected each IP:Port once per upstream");
             }
-            peers.add(new PeerConfig(address, weight, isBackup));
+            // A peer already reported stays out: an UpstreamConfig holds only a well-formed peer set.
+            if (earlier == null && !secondBackup) {
+                peers.add(new PeerConfig(address, weight, isBackup));
+            }
         }
         if (peers.size() == 1 && peers.get(0).backup()) {
-            problems.warning(u.pathOf("Peers") + ": the only peer is the backup, so it takes all the traffic");
+            problems.warning(u.pathOf(UpstreamConfig.PEERS) + ": the only peer is the backup, so it takes all the traffic");
         }
         return peers;
     }
@@ -541,17 +525,18 @@ final class ConfigBinder {
     }
 
     private HealthCheckConfig health(Section h) {
-        int interval = h.integer("HeartbeatIntervalSec", HealthCheckConfig.DEFAULT_INTERVAL_SEC, 1, Integer.MAX_VALUE);
-        int timeout = h.integer("HeartbeatTimeoutSec", HealthCheckConfig.DEFAULT_TIMEOUT_SEC, 1, Integer.MAX_VALUE);
-        int successTimes = h.integer("SuccessTimes", HealthCheckConfig.DEFAULT_SUCCESS_TIMES, 1, Integer.MAX_VALUE);
-        int failedTimes = h.integer("FailedTimes", HealthCheckConfig.DEFAULT_FAILED_TIMES, 1, Integer.MAX_VALUE);
+        int interval = h.integer(HealthCheckConfig.HEARTBEAT_INTERVAL_SEC);
+        int timeout = h.integer(HealthCheckConfig.HEARTBEAT_TIMEOUT_SEC);
+        int successTimes = h.integer(HealthCheckConfig.SUCCESS_TIMES);
+        int failedTimes = h.integer(HealthCheckConfig.FAILED_TIMES);
         if (timeout > interval) {
-            h.errorAt("HeartbeatTimeoutSec", timeout + (h.has("HeartbeatTimeoutSec") ? "" : " (the default)")
-                    + " is longer than HeartbeatIntervalSec " + interval
+            String timeoutKey = HealthCheckConfig.HEARTBEAT_TIMEOUT_SEC.name();
+            h.errorAt(timeoutKey, timeout + (h.has(timeoutKey) ? "" : " (the default)") + " is longer than HeartbeatIntervalSec " + interval
                     + "; expected at most the interval, so a probe ends before the next one starts");
         }
-        byte[] send = payload(h, "Send").orElse(HealthCheckConfig.DEFAULT_SEND.getBytes(StandardCharsets.UTF_8));
-        Optional<byte[]> expect = payload(h, "Expect");
+        byte[] send = payload(h, HealthCheckConfig.SEND)
+                .orElse(HealthCheckConfig.DEFAULT_SEND.getBytes(StandardCharsets.UTF_8));
+        Optional<byte[]> expect = payload(h, HealthCheckConfig.EXPECT);
         return new HealthCheckConfig(interval, timeout, successTimes, failedTimes, send, expect);
     }
 
@@ -566,7 +551,7 @@ final class ConfigBinder {
     }
 
     private Affinity affinity(Section u) {
-        Optional<String> text = u.string("Affinity", "\"packet\" or \"session\"");
+        Optional<String> text = u.string(UpstreamConfig.AFFINITY, "\"packet\" or \"session\"");
         if (text.isEmpty()) {
             return Affinity.PACKET;
         }
@@ -575,17 +560,17 @@ final class ConfigBinder {
                 return affinity;
             }
         }
-        u.error("Affinity", "is not an affinity; expected \"packet\" (a peer per datagram) or \"session\" (a peer per session)");
+        u.error(UpstreamConfig.AFFINITY, "is not an affinity; expected \"packet\" (a peer per datagram) or \"session\" (a peer per session)");
         return Affinity.PACKET;
     }
 
     private LogConfig log(Section l) {
-        String path = l.string("Path", "a file path, or \"\" for the console").orElse("");
+        String path = l.string(LogConfig.PATH, "a file path, or \"\" for the console").orElse("");
         if (path.indexOf('%') >= 0) {
-            l.error("Path", "contains '%'; expected a file path without '%' (rotated files are named after it)");
+            l.error(LogConfig.PATH, "contains '%'; expected a file path without '%' (rotated files are named after it)");
         }
         String level = LogConfig.DEFAULT_LEVEL;
-        Optional<String> levelText = l.string("Level", "one of " + String.join(", ", LEVELS));
+        Optional<String> levelText = l.string(LogConfig.LEVEL, "one of " + String.join(", ", LEVELS));
         if (levelText.isPresent()) {
             String lower = levelText.get().toLowerCase(Locale.ROOT);
             if (LEVELS.contains(lower)) {
@@ -595,46 +580,46 @@ final class ConfigBinder {
             } else if (lower.equals("fatal") || lower.equals("panic")) {
                 // logrus levels of the original, above error; error is the quietest level here.
                 level = "error";
-                problems.note(l.pathOf("Level") + " " + Section.quote(levelText.get()) + " logs as \"error\"");
+                problems.note(l.pathOf(LogConfig.LEVEL) + " " + Section.quote(levelText.get()) + " logs as \"error\"");
             } else {
-                l.error("Level", "is not a log level; expected one of " + String.join(", ", LEVELS));
+                l.error(LogConfig.LEVEL, "is not a log level; expected one of " + String.join(", ", LEVELS));
             }
         }
-        boolean verbose = l.bool("Verbose", false);
-        int maxAge = l.integer("MaxAgeHour", LogConfig.DEFAULT_MAX_AGE_HOUR, 1, Integer.MAX_VALUE);
-        int rotation = l.integer("RotationTimeHour", LogConfig.DEFAULT_ROTATION_TIME_HOUR, 1, Integer.MAX_VALUE);
+        boolean verbose = l.bool(LogConfig.VERBOSE);
+        int maxAge = l.integer(LogConfig.MAX_AGE_HOUR);
+        int rotation = l.integer(LogConfig.ROTATION_TIME_HOUR);
         if (!path.isEmpty() && maxAge < rotation) {
-            problems.note(l.pathOf("MaxAgeHour") + " " + maxAge + " is shorter than RotationTimeHour " + rotation
+            problems.note(l.pathOf(LogConfig.MAX_AGE_HOUR.name()) + " " + maxAge + " is shorter than RotationTimeHour " + rotation
                     + ": a rotated file is pruned at the next rotation");
         }
         return new LogConfig(path, level, verbose, maxAge, rotation);
     }
 
     private Optional<AdminConfig> admin(Section top) {
-        Optional<Section> admin = top.optionalSection("Admin", ADMIN_KEYS);
-        Optional<Section> pprof = top.optionalSection("PProf", PPROF_KEYS);
+        Optional<Section> admin = top.optionalSection(StevedoreConfig.ADMIN, AdminConfig.KEYS);
+        Optional<Section> pprof = top.optionalSection(StevedoreConfig.PPROF, AdminConfig.PPROF_KEYS);
         if (admin.isPresent()) {
             Section a = admin.get();
-            if (pprof.isPresent() && pprof.get().has("ServerAddr")) {
-                problems.note(pprof.get().pathOf("ServerAddr") + ": ignored; Admin.ListenAddr serves the admin endpoint");
+            if (pprof.isPresent() && pprof.get().has(AdminConfig.PPROF_SERVER_ADDR)) {
+                problems.note(pprof.get().pathOf(AdminConfig.PPROF_SERVER_ADDR) + ": ignored; Admin.ListenAddr serves the admin endpoint");
             }
-            if (!a.has("ListenAddr")) {
-                a.errorAt("ListenAddr", "missing; expected ip:port or [ipv6]:port, e.g. \"127.0.0.1:2615\"");
+            if (!a.has(AdminConfig.LISTEN_ADDR)) {
+                a.errorAt(AdminConfig.LISTEN_ADDR, "missing; expected ip:port or [ipv6]:port, e.g. \"127.0.0.1:2615\"");
                 return Optional.empty();
             }
-            return Optional.ofNullable(address(a, "ListenAddr", null, "127.0.0.1:2615")).map(AdminConfig::new);
+            return Optional.ofNullable(address(a, AdminConfig.LISTEN_ADDR, null, "127.0.0.1:2615")).map(AdminConfig::new);
         }
-        if (pprof.isEmpty() || !pprof.get().has("ServerAddr")) {
+        if (pprof.isEmpty() || !pprof.get().has(AdminConfig.PPROF_SERVER_ADDR)) {
             return Optional.empty();
         }
         Section p = pprof.get();
-        if (!p.bool("Open", true)) {
-            problems.note(p.pathOf("Open") + " is false: no admin endpoint");
+        if (!p.bool(AdminConfig.PPROF_OPEN)) {
+            problems.note(p.pathOf(AdminConfig.PPROF_OPEN.name()) + " is false: no admin endpoint");
             return Optional.empty();
         }
-        InetSocketAddress address = address(p, "ServerAddr", null, "127.0.0.1:6060");
+        InetSocketAddress address = address(p, AdminConfig.PPROF_SERVER_ADDR, null, "127.0.0.1:6060");
         if (address != null) {
-            problems.note(p.pathOf("ServerAddr") + " " + Section.render(p.get("ServerAddr"))
+            problems.note(p.pathOf(AdminConfig.PPROF_SERVER_ADDR) + " " + Section.render(p.get(AdminConfig.PPROF_SERVER_ADDR))
                     + " serves the admin endpoint (/metrics, /status, /healthz), since Admin is absent");
         }
         return Optional.ofNullable(address).map(AdminConfig::new);

@@ -16,10 +16,13 @@ public record HealthCheckConfig(
         byte[] send,
         Optional<byte[]> expect) {
 
-    public static final int DEFAULT_INTERVAL_SEC = 5;
-    public static final int DEFAULT_TIMEOUT_SEC = 3;
-    public static final int DEFAULT_SUCCESS_TIMES = 1;
-    public static final int DEFAULT_FAILED_TIMES = 1;
+    static final Keys KEYS = new Keys();
+    public static final IntKey HEARTBEAT_INTERVAL_SEC = KEYS.integer("HeartbeatIntervalSec", 5, 1, Integer.MAX_VALUE);
+    public static final IntKey HEARTBEAT_TIMEOUT_SEC = KEYS.integer("HeartbeatTimeoutSec", 3, 1, Integer.MAX_VALUE);
+    public static final IntKey SUCCESS_TIMES = KEYS.integer("SuccessTimes", 1, 1, Integer.MAX_VALUE);
+    public static final IntKey FAILED_TIMES = KEYS.integer("FailedTimes", 1, 1, Integer.MAX_VALUE);
+    static final String SEND = KEYS.key("Send");
+    static final String EXPECT = KEYS.key("Expect");
     public static final String DEFAULT_SEND = "heartbeat";
 
     /**

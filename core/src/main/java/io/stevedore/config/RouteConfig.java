@@ -6,6 +6,12 @@ package io.stevedore.config;
  */
 public record RouteConfig(KeyBytes keyBytes, Operator operator, byte[] value, String upstream) {
 
+    static final Keys KEYS = new Keys();
+    static final String KEY_BYTES = KEYS.key("KeyBytes");
+    static final String OPERATOR = KEYS.key("Operator");
+    static final String VALUE = KEYS.key("Value");
+    static final String UPSTREAM = KEYS.key("Upstream");
+
     public RouteConfig {
         if (value.length != keyBytes.length()) {
             throw new IllegalArgumentException("value has " + value.length + " bytes, KeyBytes selects " + keyBytes.length());

@@ -29,7 +29,8 @@ final class Section {
     /** Lower-cased key → value, for the keys the schema knows. */
     private final Map<String, JsonNode> values = new HashMap<>();
 
-    private Section(ObjectNode node, String path, Problems problems, List<String> knownKeys) {
+    private Section(ObjectNode node, String path, Problems problems, Keys keys) {
+        List<String> knownKeys = keys.names();
         this.path = path;
         this.problems = problems;
         Map<String, String> known = new LinkedHashMap<>();
@@ -58,13 +59,13 @@ final class Section {
         }
     }
 
-    static Section of(ObjectNode node, String path, Problems problems, List<String> knownKeys) {
-        return new Section(node, path, problems, knownKeys);
+    static Section of(ObjectNode node, String path, Problems problems, Keys keys) {
+        return new Section(node, path, problems, keys);
     }
 
     /** A section of no keys: binding it yields every default. */
-    static Section empty(String path, Problems problems, List<String> knownKeys) {
-        return new Section(JsonNodeFactory.instance.objectNode(), path, problems, knownKeys);
+    static Section empty(String path, Problems problems, Keys keys) {
+        return new Section(JsonNodeFactory.instance.objectNode(), path, problems, keys);
     }
 
     String path() {
@@ -95,38 +96,35 @@ final class Section {
         problems.error(pathOf(key) + ": " + message);
     }
 
-    int integer(String key, int defaultValue, int min, int max) {
-        return integer(key, defaultValue, min, max, "an integer");
-    }
-
-    /** {@code noun} names what is expected, e.g. "a port". */
-    int integer(String key, int defaultValue, int min, int max, String noun) {
-        JsonNode node = get(key);
+    /** The value of {@code key}: its default when absent, and when invalid too (with an error). */
+    int integer(IntKey key) {
+        JsonNode node = get(key.name());
         if (node == null) {
-            return defaultValue;
+            return key.defaultValue();
         }
-        String expected = "expected " + noun + (max == Integer.MAX_VALUE
-                ? " of at least " + min
-                : " from " + min + " to " + max);
+        String expected = "expected " + key.noun() + (key.max() == Integer.MAX_VALUE
+                ? " of at least " + key.min()
+                : " from " + key.min() + " to " + key.max());
         if (!node.isIntegralNumber()) {
-            error(key, "is not an integer; " + expected);
-            return defaultValue;
+            error(key.name(), "is not an integer; " + expected);
+            return key.defaultValue();
         }
-        if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
-            error(key, "is out of range; " + expected);
-            return defaultValue;
+        if (!node.canConvertToInt() || node.intValue() < key.min() || node.intValue() > key.max()) {
+            error(key.name(), "is out of range; " + expected);
+            return key.defaultValue();
         }
         return node.intValue();
     }
 
-    boolean bool(String key, boolean defaultValue) {
-        JsonNode node = get(key);
+    /** The value of {@code key}: its default when absent, and when not a boolean too (with an error). */
+    boolean bool(BoolKey key) {
+        JsonNode node = get(key.name());
         if (node == null) {
-            return defaultValue;
+            return key.defaultValue();
         }
         if (!node.isBoolean()) {
-            error(key, "is not a boolean; expected true or false");
-            return defaultValue;
+            error(key.name(), "is not a boolean; expected true or false");
+            return key.defaultValue();
         }
         return node.booleanValue();
     }
@@ -145,27 +143,27 @@ final class Section {
     }
 
     /** The object at {@code key} as a section; absent gives an empty section, not an object an error. */
-    Section section(String key, List<String> knownKeys) {
-        return optionalSection(key, knownKeys).orElseGet(() -> empty(pathOf(key), problems, knownKeys));
+    Section section(String key, Keys keys) {
+        return optionalSection(key, keys).orElseGet(() -> empty(pathOf(key), problems, keys));
     }
 
-    Optional<Section> optionalSection(String key, List<String> knownKeys) {
+    Optional<Section> optionalSection(String key, Keys keys) {
         JsonNode node = get(key);
         if (node == null) {
             return Optional.empty();
         }
         if (!node.isObject()) {
-            error(key, "is not an object; expected { ... } with the keys " + String.join(", ", knownKeys));
+            error(key, "is not an object; expected { ... } with the keys " + String.join(", ", keys.names()));
             return Optional.empty();
         }
-        return Optional.of(of((ObjectNode) node, pathOf(key), problems, knownKeys));
+        return Optional.of(of((ObjectNode) node, pathOf(key), problems, keys));
     }
 
     /**
      * The objects of the array at {@code key}, each as a section at {@code key[i]}. Absent gives an
      * empty list; a non-object element is an error and left out, so indexes of the rest stay true.
      */
-    List<Indexed> objects(String key, List<String> knownKeys) {
+    List<Indexed> objects(String key, Keys keys) {
         JsonNode node = get(key);
         List<Indexed> result = new ArrayList<>();
         if (node == null) {
@@ -179,10 +177,10 @@ final class Section {
             String elementPath = pathOf(key) + "[" + i + "]";
             JsonNode element = node.get(i);
             if (element.isObject()) {
-                result.add(new Indexed(i, of((ObjectNode) element, elementPath, problems, knownKeys)));
+                result.add(new Indexed(i, of((ObjectNode) element, elementPath, problems, keys)));
             } else {
                 problems.error(elementPath + ": " + render(element) + " is not an object; expected { ... } with the keys "
-                        + String.join(", ", knownKeys));
+                        + String.join(", ", keys.names()));
             }
         }
         return result;

@@ -11,8 +11,18 @@ public record ServerConfig(
         int maxTryTimes) {
 
     public static final int DEFAULT_PORT = 2614;
-    public static final int DEFAULT_BATCH_SIZE = 32;
-    public static final int DEFAULT_BUF_SIZE = 4096;
-    public static final int MAX_BUF_SIZE = 65535;
-    public static final int DEFAULT_MAX_TRY_TIMES = 3;
+
+    static final Keys KEYS = new Keys();
+    static final String LISTEN_ADDR = KEYS.key("ListenAddr");
+    public static final IntKey LISTEN_PARALLEL = KEYS.integer("ListenParallel",
+            Runtime.getRuntime().availableProcessors(), 1, 1024);
+    /** recvmmsg/sendmmsg take at most UIO_MAXIOV (1024) messages per call. */
+    public static final IntKey BATCH_SIZE = KEYS.integer("BatchSize", 32, 1, 1024);
+    public static final IntKey BUF_SIZE = KEYS.integer("BufSize", 4096, 1, 65535);
+    public static final IntKey MAX_TRY_TIMES = KEYS.integer("MaxTryTimes", 3, 1, Integer.MAX_VALUE);
+    // The Go original's event loop and task pool; Netty's event loops replace them.
+    static final String EVENT_SIZE = KEYS.ignored("EventSize");
+    static final String EVENT_CHAN_SIZE = KEYS.ignored("EventChanSize");
+    static final String TASK_POOL_SIZE = KEYS.ignored("TaskPoolSize");
+    static final String TASK_POOL_TIMEOUT_SEC = KEYS.ignored("TaskPoolTimeoutSec");
 }

@@ -11,9 +11,11 @@ import java.util.List;
  */
 public record SessionConfig(int timeoutSec, int recycleIntervalSec, int maxSessions, List<InetAddress> sourceAddrs) {
 
-    public static final int DEFAULT_TIMEOUT_SEC = 30;
-    public static final int DEFAULT_RECYCLE_INTERVAL_SEC = 10;
-    public static final int DEFAULT_MAX_SESSIONS = 100_000;
+    static final Keys KEYS = new Keys();
+    public static final IntKey TIMEOUT_SEC = KEYS.integer("TimeoutSec", 30, 1, Integer.MAX_VALUE);
+    public static final IntKey RECYCLE_INTERVAL_SEC = KEYS.integer("RecycleIntervalSec", 10, 1, Integer.MAX_VALUE);
+    public static final IntKey MAX_SESSIONS = KEYS.integer("MaxSessions", 100_000, 1, Integer.MAX_VALUE);
+    static final String SOURCE_ADDRS = KEYS.key("SourceAddrs");
 
     public SessionConfig {
         sourceAddrs = List.copyOf(sourceAddrs);

@@ -12,4 +12,13 @@ public record StevedoreConfig(
         UploadConfig upload,
         LogConfig log,
         Optional<AdminConfig> admin) {
+
+    /** The file's top level: the Go original's sections, and Admin. */
+    static final Keys KEYS = new Keys();
+    static final String SERVER = KEYS.key("Server");
+    static final String SESSION = KEYS.key("Session");
+    static final String UPLOAD = KEYS.key("Upload");
+    static final String LOG = KEYS.key("Log");
+    static final String PPROF = KEYS.key("PProf");
+    static final String ADMIN = KEYS.key("Admin");
 }

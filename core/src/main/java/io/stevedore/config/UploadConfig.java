@@ -8,6 +8,11 @@ import java.util.List;
  */
 public record UploadConfig(String defaultUpstream, List<RouteConfig> routes, List<UpstreamConfig> upstreams) {
 
+    static final Keys KEYS = new Keys();
+    static final String DEFAULT_UPSTREAM = KEYS.key("DefaultUpstream");
+    static final String ROUTES = KEYS.key("Routes");
+    static final String UPSTREAMS = KEYS.key("Upstreams");
+
     public UploadConfig {
         routes = List.copyOf(routes);
         upstreams = List.copyOf(upstreams);

@@ -2,7 +2,8 @@ package io.stevedore.metrics;
 
 /**
  * Why a client session ended. Every way out of a session counts exactly one of these;
- * {@link #label()} is the Prometheus {@code reason} label value.
+ * {@link #label()} is its {@code reason} label of {@link Metric#SESSIONS_CLOSED} and its key in
+ * {@code /status}'s {@code sessions.closed}.
  */
 public enum CloseReason {
     /** No traffic in either direction for longer than {@code Session.TimeoutSec} (the sweep). */

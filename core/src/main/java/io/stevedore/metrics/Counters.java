@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one catalogue of data-plane counters: drops by {@link DropReason}, per-loop traffic and
- * sessions ({@link LoopCounter}), sessions closed by {@link CloseReason}, and per-peer traffic
- * ({@link PeerCounter}). Each event loop writes its own {@link LoopCounters}; readers (tests, the
- * admin endpoint) sum the loops, so the hot path never contends.
+ * The data-plane counters: drops by {@link DropReason}, per-loop traffic and sessions
+ * ({@link LoopCounter}), sessions closed by {@link CloseReason}, and per-peer traffic
+ * ({@link PeerCounter}), each of them feeding one {@link Metric} of the catalogue. Each event loop
+ * writes its own {@link LoopCounters}; readers (tests, the admin endpoint) sum the loops, so the
+ * hot path never contends.
  *
  * <p>Each peer has a slot, keyed by its {@link PeerKey} (upstream name and address) and never
  * reused: a reload that keeps a peer keeps its slot and so its counts, a reload that adds one

@@ -2,7 +2,8 @@ package io.stevedore.metrics;
 
 /**
  * Why a datagram was not delivered. Every drop path in the data plane counts exactly one of these;
- * {@link #label()} is the Prometheus {@code reason} label value.
+ * {@link #label()} is its {@code reason} label of {@link Metric#DROPPED_DATAGRAMS} and its key in
+ * {@code /status}'s {@code dropped}, so a new reason is one line here.
  */
 public enum DropReason {
     /** No route matched and the default names no upstream, or the matching route names none. */

@@ -104,8 +104,9 @@ public final class LoopCounters {
         add(RECEIVED_BYTES, bytes);
     }
 
-    public void sessionOpened() {
-        add(loopIndex(LoopCounter.SESSIONS_OPENED), 1);
+    /** One more of {@code counter}; the counters counted in pairs have methods of their own below. */
+    public void count(LoopCounter counter) {
+        add(loopIndex(counter), 1);
     }
 
     /** A session ended: {@link LoopCounter#SESSIONS_CLOSED} is the sum over the reasons. */
@@ -114,23 +115,10 @@ public final class LoopCounters {
         add(closeIndex(reason), 1);
     }
 
-    public void listenerError() {
-        add(loopIndex(LoopCounter.LISTENER_ERRORS), 1);
-    }
-
     /** One segmented send of {@code datagrams} went out. */
     public void segmented(int datagrams) {
         add(loopIndex(LoopCounter.SEGMENTED_SENDS), 1);
         add(loopIndex(LoopCounter.SEGMENTED_DATAGRAMS), datagrams);
-    }
-
-    public void segmentedRefused() {
-        add(loopIndex(LoopCounter.SEGMENTED_REFUSED), 1);
-    }
-
-    /** An ICMP error report on a session socket that could not be pinned on one peer. */
-    public void passiveAmbiguous() {
-        add(loopIndex(LoopCounter.PASSIVE_AMBIGUOUS), 1);
     }
 
     /** A datagram of {@code bytes} sent to the peer at {@code slot} (see {@link Counters#slot}). */

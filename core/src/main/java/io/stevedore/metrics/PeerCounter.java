@@ -1,16 +1,43 @@
 package io.stevedore.metrics;
 
-/** What is counted for each peer of each upstream. */
+/**
+ * What is counted for each peer of each upstream: each with the {@link Metric} it feeds (labelled
+ * by {@code upstream} and {@code peer}), the {@code direction} label value where that metric has
+ * one (also the {@code /status} object it sits in), and its key in a {@code /status} peer.
+ */
 public enum PeerCounter {
     /** Client datagrams sent to the peer. */
-    FORWARDED_DATAGRAMS,
-    FORWARDED_BYTES,
+    FORWARDED_DATAGRAMS(Metric.PEER_DATAGRAMS, "upload", "datagrams"),
+    FORWARDED_BYTES(Metric.PEER_BYTES, "upload", "bytes"),
     /** Datagrams from the peer's IP relayed to a client. */
-    REPLIED_DATAGRAMS,
-    REPLIED_BYTES,
+    REPLIED_DATAGRAMS(Metric.PEER_DATAGRAMS, "download", "datagrams"),
+    REPLIED_BYTES(Metric.PEER_BYTES, "download", "bytes"),
     /**
      * Sends to the peer that failed: refused by the kernel at once, or reported later by ICMP and
      * pinned on this peer. Each one also marks the peer down.
      */
-    SEND_ERRORS
+    SEND_ERRORS(Metric.PEER_SEND_ERRORS, null, "sendErrors");
+
+    private final Metric metric;
+    private final String direction;
+    private final String statusKey;
+
+    PeerCounter(Metric metric, String direction, String statusKey) {
+        this.metric = metric;
+        this.direction = direction;
+        this.statusKey = statusKey;
+    }
+
+    public Metric metric() {
+        return metric;
+    }
+
+    /** {@code upload} or {@code download}; null for a counter that has no direction. */
+    public String direction() {
+        return direction;
+    }
+
+    public String statusKey() {
+        return statusKey;
+    }
 }

@@ -2,6 +2,7 @@ package io.stevedore.session;
 
 import io.netty.channel.Channel;
 import io.stevedore.metrics.CloseReason;
+import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -140,7 +141,7 @@ public final class SessionTable {
         sessions.add(session);
         linkNewest(session);
         countUnanswered(1);
-        counters.sessionOpened();
+        counters.count(LoopCounter.SESSIONS_OPENED);
         return session;
     }
 

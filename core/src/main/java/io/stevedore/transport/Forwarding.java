@@ -85,7 +85,7 @@ final class Forwarding {
         routes = RouteTable.compile(config.upload());
         upstreams = upstreamList.toArray(new Upstream[0]);
         bufSize = config.server().bufSize();
-        maxTryTimes = Math.max(1, config.server().maxTryTimes());
+        maxTryTimes = config.server().maxTryTimes();
         this.slots = slots;
         this.slotCount = slotCount;
 

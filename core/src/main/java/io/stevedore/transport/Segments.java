@@ -8,6 +8,7 @@ import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
 import java.net.InetSocketAddress;
 
@@ -93,7 +94,7 @@ final class Segments {
         if (errno != EINVAL && errno != EIO) {
             return false;
         }
-        counters.segmentedRefused();
+        counters.count(LoopCounter.SEGMENTED_REFUSED);
         maxSegment = Math.min(maxSegment, segment - 1);
         return true;
     }

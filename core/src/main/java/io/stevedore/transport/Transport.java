@@ -261,7 +261,7 @@ public enum Transport {
     static final int SESSION_BATCH = 16;
 
     static int sessionBatch(ServerConfig server) {
-        return Math.max(1, Math.min(server.batchSize(), SESSION_BATCH));
+        return Math.min(server.batchSize(), SESSION_BATCH);
     }
 
     /** The receive allocator every session socket of one loop shares; one per loop. */

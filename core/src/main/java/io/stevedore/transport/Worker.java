@@ -13,6 +13,7 @@ import io.stevedore.config.SessionConfig;
 import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
@@ -156,7 +157,7 @@ final class Worker {
         }
         forwarding = next;
         selectors = selectorsOf(next);
-        startSweeping(Math.max(1, session.recycleIntervalSec()));
+        startSweeping(session.recycleIntervalSec());
     }
 
     private static void carryOver(Session session, Forwarding previous, Forwarding next, int latchSlots) {
@@ -436,7 +437,7 @@ final class Worker {
     private boolean reported(Session session, Throwable cause, ForwardPromise waiting, boolean report) {
         int slot = session.culprit(now());
         if (slot == Session.NONE) {
-            counters.passiveAmbiguous();
+            counters.count(LoopCounter.PASSIVE_AMBIGUOUS);
             return false;
         }
         counters.sendError(slot);
@@ -552,7 +553,7 @@ final class Worker {
     }
 
     void listenerError() {
-        counters.listenerError();
+        counters.count(LoopCounter.LISTENER_ERRORS);
     }
 
     private void drop(DropReason reason, ByteBuf data) {

@@ -19,7 +19,7 @@ class EdgeCasesTest {
     @Test
     void onePeerTakesEverything() {
         Upstream c = Upstream.of(chash(equalPeers(1)));
-        assertThat(c.tableEntriesPerPeer()).containsExactly(UpstreamConfig.DEFAULT_TABLE_SIZE);
+        assertThat(c.tableEntriesPerPeer()).containsExactly(UpstreamConfig.TABLE_SIZE.defaultValue());
         Selector cs = c.newSelector();
         Selector rs = Upstream.of(rr(equalPeers(1))).newSelector();
         ByteBuf d = Upstreams.scratch();

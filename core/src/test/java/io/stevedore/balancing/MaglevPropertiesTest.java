@@ -59,7 +59,7 @@ class MaglevPropertiesTest {
     void equalPeersShareKeysEvenly(int n) {
         Upstream u = Upstream.of(chash(equalPeers(n)));
         int[] entries = u.tableEntriesPerPeer();
-        int size = UpstreamConfig.DEFAULT_TABLE_SIZE;
+        int size = UpstreamConfig.TABLE_SIZE.defaultValue();
         for (int e : entries) {
             assertThat(e).as("table entries per peer").isBetween(size / n, size / n + 1);
         }
@@ -92,7 +92,7 @@ class MaglevPropertiesTest {
         int[] entries = u.tableEntriesPerPeer();
         for (int i = 0; i < weights.length; i++) {
             expected[i] = (double) weights[i] / sum;
-            double expectedEntries = expected[i] * UpstreamConfig.DEFAULT_TABLE_SIZE;
+            double expectedEntries = expected[i] * UpstreamConfig.TABLE_SIZE.defaultValue();
             assertThat(Math.abs(entries[i] - expectedEntries)).as("entries of peer %d", i).isLessThanOrEqualTo(1.0);
         }
         assertShares(shares(u, sum), expected);
@@ -181,7 +181,7 @@ class MaglevPropertiesTest {
         String[] se = keyBytes.split(":");
         KeyBytes key = new KeyBytes(Integer.parseInt(se[0]), Integer.parseInt(se[1]));
         int n = 7;
-        Upstream u = Upstream.of(chash(key, UpstreamConfig.DEFAULT_TABLE_SIZE, equalPeers(n)));
+        Upstream u = Upstream.of(chash(key, UpstreamConfig.TABLE_SIZE.defaultValue(), equalPeers(n)));
         Selector selector = u.newSelector();
         long[] counts = new long[n];
         byte[] payload = new byte[key.end() + 5];

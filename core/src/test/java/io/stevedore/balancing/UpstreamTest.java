@@ -92,7 +92,7 @@ class UpstreamTest {
             for (int k = 0; k < 1000; k++) {
                 assertThat(selectKey(s, d, k)).isEqualTo(2);
             }
-            assertThat(u.tableEntriesPerPeer()).containsExactly(0, 0, io.stevedore.config.UpstreamConfig.DEFAULT_TABLE_SIZE);
+            assertThat(u.tableEntriesPerPeer()).containsExactly(0, 0, io.stevedore.config.UpstreamConfig.TABLE_SIZE.defaultValue());
             u.setPeerUp(2, false, "test");
             assertThat(selectKey(s, d, 7)).isEqualTo(Selector.NO_PEER);
             assertThat(u.tableEntriesPerPeer()).containsExactly(0, 0, 0);

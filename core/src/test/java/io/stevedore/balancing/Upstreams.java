@@ -38,7 +38,7 @@ final class Upstreams {
     }
 
     static UpstreamConfig rr(List<PeerConfig> peers) {
-        return new UpstreamConfig("rr", BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE,
+        return new UpstreamConfig("rr", BalanceType.RR, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(),
                 peers, Optional.empty(), Affinity.PACKET, false);
     }
 
@@ -48,7 +48,7 @@ final class Upstreams {
     }
 
     static UpstreamConfig chash(List<PeerConfig> peers) {
-        return chash(new KeyBytes(0, 4), UpstreamConfig.DEFAULT_TABLE_SIZE, peers);
+        return chash(new KeyBytes(0, 4), UpstreamConfig.TABLE_SIZE.defaultValue(), peers);
     }
 
     /** Selects with {@code scratch} rewritten to hold just the 4-byte {@code key}. */

@@ -124,7 +124,7 @@ class ConfigBindingTest {
     void jsonNullIsTheSameAsAbsent() throws Exception {
         StevedoreConfig config = ConfigLoader.parse(withSection("Server", "{'BatchSize': null}")).config();
 
-        assertThat(config.server().batchSize()).isEqualTo(ServerConfig.DEFAULT_BATCH_SIZE);
+        assertThat(config.server().batchSize()).isEqualTo(ServerConfig.BATCH_SIZE.defaultValue());
     }
 
     @Test

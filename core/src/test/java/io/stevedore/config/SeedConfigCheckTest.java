@@ -32,7 +32,7 @@ class SeedConfigCheckTest {
         assertThat(kcp.name()).isEqualTo("kcp");
         assertThat(kcp.type()).isEqualTo(BalanceType.CHASH);
         assertThat(kcp.keyBytes()).contains(new KeyBytes(0, 4));
-        assertThat(kcp.tableSize()).isEqualTo(UpstreamConfig.DEFAULT_TABLE_SIZE);
+        assertThat(kcp.tableSize()).isEqualTo(UpstreamConfig.TABLE_SIZE.defaultValue());
         assertThat(kcp.affinity()).isEqualTo(Affinity.PACKET);
         assertThat(kcp.latch()).isFalse();
         assertThat(kcp.peers()).containsExactly(

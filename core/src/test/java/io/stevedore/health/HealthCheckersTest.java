@@ -50,7 +50,7 @@ class HealthCheckersTest {
 
     private static Upstream kcp(String name, Optional<HealthCheckConfig> check, PeerConfig... peers) {
         return Upstream.of(new UpstreamConfig(name, BalanceType.CHASH, Optional.of(new KeyBytes(0, 4)),
-                UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(peers), check, Affinity.PACKET, false));
+                UpstreamConfig.TABLE_SIZE.defaultValue(), List.of(peers), check, Affinity.PACKET, false));
     }
 
     private static PeerConfig primary(InetSocketAddress address) {

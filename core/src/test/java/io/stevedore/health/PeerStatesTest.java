@@ -27,8 +27,8 @@ class PeerStatesTest {
 
     private static UpstreamConfig rr(String name, Optional<HealthCheckConfig> check, InetSocketAddress... peers) {
         List<PeerConfig> list = Arrays.stream(peers)
-                .map(address -> new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, false)).toList();
-        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE, list,
+                .map(address -> new PeerConfig(address, PeerConfig.WEIGHT.defaultValue(), false)).toList();
+        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(), list,
                 check, Affinity.PACKET, false);
     }
 

@@ -19,7 +19,7 @@ class CountersTest {
         for (int i = 0; i < peers; i++) {
             list.add(new PeerConfig(new InetSocketAddress("127.0.0." + (i + 2), 9), 1, false));
         }
-        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE, list,
+        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(), list,
                 Optional.empty(), Affinity.PACKET, false);
     }
 
@@ -75,7 +75,7 @@ class CountersTest {
 
         // ver1: 127.0.0.3 moves to the front and 127.0.0.9 is new; ver2 is gone.
         UpstreamConfig next = new UpstreamConfig("ver1", BalanceType.RR, Optional.empty(),
-                UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(new PeerConfig(kept, 1, false),
+                UpstreamConfig.TABLE_SIZE.defaultValue(), List.of(new PeerConfig(kept, 1, false),
                         new PeerConfig(new InetSocketAddress("127.0.0.9", 9), 1, false)),
                 Optional.empty(), Affinity.PACKET, false);
         int[][] slots = counters.assign(List.of(next));

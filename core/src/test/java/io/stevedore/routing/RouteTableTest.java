@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RouteTableTest {
 
     static UpstreamConfig upstream(String name) {
-        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE,
+        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(),
                 List.of(new PeerConfig(new InetSocketAddress("127.0.0.2", 9000), 1, false)),
                 Optional.empty(), Affinity.PACKET, false);
     }

@@ -25,7 +25,7 @@ class SessionTableTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
     private final Counters counters = new Counters(List.of(new UpstreamConfig("u", BalanceType.RR, Optional.empty(),
-            UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(new PeerConfig(new InetSocketAddress("127.0.0.2", 9), 1, false)),
+            UpstreamConfig.TABLE_SIZE.defaultValue(), List.of(new PeerConfig(new InetSocketAddress("127.0.0.2", 9), 1, false)),
             Optional.empty(), Affinity.PACKET, false)), 2);
 
     private static InetSocketAddress client(int port) {

@@ -26,12 +26,12 @@ final class TestConfig {
 
     InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
     int listenParallel = 1;
-    int batchSize = ServerConfig.DEFAULT_BATCH_SIZE;
-    int bufSize = ServerConfig.DEFAULT_BUF_SIZE;
-    int maxTryTimes = ServerConfig.DEFAULT_MAX_TRY_TIMES;
-    int timeoutSec = SessionConfig.DEFAULT_TIMEOUT_SEC;
-    int recycleIntervalSec = SessionConfig.DEFAULT_RECYCLE_INTERVAL_SEC;
-    int maxSessions = SessionConfig.DEFAULT_MAX_SESSIONS;
+    int batchSize = ServerConfig.BATCH_SIZE.defaultValue();
+    int bufSize = ServerConfig.BUF_SIZE.defaultValue();
+    int maxTryTimes = ServerConfig.MAX_TRY_TIMES.defaultValue();
+    int timeoutSec = SessionConfig.TIMEOUT_SEC.defaultValue();
+    int recycleIntervalSec = SessionConfig.RECYCLE_INTERVAL_SEC.defaultValue();
+    int maxSessions = SessionConfig.MAX_SESSIONS.defaultValue();
     List<InetAddress> sourceAddrs = List.of();
     String defaultUpstream = "deny";
     final List<RouteConfig> routes = new ArrayList<>();
@@ -99,19 +99,19 @@ final class TestConfig {
                 new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes),
                 new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs),
                 new UploadConfig(defaultUpstream, routes, upstreams),
-                new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.DEFAULT_MAX_AGE_HOUR,
-                        LogConfig.DEFAULT_ROTATION_TIME_HOUR),
+                new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.MAX_AGE_HOUR.defaultValue(),
+                        LogConfig.ROTATION_TIME_HOUR.defaultValue()),
                 Optional.empty());
     }
 
     static UpstreamConfig rr(String name, PeerConfig... peers) {
-        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.DEFAULT_TABLE_SIZE,
+        return new UpstreamConfig(name, BalanceType.RR, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(),
                 List.of(peers), Optional.empty(), Affinity.PACKET, false);
     }
 
     static UpstreamConfig chash(String name, int keyStart, int keyEnd, PeerConfig... peers) {
         return new UpstreamConfig(name, BalanceType.CHASH, Optional.of(new KeyBytes(keyStart, keyEnd)),
-                UpstreamConfig.DEFAULT_TABLE_SIZE, List.of(peers), Optional.empty(), Affinity.PACKET, false);
+                UpstreamConfig.TABLE_SIZE.defaultValue(), List.of(peers), Optional.empty(), Affinity.PACKET, false);
     }
 
     /** {@code Affinity: session}: each session keeps the peer it was first sent to. */
@@ -131,11 +131,11 @@ final class TestConfig {
     }
 
     static PeerConfig peer(InetSocketAddress address) {
-        return new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, false);
+        return new PeerConfig(address, PeerConfig.WEIGHT.defaultValue(), false);
     }
 
     static PeerConfig backup(InetSocketAddress address) {
-        return new PeerConfig(address, PeerConfig.DEFAULT_WEIGHT, true);
+        return new PeerConfig(address, PeerConfig.WEIGHT.defaultValue(), true);
     }
 
     /** The index the running {@code upstream} gave the peer {@code backend}. */

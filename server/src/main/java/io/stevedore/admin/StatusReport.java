@@ -47,11 +47,15 @@ final class StatusReport {
             for (InetSocketAddress address : daemon.listenAddresses(i)) {
                 bound.add(Addresses.format(address));
             }
-            listener.put("clientDatagrams", counters.loop(i, LoopCounter.RECEIVED_DATAGRAMS));
-            listener.put("clientBytes", counters.loop(i, LoopCounter.RECEIVED_BYTES));
-            listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED)
-                    - counters.loop(i, LoopCounter.SESSIONS_CLOSED));
-            listener.put("passiveAmbiguous", counters.loop(i, LoopCounter.PASSIVE_AMBIGUOUS));
+            for (LoopCounter counter : LoopCounter.values()) {
+                if (counter.statusKey() != null) {
+                    listener.put(counter.statusKey(), counters.loop(i, counter));
+                }
+                if (counter == LoopCounter.SESSIONS_CLOSED) {
+                    // Live sessions, not a counter: written right after the two counts it is the difference of.
+                    listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED) - counters.loop(i, counter));
+                }
+            }
         }
 
         ObjectNode sessions = root.putObject("sessions");
@@ -107,13 +111,10 @@ final class StatusReport {
         node.put("state", upstream.isUp(peer.index()) ? "up" : "down");
         node.put("weight", peer.weight());
         node.put("backup", peer.backup());
-        ObjectNode upload = node.putObject("upload");
-        upload.put("datagrams", counters.peer(key, PeerCounter.FORWARDED_DATAGRAMS));
-        upload.put("bytes", counters.peer(key, PeerCounter.FORWARDED_BYTES));
-        ObjectNode download = node.putObject("download");
-        download.put("datagrams", counters.peer(key, PeerCounter.REPLIED_DATAGRAMS));
-        download.put("bytes", counters.peer(key, PeerCounter.REPLIED_BYTES));
-        node.put("sendErrors", counters.peer(key, PeerCounter.SEND_ERRORS));
+        for (PeerCounter counter : PeerCounter.values()) {
+            ObjectNode in = counter.direction() == null ? node : node.withObjectProperty(counter.direction());
+            in.put(counter.statusKey(), counters.peer(key, counter));
+        }
         if (upstream.config().healthChecker().isPresent()) {
             ObjectNode probes = node.putObject("probes");
             probes.put("success", observed.probes().count(key, true));

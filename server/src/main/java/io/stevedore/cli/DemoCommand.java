@@ -31,7 +31,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         LogSetup.configure(new LogConfig("", verbose ? "info" : "warn", false,
-                LogConfig.DEFAULT_MAX_AGE_HOUR, LogConfig.DEFAULT_ROTATION_TIME_HOUR));
+                LogConfig.MAX_AGE_HOUR.defaultValue(), LogConfig.ROTATION_TIME_HOUR.defaultValue()));
         return Demo.run(spec.commandLine().getOut());
     }
 }

@@ -13,6 +13,7 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.Metric;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -117,6 +118,11 @@ class AdminServerTest {
                         .isEqualTo(Instant.parse("2030-01-02T03:04:05Z").getEpochSecond());
                 assertThat(sample(body, "stevedore_build_info{java=\"" + System.getProperty("java.version")
                         + "\",transport=\"epoll\",version=\"9.9-test\"}")).isEqualTo(1);
+                for (Metric metric : Metric.values()) {
+                    String exposed = metric.prometheusName() + (metric.type() == Metric.Type.COUNTER ? "_total" : "");
+                    assertThat(body).as("every metric of the catalogue is exported")
+                            .contains("# HELP " + exposed + " " + metric.help() + "\n");
+                }
 
                 HttpResponse<String> status = get(admin.address(), "/status");
                 assertThat(status.statusCode()).isEqualTo(200);
