@@ -1,10 +1,13 @@
 package io.stevedore.control;
 
 import io.stevedore.config.Addresses;
+import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
+import io.stevedore.transport.SocketBudget;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -82,12 +85,23 @@ public final class ControlPlane implements AutoCloseable {
     public static ReloadDecision replan(Daemon daemon, StevedoreConfig next) throws InterruptedException {
         ReloadDecision decision = ReloadDecision.of(daemon.config(), next);
         daemon.apply(decision.applied(), decision.reopenSessions());
+        SessionConfig session = decision.applied().session();
+        if (decision.sessionBudgetChanged()) {
+            SocketBudget.logShortfalls(session);
+        }
+        if (decision.sourceAddrsChanged()) {
+            List<InetAddress> sources = session.sourceAddrs();
+            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
+                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
+                            : sources.stream().map(InetAddress::getHostAddress).toList());
+            SocketBudget.warnUnbindable(sources);
+        }
         List<PeerKey> retired = decision.peers(ReloadDecision.Change.RETIRED);
         if (!retired.isEmpty()) {
             log.info("peer(s) {} retired: no new datagram goes to them; their replies to live sessions are relayed for "
                     + "{} s (Session.TimeoutSec)", retired.stream().map(peer -> Addresses.format(peer.address()))
                             .collect(Collectors.joining(", ")),
-                    decision.applied().session().timeoutSec());
+                    session.timeoutSec());
         }
         return decision;
     }

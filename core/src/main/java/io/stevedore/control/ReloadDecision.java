@@ -4,6 +4,7 @@ import io.stevedore.config.Addresses;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.PeerConfig;
 import io.stevedore.config.ServerConfig;
+import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.PeerKey;
@@ -32,9 +33,13 @@ import java.util.Set;
  * @param reopenSessions whether live session sockets cannot reach the new peers and must be
  *     closed: IPv4 sockets when IPv6 peers come, or sockets bound to an IPv6 {@code SourceAddrs}
  *     when IPv4 peers come
+ * @param sessionBudgetChanged whether {@code MaxSessions} or the number of {@code SourceAddrs}
+ *     changed, which decide whether the host can open that many session sockets
+ * @param sourceAddrsChanged whether new session sockets are bound to other addresses
  */
 public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, Map<PeerKey, Change> peers,
-        Map<String, Checker> checkers, boolean reopenSessions) {
+        Map<String, Checker> checkers, boolean reopenSessions, boolean sessionBudgetChanged,
+        boolean sourceAddrsChanged) {
 
     /** What a reload does to a peer: it keeps its slot, counters and, when checked, its health. */
     public enum Change {
@@ -63,16 +68,16 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
 
     /** The decision of replacing {@code running} with {@code asked}. */
     public static ReloadDecision of(StevedoreConfig running, StevedoreConfig asked) {
-        ServerConfig was = running.server();
+        ServerConfig listening = running.server();
         ServerConfig wants = asked.server();
         List<String> needRestart = new ArrayList<>();
-        unchanged(needRestart, "Server.ListenAddr", Addresses.format(was.listenAddr()),
+        unchanged(needRestart, "Server.ListenAddr", Addresses.format(listening.listenAddr()),
                 Addresses.format(wants.listenAddr()));
-        unchanged(needRestart, "Server.ListenParallel", was.listenParallel(), wants.listenParallel());
-        unchanged(needRestart, "Server.BatchSize", was.batchSize(), wants.batchSize());
-        unchanged(needRestart, "Server.BufSize", was.bufSize(), wants.bufSize());
-        ServerConfig server = new ServerConfig(was.listenAddr(), was.listenParallel(), was.batchSize(),
-                was.bufSize(), wants.maxTryTimes());
+        unchanged(needRestart, "Server.ListenParallel", listening.listenParallel(), wants.listenParallel());
+        unchanged(needRestart, "Server.BatchSize", listening.batchSize(), wants.batchSize());
+        unchanged(needRestart, "Server.BufSize", listening.bufSize(), wants.bufSize());
+        ServerConfig server = new ServerConfig(listening.listenAddr(), listening.listenParallel(),
+                listening.batchSize(), listening.bufSize(), wants.maxTryTimes());
         StevedoreConfig applied = new StevedoreConfig(server, asked.session(), asked.upload(), running.log(),
                 running.admin());
 
@@ -99,7 +104,11 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         boolean ipv6Came = !anyPeer(running, true) && anyPeer(asked, true);
         boolean ipv4ForIpv6Sources = anyPeer(asked, false)
                 && running.session().sourceAddrs().stream().anyMatch(source -> source instanceof Inet6Address);
-        return new ReloadDecision(applied, needRestart, peers, checkers, ipv6Came || ipv4ForIpv6Sources);
+        SessionConfig was = running.session();
+        SessionConfig will = asked.session();
+        return new ReloadDecision(applied, needRestart, peers, checkers, ipv6Came || ipv4ForIpv6Sources,
+                was.maxSessions() != will.maxSessions() || was.sourceAddrs().size() != will.sourceAddrs().size(),
+                !was.sourceAddrs().equals(will.sourceAddrs()));
     }
 
     /** The peers this decision gives {@code change}, in order. */

@@ -8,7 +8,6 @@ import io.netty.util.concurrent.Future;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ServerConfig;
-import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.Counters;
@@ -144,8 +143,8 @@ public final class Daemon implements AutoCloseable {
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
-        logIfUnreachable(config.session());
-        warnIfUnbindable(config.session().sourceAddrs());
+        SocketBudget.logShortfalls(config.session());
+        SocketBudget.warnUnbindable(config.session().sourceAddrs());
         return daemon;
     }
 
@@ -224,20 +223,8 @@ public final class Daemon implements AutoCloseable {
         for (Future<?> done : switched) {
             done.sync();
         }
-        SessionConfig before = config.session();
         forwarding = plan;
         config = applied;
-        if (before.maxSessions() != applied.session().maxSessions()
-                || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
-            logIfUnreachable(applied.session());
-        }
-        if (!before.sourceAddrs().equals(applied.session().sourceAddrs())) {
-            List<InetAddress> sources = applied.session().sourceAddrs();
-            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
-                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
-                            : sources.stream().map(InetAddress::getHostAddress).toList());
-            warnIfUnbindable(applied.session().sourceAddrs());
-        }
         // Every loop runs the new configuration from here on: binding new addresses is best effort.
         try {
             bindNewLocalAddresses();
@@ -273,36 +260,6 @@ public final class Daemon implements AutoCloseable {
         log.info("now also listening on {}", fresh.stream()
                 .map(ip -> Addresses.format(new InetSocketAddress(ip, listenAddr.getPort())))
                 .collect(java.util.stream.Collectors.joining(", ")));
-    }
-
-    /**
-     * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
-     * stock Linux, so a warning would greet nearly every start of a default configuration.
-     */
-    private static void logIfUnreachable(SessionConfig session) {
-        int maxSessions = session.maxSessions();
-        for (String limit : SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
-                java.nio.file.Path.of("/proc"))) {
-            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
-                    + "dropped as session_limit", maxSessions, limit);
-        }
-    }
-
-    /**
-     * Says which of {@code Session.SourceAddrs} cannot be bound now, most likely because it is not
-     * an address of this host. Not an error: an address may come and go with its interface, and a
-     * session whose address cannot be bound takes the next one (see {@link Worker}).
-     */
-    private static void warnIfUnbindable(List<InetAddress> sourceAddrs) {
-        for (InetAddress source : sourceAddrs) {
-            try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
-                probe.bind(new InetSocketAddress(source, 0));
-            } catch (IOException | RuntimeException e) {
-                log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
-                        + "sessions take the next address while it cannot be bound", source.getHostAddress(),
-                        e.getMessage());
-            }
-        }
     }
 
     private static void checkFree(InetSocketAddress address) {

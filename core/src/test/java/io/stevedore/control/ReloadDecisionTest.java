@@ -7,6 +7,7 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.control.ReloadDecision.Change;
 import io.stevedore.control.ReloadDecision.Checker;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,11 @@ class ReloadDecisionTest {
         String json = "{" + (sections.isEmpty() ? "" : sections + ", ") + "'Upload': {'DefaultUpstream': 'deny', "
                 + "'Upstreams': [" + String.join(", ", upstreams) + "]}}";
         return ConfigLoader.parse(json.replace('\'', '"')).config();
+    }
+
+    /** A decision's entries as "key VALUE, …", in its order. */
+    private static String listed(Map<?, ?> decided) {
+        return decided.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
     }
 
     private static StevedoreConfig upstreams(String... upstreams) throws Exception {
@@ -72,10 +78,7 @@ class ReloadDecisionTest {
     @MethodSource("peers")
     void peersAreKeptAddedOrRetiredByUpstreamNameAndAddress(String what, StevedoreConfig before,
             StevedoreConfig after, String expected) {
-        ReloadDecision decision = ReloadDecision.of(before, after);
-
-        assertThat(decision.peers().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(Collectors.joining(", "))).isEqualTo(expected);
+        assertThat(listed(ReloadDecision.of(before, after).peers())).isEqualTo(expected);
     }
 
     static Stream<Arguments> checkers() throws Exception {
@@ -101,10 +104,7 @@ class ReloadDecisionTest {
     @MethodSource("checkers")
     void healthCheckersAreKeptOnlyWhenTheirSettingsAreUnchanged(String what, StevedoreConfig before,
             StevedoreConfig after, String expected) {
-        ReloadDecision decision = ReloadDecision.of(before, after);
-
-        assertThat(decision.checkers().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(Collectors.joining(", "))).isEqualTo(expected);
+        assertThat(listed(ReloadDecision.of(before, after).checkers())).isEqualTo(expected);
     }
 
     static Stream<Arguments> sessionSockets() throws Exception {
@@ -127,6 +127,32 @@ class ReloadDecisionTest {
     void liveSessionSocketsAreReopenedOnlyWhenTheyCannotReachTheNewPeers(String what, StevedoreConfig before,
             StevedoreConfig after, boolean reopen) {
         assertThat(ReloadDecision.of(before, after).reopenSessions()).isEqualTo(reopen);
+    }
+
+    /** One upstream and the {@code Session} section {@code section}. */
+    private static StevedoreConfig session(String section) throws Exception {
+        return config("'Session': " + section, rr("pool", "", A2));
+    }
+
+    static Stream<Arguments> sessionSections() throws Exception {
+        return Stream.of(
+                Arguments.of("unchanged", session("{'MaxSessions': 10}"), session("{'MaxSessions': 10}"), false, false),
+                Arguments.of("a timeout only", session("{'TimeoutSec': 30}"), session("{'TimeoutSec': 5}"), false, false),
+                Arguments.of("MaxSessions", session("{'MaxSessions': 10}"), session("{'MaxSessions': 20}"), true, false),
+                Arguments.of("a source address added", session("{'SourceAddrs': ['127.0.0.1']}"),
+                        session("{'SourceAddrs': ['127.0.0.1', '127.0.0.5']}"), true, true),
+                Arguments.of("a source address replaced", session("{'SourceAddrs': ['127.0.0.1']}"),
+                        session("{'SourceAddrs': ['127.0.0.5']}"), false, true));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sessionSections")
+    void theSessionBudgetIsCheckedAgainOnlyWhenItsTermsChange(String what, StevedoreConfig before,
+            StevedoreConfig after, boolean budget, boolean sources) {
+        ReloadDecision decision = ReloadDecision.of(before, after);
+
+        assertThat(decision.sessionBudgetChanged()).as("budget").isEqualTo(budget);
+        assertThat(decision.sourceAddrsChanged()).as("source addresses").isEqualTo(sources);
     }
 
     @Test
