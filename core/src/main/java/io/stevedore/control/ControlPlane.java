@@ -18,11 +18,12 @@ import org.slf4j.LoggerFactory;
  * The owner of the configuration's life: it starts the data plane and the active health checks on
  * a configuration, and on a reload decides what changes ({@link ReloadDecision}) before anything
  * does, hands the data plane what to apply, and restarts the health checks it must. The data plane
- * ({@link Daemon}) only starts, applies and closes; the event loops never see a configuration
- * change except as a new plan between two read batches.
+ * ({@link Daemon}) decides nothing about a reload: it applies a configuration whose listening
+ * settings are the running ones, and its event loops see it only as a new plan between two read
+ * batches. (It still builds that plan itself, with the {@code PeerStates} and counters it holds.)
  *
  * <p>Reloads are the caller's to serialise (one at a time); {@link #close()} may run during one
- * and never waits for it: a reload that finds the plane closed starts no health check.
+ * and never waits for it: a reload that finds the plane closed leaves no health check running.
  */
 public final class ControlPlane implements AutoCloseable {
 
