@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -29,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * the data plane takes them down). Closing stops every probe and closes every probe socket.
  *
  * <p>A reload closes the checkers and starts their {@link #successor}: a peer kept (same address)
- * in an upstream of the same name whose {@code HealthChecker} did not change goes on where it
- * was, its consecutive successes or failures still counted and its next probe still due when it
- * was. A changed {@code HealthChecker} restarts its upstream's probes. Up or down is not kept
- * here but in the upstreams, which the data plane carries over (see {@code Daemon.reload}).
+ * in an upstream whose checker the control plane keeps (its {@code HealthChecker} did not change)
+ * goes on where it was, its consecutive successes or failures still counted and its next probe
+ * still due when it was; the other upstreams' probes start over. Up or down is not kept here but
+ * in the upstreams, which {@link PeerStates#next} carries over.
  */
 public final class HealthCheckers implements AutoCloseable {
 
@@ -47,7 +48,6 @@ public final class HealthCheckers implements AutoCloseable {
     private final EventLoopGroup group;
     private final Duration second;
     private final Map<String, ProbeCounts> counts;
-    private final Map<String, HealthCheckConfig> settings;
     /** Confined to the health loop while it runs; read by {@link #successor} once it has stopped. */
     private final Map<PeerId, PeerProbe> probes;
     /** Whether {@link #close()} saw the health loop stop, so that {@link #probes} may be read. */
@@ -55,11 +55,10 @@ public final class HealthCheckers implements AutoCloseable {
     private volatile boolean closed;
 
     private HealthCheckers(EventLoopGroup group, Duration second, Map<String, ProbeCounts> counts,
-                           Map<String, HealthCheckConfig> settings, Map<PeerId, PeerProbe> probes) {
+                           Map<PeerId, PeerProbe> probes) {
         this.group = group;
         this.second = second;
         this.counts = counts;
-        this.settings = settings;
         this.probes = probes;
     }
 
@@ -72,34 +71,39 @@ public final class HealthCheckers implements AutoCloseable {
      * it so that intervals and timeouts take milliseconds.
      */
     public static HealthCheckers start(List<Upstream> upstreams, Duration second) {
-        return start(upstreams, second, Map.of(), Map.of());
+        return start(upstreams, second, Map.of(), Set.of(), Set.of());
     }
 
     /**
      * The checkers of {@code upstreams} after a reload, continuing these closed ones (see the class
      * comment), with the same length of a second.
      *
+     * @param kept the upstreams whose probes go on where they were; the others' start over
      * @throws IllegalStateException if these checkers are not closed
      */
-    public HealthCheckers successor(List<Upstream> upstreams) {
+    public HealthCheckers successor(List<Upstream> upstreams, Set<String> kept) {
         if (!closed) {
             throw new IllegalStateException("close the health checkers before starting their successor");
         }
-        Map<PeerId, PeerProbe.Kept> kept = new HashMap<>();
+        Map<PeerId, PeerProbe.Kept> where = new HashMap<>();
         if (stopped) {
             long now = System.nanoTime();
-            probes.forEach((peer, probe) -> kept.put(peer, probe.kept(now)));
+            probes.forEach((peer, probe) -> where.put(peer, probe.kept(now)));
         } else {
             log.warn("the health checks did not stop in time: probe counts of every peer start over");
         }
-        return start(upstreams, second, kept, settings);
+        return start(upstreams, second, where, counts.keySet(), kept);
     }
 
+    /**
+     * @param checkedBefore the upstreams the predecessor probed, for the log line
+     * @param unchanged the upstreams whose probes continue from {@code kept}
+     */
     private static HealthCheckers start(List<Upstream> upstreams, Duration second, Map<PeerId, PeerProbe.Kept> kept,
-                                        Map<String, HealthCheckConfig> before) {
+                                        Set<String> checkedBefore, Set<String> unchanged) {
         List<Upstream> checked = upstreams.stream().filter(u -> u.config().healthChecker().isPresent()).toList();
         if (checked.isEmpty()) {
-            return new HealthCheckers(null, second, Map.of(), Map.of(), Map.of());
+            return new HealthCheckers(null, second, Map.of(), Map.of());
         }
         // NIO, not epoll, even on Linux: probes are a few datagrams per interval, so batching buys
         // nothing, and a connected NIO socket reports ICMP port unreachable the same way everywhere.
@@ -109,19 +113,17 @@ public final class HealthCheckers implements AutoCloseable {
         EventLoop loop = group.next();
 
         Map<String, ProbeCounts> counts = new TreeMap<>();
-        Map<String, HealthCheckConfig> configs = new HashMap<>();
         Map<PeerId, PeerProbe> probes = new HashMap<>();
         for (Upstream upstream : checked) {
             HealthCheckConfig config = upstream.config().healthChecker().orElseThrow();
-            configs.put(upstream.name(), config);
             ProbeSettings settings = ProbeSettings.of(config, second);
             ProbeCounts upstreamCounts = new ProbeCounts(upstream.peers().size());
             counts.put(upstream.name(), upstreamCounts);
-            boolean unchanged = config.equals(before.get(upstream.name()));
+            boolean continues = unchanged.contains(upstream.name());
             int continued = 0;
             for (Peer peer : upstream.peers()) {
                 PeerId id = new PeerId(upstream.name(), peer.address());
-                Optional<PeerProbe.Kept> previous = unchanged ? Optional.ofNullable(kept.get(id)) : Optional.empty();
+                Optional<PeerProbe.Kept> previous = continues ? Optional.ofNullable(kept.get(id)) : Optional.empty();
                 continued += previous.isPresent() ? 1 : 0;
                 probes.put(id, new PeerProbe(upstream, peer, settings, upstreamCounts, loop, channels, previous));
             }
@@ -130,11 +132,11 @@ public final class HealthCheckers implements AutoCloseable {
                     ProbeSettings.describe(settings.interval()), ProbeSettings.describe(settings.timeout()),
                     settings.failedTimes(), settings.successTimes(),
                     settings.expect().isPresent() ? "a reply must start with Expect" : "failing on ICMP port unreachable",
-                    reloaded(before.containsKey(upstream.name()), unchanged, continued));
+                    reloaded(checkedBefore.contains(upstream.name()), continues, continued));
         }
         List<PeerProbe> starting = List.copyOf(probes.values());
         loop.execute(() -> starting.forEach(PeerProbe::start));
-        return new HealthCheckers(group, second, Map.copyOf(counts), Map.copyOf(configs), probes);
+        return new HealthCheckers(group, second, Map.copyOf(counts), probes);
     }
 
     /** What a reload did to an upstream's probes, for its log line. */

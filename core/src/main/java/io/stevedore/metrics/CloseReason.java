@@ -13,7 +13,7 @@ public enum CloseReason {
      * peer had ever answered.
      */
     EVICTED("evicted"),
-    /** A reload brought peers its socket cannot reach (see {@code Daemon.reload}). */
+    /** A reload brought peers its socket cannot reach (see {@code control.ReloadDecision.reopenSessions}). */
     RELOAD("reload"),
     /** The daemon stopped. */
     SHUTDOWN("shutdown"),

@@ -2,14 +2,12 @@ package io.stevedore.transport;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ServerConfig;
-import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.PeerStates;
 import io.stevedore.metrics.Counters;
@@ -19,7 +17,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -34,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * sockets and sessions (see {@link Worker}). A specific {@code ListenAddr} gets one socket per loop;
  * a wildcard one gets, per loop, a socket on the wildcard and one on each local address (see
  * {@link LocalAddresses}), so every reply leaves from the address its client wrote to. {@link #start} returns once
- * every listener is bound; {@link #reload} swaps routes, upstreams and peers while sessions keep
+ * every listener is bound; {@link #apply} swaps routes, upstreams and peers while sessions keep
  * flowing; {@link #close()} stops it.
  */
 public final class Daemon implements AutoCloseable {
@@ -44,7 +41,7 @@ public final class Daemon implements AutoCloseable {
     private volatile StevedoreConfig config;
     private final Transport transport;
     private final PeerStates peerStates;
-    /** Guarded by this: only {@link #reload} replaces it. */
+    /** Guarded by this: only {@link #apply} replaces it. */
     private Forwarding forwarding;
     private final Counters counters;
     private final SessionLimit sessionLimit;
@@ -147,8 +144,8 @@ public final class Daemon implements AutoCloseable {
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
-        logIfUnreachable(config.session());
-        warnIfUnbindable(config.session().sourceAddrs());
+        SocketBudget.logShortfalls(config.session());
+        SocketBudget.warnUnbindable(config.session().sourceAddrs());
         return daemon;
     }
 
@@ -191,50 +188,30 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Runs {@code next} from now on, without dropping a session: routes, upstreams, peers,
+     * Runs {@code applied} from now on, without dropping a session: routes, upstreams, peers,
      * weights, {@code Affinity}, {@code Latch}, {@code MaxTryTimes} and the {@code Session} section
      * change ({@code SourceAddrs} for new sessions: live ones keep their sockets). Each event loop
-     * switches between two read batches, so every datagram is handled by
-     * one configuration whole; a session's next datagram follows the new routes, and a removed peer
-     * gets no new datagram. Peers kept in an upstream with a {@code HealthChecker} keep their
-     * health (a peer down stays down until its checker brings it back); the others start up.
-     * Counters are kept per peer (upstream name and address).
+     * switches between two read batches, so every datagram is handled by one configuration whole;
+     * a session's next datagram follows the new routes, and a removed peer gets no new datagram.
+     * Peers kept in an upstream with a {@code HealthChecker} keep their health (a peer down stays
+     * down until its checker brings it back); the others start up. Counters are kept per peer
+     * (upstream name and address). A wildcard {@code ListenAddr} gets sockets on the local
+     * addresses that appeared since start and that no loop serves yet.
      *
-     * <p>The listening sockets cannot change while they serve: a changed {@code ListenAddr},
-     * {@code ListenParallel}, {@code BatchSize} or {@code BufSize} keeps its running value, and is
-     * returned as a line saying so. A wildcard {@code ListenAddr} gets sockets on the local
-     * addresses that appeared since start and that no loop serves yet. The health checks are the caller's to restart on the new
-     * {@link #upstreams()}.
+     * <p>What changes is the control plane's decision ({@code control.ReloadDecision}): the listening
+     * settings of {@code applied} must be the running ones, since sockets cannot change while they serve.
      *
-     * @return the settings that need a restart to take effect, one line each
+     * @param reopenSessions close the live sessions, whose sockets cannot reach the new peers
      */
-    public synchronized List<String> reload(StevedoreConfig next) throws InterruptedException {
+    public synchronized void apply(StevedoreConfig applied, boolean reopenSessions) throws InterruptedException {
         if (closed.get()) {
             throw new IllegalStateException("the daemon is stopped");
         }
-        ServerConfig running = config.server();
-        ServerConfig asked = next.server();
-        List<String> needRestart = new ArrayList<>();
-        unchanged(needRestart, "Server.ListenAddr", Addresses.format(running.listenAddr()),
-                Addresses.format(asked.listenAddr()));
-        unchanged(needRestart, "Server.ListenParallel", running.listenParallel(), asked.listenParallel());
-        unchanged(needRestart, "Server.BatchSize", running.batchSize(), asked.batchSize());
-        unchanged(needRestart, "Server.BufSize", running.bufSize(), asked.bufSize());
-        ServerConfig server = new ServerConfig(running.listenAddr(), running.listenParallel(), running.batchSize(),
-                running.bufSize(), asked.maxTryTimes());
-        StevedoreConfig applied = new StevedoreConfig(server, next.session(), next.upload(), next.log(), next.admin());
-
         List<Upstream> nextUpstreams = peerStates.next(applied.upload().upstreams());
         Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
                 counters.slotCount(), forwarding, System.nanoTime());
         guard.locals(hostAddresses());
-        // Live sockets that cannot reach the new peers: IPv4 ones when IPv6 peers came, and ones
-        // bound to an IPv6 source address (IPv6 only) when IPv4 peers came.
-        boolean reopen = forwarding.sessionFamily == SocketProtocolFamily.INET
-                && plan.sessionFamily == SocketProtocolFamily.INET6
-                || plan.anyIpv4Peer && Arrays.stream(forwarding.sourceAddrs)
-                        .anyMatch(source -> source.getAddress() instanceof java.net.Inet6Address);
-        if (reopen && sessionLimit.live() > 0) {
+        if (reopenSessions && sessionLimit.live() > 0) {
             log.warn("the new configuration has peers the {} live session(s) cannot reach (IPv6 peers for IPv4 "
                     + "sockets, or IPv4 peers for sockets bound to an IPv6 Session.SourceAddrs): they are closed; "
                     + "their clients' next datagrams open new sessions", sessionLimit.live());
@@ -242,46 +219,19 @@ public final class Daemon implements AutoCloseable {
         sessionLimit.setMax(applied.session().maxSessions());
         List<Future<?>> switched = new ArrayList<>(workers.size());
         for (Worker worker : workers) {
-            switched.add(worker.loop.submit(() -> worker.replan(plan, applied.session(), reopen)));
+            switched.add(worker.loop.submit(() -> worker.replan(plan, applied.session(), reopenSessions)));
         }
         for (Future<?> done : switched) {
             done.sync();
         }
-        SessionConfig before = config.session();
-        logRetired(forwarding, plan, applied.session().timeoutSec());
         forwarding = plan;
         config = applied;
-        if (before.maxSessions() != applied.session().maxSessions()
-                || before.sourceAddrs().size() != applied.session().sourceAddrs().size()) {
-            logIfUnreachable(applied.session());
-        }
-        if (!before.sourceAddrs().equals(applied.session().sourceAddrs())) {
-            List<InetAddress> sources = applied.session().sourceAddrs();
-            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
-                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
-                            : sources.stream().map(InetAddress::getHostAddress).toList());
-            warnIfUnbindable(applied.session().sourceAddrs());
-        }
         // Every loop runs the new configuration from here on: binding new addresses is best effort.
         try {
             bindNewLocalAddresses();
         } catch (RuntimeException e) {
             log.warn("after the reload, binding the local addresses that appeared failed: {}; datagrams to them are "
                     + "served by the wildcard socket", e.toString());
-        }
-        return needRestart;
-    }
-
-    private static void logRetired(Forwarding previous, Forwarding next, int timeoutSec) {
-        List<String> retired = new ArrayList<>();
-        for (int slot = 0; slot < previous.slotCount(); slot++) {
-            if (previous.has(slot) && !next.has(slot)) {
-                retired.add(Addresses.format(previous.address(slot)));
-            }
-        }
-        if (!retired.isEmpty()) {
-            log.info("peer(s) {} retired: no new datagram goes to them; their replies to live sessions are relayed for "
-                    + "{} s (Session.TimeoutSec)", String.join(", ", retired), timeoutSec);
         }
     }
 
@@ -313,43 +263,6 @@ public final class Daemon implements AutoCloseable {
                 .collect(java.util.stream.Collectors.joining(", ")));
     }
 
-    /**
-     * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
-     * stock Linux, so a warning would greet nearly every start of a default configuration.
-     */
-    private static void logIfUnreachable(SessionConfig session) {
-        int maxSessions = session.maxSessions();
-        for (String limit : SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
-                java.nio.file.Path.of("/proc"))) {
-            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
-                    + "dropped as session_limit", maxSessions, limit);
-        }
-    }
-
-    /**
-     * Says which of {@code Session.SourceAddrs} cannot be bound now, most likely because it is not
-     * an address of this host. Not an error: an address may come and go with its interface, and a
-     * session whose address cannot be bound takes the next one (see {@link Worker}).
-     */
-    private static void warnIfUnbindable(List<InetAddress> sourceAddrs) {
-        for (InetAddress source : sourceAddrs) {
-            try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
-                probe.bind(new InetSocketAddress(source, 0));
-            } catch (IOException | RuntimeException e) {
-                log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
-                        + "sessions take the next address while it cannot be bound", source.getHostAddress(),
-                        e.getMessage());
-            }
-        }
-    }
-
-    private static void unchanged(List<String> needRestart, String key, Object running, Object asked) {
-        if (!running.equals(asked)) {
-            needRestart.add(key + " changed from " + running + " to " + asked
-                    + ": the listening sockets keep " + running + " until a restart");
-        }
-    }
-
     private static void checkFree(InetSocketAddress address) {
         try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open()) {
             probe.bind(address);
@@ -360,7 +273,7 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * The configuration the data plane runs: the last one reloaded, except for the listening
-     * settings that need a restart (see {@link #reload}).
+     * settings that need a restart (see {@link #apply}).
      */
     public StevedoreConfig config() {
         return config;

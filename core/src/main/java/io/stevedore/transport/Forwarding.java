@@ -48,8 +48,6 @@ final class Forwarding {
     final SocketProtocolFamily sessionFamily;
     /** {@code Session.SourceAddrs} with port 0, for new session sockets to bind to in turn; empty: the wildcard. */
     final InetSocketAddress[] sourceAddrs;
-    /** Whether some peer is IPv4: a session socket bound to an IPv6 source address cannot reach it. */
-    final boolean anyIpv4Peer;
 
     private final int[][] slots;
     private final int slotCount;
@@ -100,7 +98,6 @@ final class Forwarding {
         boolean affinity = false;
         boolean latch = false;
         boolean ipv6 = false;
-        boolean ipv4 = false;
         for (int u = 0; u < upstreams.length; u++) {
             Upstream upstream = upstreams[u];
             sessionAffinity[u] = upstream.config().affinity() == Affinity.SESSION;
@@ -116,11 +113,9 @@ final class Forwarding {
                 slotByAddress.putIfAbsent(address, slot);
                 byIp.computeIfAbsent(address.getAddress(), ip -> new ArrayList<>()).add(slot);
                 ipv6 |= address.getAddress() instanceof Inet6Address;
-                ipv4 |= !(address.getAddress() instanceof Inet6Address);
             }
         }
         anyAffinity = affinity;
-        anyIpv4Peer = ipv4;
         anyLatch = latch;
         slotsByIp = new HashMap<>();
         byIp.forEach((ip, list) -> slotsByIp.put(ip, list.stream().mapToInt(Integer::intValue).toArray()));

@@ -1,25 +1,64 @@
 package io.stevedore.transport;
 
+import io.stevedore.config.SessionConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How many session sockets this process can really open on Linux. Each session's socket takes a
  * file descriptor and an ephemeral port of its own: of the wildcard address, so one port range in
  * all, or, with {@code Session.SourceAddrs}, of the address it is bound to, so one port range per
  * address (UDP ports are per local address). A {@code MaxSessions} above either limit cannot be
- * reached, and the sessions past it are dropped as {@code session_limit}. Said once at start-up, so the operator learns it before the traffic does.
+ * reached, and the sessions past it are dropped as {@code session_limit}. Said at start-up, and again when a reload changes the
+ * budget, so the operator learns it before the traffic does.
  */
-final class SocketBudget {
+public final class SocketBudget {
+
+    private static final Logger log = LoggerFactory.getLogger(SocketBudget.class);
 
     /** Descriptors the daemon holds besides its session sockets: listeners, epoll, jars, logs, admin. */
     static final int RESERVED_FDS = 200;
 
     private SocketBudget() {
+    }
+
+    /**
+     * At info, not warn: the default MaxSessions (100000) is above the ephemeral port range of a
+     * stock Linux, so a warning would greet nearly every start of a default configuration.
+     */
+    public static void logShortfalls(SessionConfig session) {
+        int maxSessions = session.maxSessions();
+        for (String limit : shortfalls(maxSessions, session.sourceAddrs().size(),
+                Path.of("/proc"))) {
+            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
+                    + "dropped as session_limit", maxSessions, limit);
+        }
+    }
+
+    /**
+     * Says which of {@code Session.SourceAddrs} cannot be bound now, most likely because it is not
+     * an address of this host. Not an error: an address may come and go with its interface, and a
+     * session whose address cannot be bound takes the next one (see {@link Worker}).
+     */
+    public static void warnUnbindable(List<InetAddress> sourceAddrs) {
+        for (InetAddress source : sourceAddrs) {
+            try (DatagramChannel probe = DatagramChannel.open()) {
+                probe.bind(new InetSocketAddress(source, 0));
+            } catch (IOException | RuntimeException e) {
+                log.warn("Session.SourceAddrs {} cannot be bound now ({}): is it an address of this host? New "
+                        + "sessions take the next address while it cannot be bound", source.getHostAddress(),
+                        e.getMessage());
+            }
+        }
     }
 
     /**

@@ -9,6 +9,8 @@ import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
+import io.stevedore.control.ReloadDecision;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -90,8 +92,8 @@ class ReloadedHealthTest {
     private static HealthCheckers reload(Daemon daemon, HealthCheckers running,
                                          StevedoreConfig next) throws InterruptedException {
         running.close();
-        daemon.reload(next);
-        return running.successor(daemon.upstreams());
+        ReloadDecision decision = ControlPlane.replan(daemon, next);
+        return running.successor(daemon.upstreams(), decision.checkers(ReloadDecision.Checker.KEPT));
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
@@ -30,7 +31,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@link Daemon#reload}: the configuration changes under live sessions, and nothing is lost. */
+/** {@link ControlPlane#replan}: the configuration changes under live sessions, and nothing is lost. */
 @ExtendWith(NettyLeakCheck.class)
 class ReloadTest {
 
@@ -69,7 +70,7 @@ class ReloadTest {
                 if (i == RELOAD_AT) {
                     reload = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return daemon.reload(next);
+                            return ControlPlane.replan(daemon, next).needRestart();
                         } catch (InterruptedException e) {
                             throw new IllegalStateException(e);
                         }
@@ -148,7 +149,7 @@ class ReloadTest {
             assertThat(second.request(new byte[] {1}).backend()).isEqualTo(3);
 
             // 127.0.0.2 is removed; 127.0.0.4 is added in front, so 127.0.0.3 changes position.
-            daemon.reload(new TestConfig().defaultUpstream("pool")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("pool")
                     .upstream(sessionAffinity(rr("pool", peer(b4.address()), peer(b3.address())))).build());
             long b2Before = b2.received();
 
@@ -183,7 +184,7 @@ class ReloadTest {
             checked.setPeerUp(peerIndex(checked, b2), false, "test");
             unchecked.setPeerUp(peerIndex(unchecked, b2), false, "test");
 
-            daemon.reload(new TestConfig().defaultUpstream("checked")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("checked")
                     .upstream(checked(rr("checked", peer(b4.address()), peer(b3.address()), peer(b2.address())), CHECK))
                     .upstream(rr("unchecked", peer(b3.address()), peer(b2.address()))).build());
 
@@ -217,7 +218,7 @@ class ReloadTest {
                     .maxSessions(1).timeouts(1, 1).defaultUpstream("pool").upstream(rr("pool", peer(b2.address())))
                     .build();
 
-            List<String> needRestart = daemon.reload(next);
+            List<String> needRestart = ControlPlane.replan(daemon, next).needRestart();
 
             assertThat(needRestart).containsExactly(
                     "Server.ListenAddr changed from 127.0.0.1:0 to 127.0.0.1:1: the listening sockets keep 127.0.0.1:0 "
@@ -244,7 +245,7 @@ class ReloadTest {
                 Client client = new Client(daemon.listenAddress())) {
             assertThat(client.request(new byte[] {1}).backend()).isEqualTo(4);
 
-            daemon.reload(new TestConfig().defaultUpstream("pool")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("pool")
                     .upstream(rr("pool", peer(v4.address()), peer(v6.address()))).build());
 
             assertThat(daemon.sessionCount()).isZero();
@@ -268,13 +269,13 @@ class ReloadTest {
             assertThat(tftp.receivedOnMainPort()).isEqualTo(1);
 
             // A peer added in front: the kept peer and its latch stay.
-            daemon.reload(new TestConfig().defaultUpstream("tftp")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("tftp")
                     .upstream(TestConfig.sessionLatched(rr("tftp", peer(other.address()), peer(tftp.address())))).build());
             assertThat(client.request(new byte[] {'A', 2}).backend()).isEqualTo(7);
             assertThat(tftp.receivedOnMainPort()).as("still the port the peer answered from").isEqualTo(1);
 
             UpstreamConfig unlatched = sessionAffinity(rr("tftp", peer(other.address()), peer(tftp.address())));
-            daemon.reload(new TestConfig().defaultUpstream("tftp").upstream(unlatched).build());
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("tftp").upstream(unlatched).build());
             assertThat(client.request(new byte[] {'A', 3}).backend()).isEqualTo(7);
             assertThat(tftp.receivedOnMainPort()).as("without Latch, the configured port").isEqualTo(2);
             assertThat(other.received()).isZero();

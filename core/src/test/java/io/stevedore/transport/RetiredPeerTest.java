@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.session.Session;
@@ -41,7 +42,7 @@ class RetiredPeerTest {
             client.send(REQUEST);
             DatagramPacket request = slow.receive();
 
-            daemon.reload(new TestConfig().defaultUpstream("pool").upstream(rr("pool", peer(other.address()))).build());
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("pool").upstream(rr("pool", peer(other.address()))).build());
             // The slow peer answers only now, after it was reloaded away.
             slow.send(new byte[] {2, 'l', 'a', 't', 'e'}, (InetSocketAddress) request.getSocketAddress());
             assertThat(client.awaitReply().payload()).isEqualTo("late".getBytes(StandardCharsets.US_ASCII));

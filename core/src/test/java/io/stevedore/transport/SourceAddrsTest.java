@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -92,12 +93,12 @@ class SourceAddrsTest {
             newSession(daemon, "b");
             InetSocketAddress b = newSender(backend, seen);
 
-            daemon.reload(new TestConfig().defaultUpstream("pool").sourceAddrs("127.0.0.23")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("pool").sourceAddrs("127.0.0.23")
                     .upstream(rr("pool", peer(backend.address()))).build());
             newSession(daemon, "c");
             InetSocketAddress c = newSender(backend, seen);
 
-            daemon.reload(new TestConfig().defaultUpstream("pool")
+            ControlPlane.replan(daemon, new TestConfig().defaultUpstream("pool")
                     .upstream(rr("pool", peer(backend.address()))).build());
             newSession(daemon, "d");
             InetSocketAddress d = newSender(backend, seen);

@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
@@ -170,7 +171,7 @@ class WildcardListenTest {
                 send(five, "before", at("127.0.0.5", port));
                 expectEcho(five, "before");
                 List<InetSocketAddress> bound = daemon.listenAddresses();
-                assertThat(daemon.reload(config("0.0.0.0", 2, backend))).isEmpty();
+                assertThat(ControlPlane.replan(daemon, config("0.0.0.0", 2, backend)).needRestart()).isEmpty();
                 assertThat(daemon.listenAddresses()).isEqualTo(bound);
                 send(five, "after", at("127.0.0.5", port));
                 assertThat(expectEcho(five, "after")).isEqualTo(at("127.0.0.5", port));

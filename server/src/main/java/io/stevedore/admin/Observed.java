@@ -1,5 +1,6 @@
 package io.stevedore.admin;
 
+import io.stevedore.control.ProbeTotals;
 import io.stevedore.transport.Daemon;
 
 /**

@@ -2,18 +2,15 @@ package io.stevedore.cli;
 
 import io.stevedore.admin.AdminServer;
 import io.stevedore.admin.Observed;
-import io.stevedore.admin.ProbeTotals;
 import io.stevedore.admin.Reloads;
-import io.stevedore.balancing.Peer;
-import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.AdminConfig;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.LoadedConfig;
 import io.stevedore.config.StevedoreConfig;
-import io.stevedore.health.HealthCheckers;
-import io.stevedore.metrics.PeerKey;
+import io.stevedore.control.ControlPlane;
+import io.stevedore.control.ReloadDecision;
 import io.stevedore.transport.Daemon;
 import io.stevedore.transport.ListenException;
 import java.io.IOException;
@@ -21,10 +18,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -32,8 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's life in run mode: the data plane, its health checks and the admin endpoint started
- * together, reloaded together from the configuration file, and stopped together. Signals reach it
+ * The daemon's life in run mode: the {@link ControlPlane} (the data plane and its health checks)
+ * and the admin endpoint started together, reloaded from the configuration file, and stopped
+ * together. What a reload changes is the control plane's to decide; the runner reads the file,
+ * logs and counts. Signals reach it
  * through {@link #reload()} and {@link #requestStop()}, both callable from any thread; the thread
  * that called {@link #start} waits in {@link #awaitStop()}.
  *
@@ -61,28 +58,23 @@ public final class Runner implements AutoCloseable {
     }
 
     private final Path configFile;
-    private final Daemon daemon;
-    private final ProbeTotals probes;
+    private final ControlPlane plane;
     private final Reloads reloads;
     private final AdminServer admin;
     private final Loader loader;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     /** One reload at a time; never taken by the stop. */
     private final Object reloadLock = new Object();
-    /** Written by reloads (one at a time) and read by {@link #close()}, which takes no lock. */
-    private volatile HealthCheckers health;
     /** Its Log and Admin sections are what runs: they change only with a restart. */
     private final StevedoreConfig startedWith;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Runner(Path configFile, Loader loader, StevedoreConfig config, Daemon daemon, HealthCheckers health,
-            ProbeTotals probes, Reloads reloads, AdminServer admin) {
+    private Runner(Path configFile, Loader loader, StevedoreConfig config, ControlPlane plane, Reloads reloads,
+            AdminServer admin) {
         this.configFile = configFile;
         this.loader = loader;
         this.startedWith = config;
-        this.daemon = daemon;
-        this.health = health;
-        this.probes = probes;
+        this.plane = plane;
         this.reloads = reloads;
         this.admin = admin;
     }
@@ -103,24 +95,22 @@ public final class Runner implements AutoCloseable {
     static Runner start(Path configFile, Loader loader, StevedoreConfig config, String version)
             throws StartException, InterruptedException {
         Instant loadedAt = Instant.now();
-        Daemon daemon;
+        ControlPlane plane;
         try {
-            daemon = Daemon.start(config);
+            plane = ControlPlane.start(config);
         } catch (ListenException e) {
             throw new StartException(e.getMessage(), e);
         }
-        HealthCheckers health = null;
         try {
-            health = HealthCheckers.start(daemon.upstreams());
-            ProbeTotals probes = new ProbeTotals();
-            probes.track(health, daemon.upstreams());
+            Daemon daemon = plane.daemon();
             Reloads reloads = new Reloads(loadedAt);
             AdminServer admin = null;
             Optional<AdminConfig> adminConfig = config.admin();
             if (adminConfig.isPresent()) {
-                admin = AdminServer.start(adminConfig.get().listenAddr(), new Observed(daemon, probes, reloads, version));
+                admin = AdminServer.start(adminConfig.get().listenAddr(),
+                        new Observed(daemon, plane.probes(), reloads, version));
             }
-            Runner runner = new Runner(configFile, loader, config, daemon, health, probes, reloads, admin);
+            Runner runner = new Runner(configFile, loader, config, plane, reloads, admin);
             log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
                     ProcessHandle.current().pid(), Addresses.format(daemon.listenAddress()),
                     daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
@@ -128,16 +118,10 @@ public final class Runner implements AutoCloseable {
                             : "admin endpoint http://" + Addresses.format(admin.address()) + "/");
             return runner;
         } catch (IOException e) {
-            if (health != null) {
-                health.close();
-            }
-            daemon.close();
+            plane.close();
             throw new StartException(e.getMessage(), e);
         } catch (RuntimeException e) {
-            if (health != null) {
-                health.close();
-            }
-            daemon.close();
+            plane.close();
             throw e;
         }
     }
@@ -151,7 +135,7 @@ public final class Runner implements AutoCloseable {
 
     /**
      * Reads the configuration file again and applies it: the routes, upstreams, peers and health
-     * checks change while sessions keep flowing (see {@link Daemon#reload}). A file with errors is
+     * checks change while sessions keep flowing (see {@link ControlPlane#reload}). A file with errors is
      * logged, error by error, and counted; the running configuration stays. Settings that need a
      * restart are logged as such. Returns whether the file was applied.
      */
@@ -194,23 +178,15 @@ public final class Runner implements AutoCloseable {
         }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         StevedoreConfig next = loaded.config();
-        List<Upstream> before = daemon.upstreams();
-
-        // Probing stops while the peers change hands, so no state change is published to an upstream
-        // being replaced; the successor continues each unchanged probe from where it stopped.
-        health.close();
-        probes.retire();
-        List<String> needRestart;
+        ReloadDecision decision;
         try {
-            needRestart = new ArrayList<>(daemon.reload(next));
+            decision = plane.reload(next);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            restartHealth();
             reloads.rejected();
             log.error("reload interrupted; the running configuration stays");
             return false;
         } catch (RuntimeException e) {
-            restartHealth();
             if (closed.get()) {
                 // The stop closed the daemon under this reload: nothing failed that an operator must fix.
                 log.info("stopping: the reload is abandoned");
@@ -220,7 +196,7 @@ public final class Runner implements AutoCloseable {
             log.error("reload failed: {}; the running configuration stays", e.toString());
             return false;
         }
-        restartHealth();
+        List<String> needRestart = new ArrayList<>(decision.needRestart());
         if (!next.log().equals(startedWith.log())) {
             needRestart.add("Log changed: logging goes on as configured at start until a restart");
         }
@@ -233,38 +209,16 @@ public final class Runner implements AutoCloseable {
         reloads.applied(Instant.now());
         needRestart.forEach(line -> log.warn("reload: {}", line));
         log.info("configuration reloaded from {}: upstreams {}; {}; {} live session(s) kept", configFile,
-                describe(next), changes(before, daemon.upstreams()), daemon.sessionCount());
+                describe(next), changes(decision), plane.daemon().sessionCount());
         return true;
     }
 
-    private void restartHealth() {
-        HealthCheckers next = health.successor(daemon.upstreams());
-        health = next;
-        probes.track(next, daemon.upstreams());
-        // A stop that read the field before this write closed the predecessor only.
-        if (closed.get()) {
-            next.close();
-        }
-    }
-
     /** Peers added and removed, by upstream name and address. */
-    private static String changes(List<Upstream> before, List<Upstream> after) {
-        Set<PeerKey> old = keys(before);
-        Set<PeerKey> now = keys(after);
+    private static String changes(ReloadDecision decision) {
         List<String> parts = new ArrayList<>();
-        now.stream().filter(k -> !old.contains(k)).forEach(k -> parts.add("+" + k));
-        old.stream().filter(k -> !now.contains(k)).forEach(k -> parts.add("-" + k));
+        decision.peers(ReloadDecision.Change.ADDED).forEach(peer -> parts.add("+" + peer));
+        decision.peers(ReloadDecision.Change.RETIRED).forEach(peer -> parts.add("-" + peer));
         return parts.isEmpty() ? "no peer added or removed" : "peers " + String.join(" ", parts);
-    }
-
-    private static Set<PeerKey> keys(List<Upstream> upstreams) {
-        Set<PeerKey> keys = new LinkedHashSet<>();
-        for (Upstream upstream : upstreams) {
-            for (Peer peer : upstream.peers()) {
-                keys.add(new PeerKey(upstream.name(), peer.address()));
-            }
-        }
-        return keys;
     }
 
     /** Asks the thread in {@link #awaitStop()} to stop everything. Returns at once; any thread. */
@@ -289,7 +243,7 @@ public final class Runner implements AutoCloseable {
     }
 
     public Daemon daemon() {
-        return daemon;
+        return plane.daemon();
     }
 
     /** Where the admin endpoint listens, if it is configured. */
@@ -312,8 +266,7 @@ public final class Runner implements AutoCloseable {
             return;
         }
         stopRequested.countDown();
-        daemon.close();
-        health.close();
+        plane.close();
         if (admin != null) {
             admin.close();
         }

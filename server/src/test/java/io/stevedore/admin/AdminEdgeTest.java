@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ProbeTotals;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
 import io.stevedore.transport.Daemon;

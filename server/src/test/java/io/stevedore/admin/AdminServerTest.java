@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ProbeTotals;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;

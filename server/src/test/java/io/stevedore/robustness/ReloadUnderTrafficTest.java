@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -84,7 +85,7 @@ class ReloadUnderTrafficTest {
                 clients.get(random.nextInt(CLIENTS)).send(ByteBuffer.wrap(datagram), daemon.listenAddress());
                 if (n % perReload == 0) {
                     // Not waiting for the datagrams in flight: the switch happens among them.
-                    daemon.reload((n / perReload) % 2 == 1 ? b : a);
+                    ControlPlane.replan(daemon, (n / perReload) % 2 == 1 ? b : a);
                     long sent = n;
                     Poll.until(Poll.DEFAULT_TIMEOUT, "all " + sent + " datagrams read and forwarded or dropped",
                             () -> counters.total(LoopCounter.RECEIVED_DATAGRAMS) == sent

@@ -1,4 +1,4 @@
-package io.stevedore.admin;
+package io.stevedore.control;
 
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;

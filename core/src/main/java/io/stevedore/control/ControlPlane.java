@@ -1,0 +1,138 @@
+package io.stevedore.control;
+
+import io.stevedore.config.Addresses;
+import io.stevedore.config.SessionConfig;
+import io.stevedore.config.StevedoreConfig;
+import io.stevedore.health.HealthCheckers;
+import io.stevedore.metrics.PeerKey;
+import io.stevedore.transport.Daemon;
+import io.stevedore.transport.SocketBudget;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner of the configuration's life: it starts the data plane and the active health checks on
+ * a configuration, and on a reload decides what changes ({@link ReloadDecision}) before anything
+ * does, hands the data plane what to apply, and restarts the health checks it must. The data plane
+ * ({@link Daemon}) decides nothing about a reload: it applies a configuration whose listening
+ * settings are the running ones, and its event loops see it only as a new plan between two read
+ * batches. (It still builds that plan itself, with the {@code PeerStates} and counters it holds.)
+ *
+ * <p>Reloads are the caller's to serialise (one at a time); {@link #close()} may run during one
+ * and never waits for it: a reload that finds the plane closed leaves no health check running.
+ */
+public final class ControlPlane implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+    private final Daemon daemon;
+    private final ProbeTotals probes = new ProbeTotals();
+    /** Written by reloads and read by {@link #close()}, which takes no lock. */
+    private volatile HealthCheckers health;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ControlPlane(Daemon daemon, HealthCheckers health) {
+        this.daemon = daemon;
+        this.health = health;
+        probes.track(health, daemon.upstreams());
+    }
+
+    /**
+     * Starts the data plane on {@code config} (epoll, or NIO where it is missing) and the health
+     * checks of its upstreams.
+     *
+     * @throws io.stevedore.transport.ListenException if {@code Server.ListenAddr} cannot be bound
+     */
+    public static ControlPlane start(StevedoreConfig config) throws InterruptedException {
+        Daemon daemon = Daemon.start(config);
+        try {
+            return new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams()));
+        } catch (RuntimeException e) {
+            daemon.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code next} from now on: decides the reload, hands the data plane its part
+     * ({@link #replan}) and restarts the health checks, each unchanged checker continuing its kept
+     * peers' probes. Probing stops while the peers change hands, so no verdict is published to an
+     * upstream being replaced. If the data plane cannot apply it, the running configuration stays
+     * and its health checks go on.
+     */
+    public ReloadDecision reload(StevedoreConfig next) throws InterruptedException {
+        StevedoreConfig running = daemon.config();
+        health.close();
+        probes.retire();
+        ReloadDecision decision;
+        try {
+            decision = replan(daemon, next);
+        } catch (InterruptedException | RuntimeException e) {
+            restartHealth(ReloadDecision.of(running, running));
+            throw e;
+        }
+        restartHealth(decision);
+        return decision;
+    }
+
+    /**
+     * The data plane's part of a reload, without the health checks: decided here, applied by every
+     * event loop (see {@link Daemon#apply}).
+     */
+    public static ReloadDecision replan(Daemon daemon, StevedoreConfig next) throws InterruptedException {
+        ReloadDecision decision = ReloadDecision.of(daemon.config(), next);
+        daemon.apply(decision.applied(), decision.reopenSessions());
+        SessionConfig session = decision.applied().session();
+        if (decision.sessionBudgetChanged()) {
+            SocketBudget.logShortfalls(session);
+        }
+        if (decision.sourceAddrsChanged()) {
+            List<InetAddress> sources = session.sourceAddrs();
+            log.info("Session.SourceAddrs changed: the sockets of new sessions are bound to {}; live sessions keep "
+                    + "theirs", sources.isEmpty() ? "the address the kernel chooses"
+                            : sources.stream().map(InetAddress::getHostAddress).toList());
+            SocketBudget.warnUnbindable(sources);
+        }
+        List<PeerKey> retired = decision.peers(ReloadDecision.Change.RETIRED);
+        if (!retired.isEmpty()) {
+            log.info("peer(s) {} retired: no new datagram goes to them; their replies to live sessions are relayed for "
+                    + "{} s (Session.TimeoutSec)", retired.stream().map(peer -> Addresses.format(peer.address()))
+                            .collect(Collectors.joining(", ")),
+                    session.timeoutSec());
+        }
+        return decision;
+    }
+
+    private void restartHealth(ReloadDecision decision) {
+        HealthCheckers next = health.successor(daemon.upstreams(), decision.checkers(ReloadDecision.Checker.KEPT));
+        health = next;
+        probes.track(next, daemon.upstreams());
+        // A close that read the field before this write closed the predecessor only.
+        if (closed.get()) {
+            next.close();
+        }
+    }
+
+    public Daemon daemon() {
+        return daemon;
+    }
+
+    /** Probe results per peer over the daemon's life, across the reloads' health checkers. */
+    public ProbeTotals probes() {
+        return probes;
+    }
+
+    /** Stops the data plane (flushing what is queued) and the health checks. Idempotent; takes no lock. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        daemon.close();
+        health.close();
+    }
+}
