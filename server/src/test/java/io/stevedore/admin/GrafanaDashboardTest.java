@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ProbeTotals;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.testing.Client;

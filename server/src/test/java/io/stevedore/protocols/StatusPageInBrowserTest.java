@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.admin.AdminServer;
 import io.stevedore.admin.Observed;
-import io.stevedore.admin.ProbeTotals;
+import io.stevedore.control.ProbeTotals;
 import io.stevedore.admin.Reloads;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
