@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Replays the seed's two examples on this machine (127.0.0.x only, about 10 s, nothing to configure).",
+            "Replays the original Stevedore's two examples (KCP, protocol version) on this machine (127.0.0.x only, about 10 s, nothing to configure).",
             "KCP conversations through a failover to a backup peer, then protocol-version routing with a deny default."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every check of the demo holds", "1:a check failed or a socket could not be opened"})
