@@ -4,16 +4,14 @@ import io.stevedore.admin.AdminServer;
 import io.stevedore.admin.Observed;
 import io.stevedore.admin.ProbeTotals;
 import io.stevedore.admin.Reloads;
-import io.stevedore.balancing.Peer;
-import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.AdminConfig;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.LoadedConfig;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UploadConfig;
 import io.stevedore.health.HealthCheckers;
-import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
 import io.stevedore.transport.ListenException;
 import java.io.IOException;
@@ -21,10 +19,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -194,7 +190,7 @@ public final class Runner implements AutoCloseable {
         }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         StevedoreConfig next = loaded.config();
-        List<Upstream> before = daemon.upstreams();
+        UploadConfig before = daemon.config().upload();
 
         // Probing stops while the peers change hands, so no state change is published to an upstream
         // being replaced; the successor continues each unchanged probe from where it stopped.
@@ -232,8 +228,8 @@ public final class Runner implements AutoCloseable {
         }
         reloads.applied(Instant.now());
         needRestart.forEach(line -> log.warn("reload: {}", line));
-        log.info("configuration reloaded from {}: upstreams {}; {}; {} live session(s) kept", configFile,
-                describe(next), changes(before, daemon.upstreams()), daemon.sessionCount());
+        log.info("configuration reloaded from {}: {}; upstreams {}; {} live session(s) kept", configFile,
+                ReloadChanges.describe(before, next.upload()), describe(next), daemon.sessionCount());
         return true;
     }
 
@@ -245,26 +241,6 @@ public final class Runner implements AutoCloseable {
         if (closed.get()) {
             next.close();
         }
-    }
-
-    /** Peers added and removed, by upstream name and address. */
-    private static String changes(List<Upstream> before, List<Upstream> after) {
-        Set<PeerKey> old = keys(before);
-        Set<PeerKey> now = keys(after);
-        List<String> parts = new ArrayList<>();
-        now.stream().filter(k -> !old.contains(k)).forEach(k -> parts.add("+" + k));
-        old.stream().filter(k -> !now.contains(k)).forEach(k -> parts.add("-" + k));
-        return parts.isEmpty() ? "no peer added or removed" : "peers " + String.join(" ", parts);
-    }
-
-    private static Set<PeerKey> keys(List<Upstream> upstreams) {
-        Set<PeerKey> keys = new LinkedHashSet<>();
-        for (Upstream upstream : upstreams) {
-            for (Peer peer : upstream.peers()) {
-                keys.add(new PeerKey(upstream.name(), peer.address()));
-            }
-        }
-        return keys;
     }
 
     /** Asks the thread in {@link #awaitStop()} to stop everything. Returns at once; any thread. */
