@@ -318,10 +318,12 @@ public final class Daemon implements AutoCloseable {
      */
     private static void logIfUnreachable(SessionConfig session) {
         int maxSessions = session.maxSessions();
-        for (String limit : SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
-                java.nio.file.Path.of("/proc"))) {
-            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
-                    + "dropped as session_limit", maxSessions, limit);
+        List<String> limits = SocketBudget.shortfalls(maxSessions, session.sourceAddrs().size(),
+                java.nio.file.Path.of("/proc"));
+        if (!limits.isEmpty()) {
+            // One line, whatever the number of limits: it greets most starts, so it must read at a glance.
+            log.info("this machine allows fewer than Session.MaxSessions {} sessions: {}; a datagram that would open "
+                    + "one more is dropped as session_limit", maxSessions, String.join("; and ", limits));
         }
     }
 
