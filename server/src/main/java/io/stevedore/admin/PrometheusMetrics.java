@@ -44,7 +44,8 @@ final class PrometheusMetrics {
                     }
                 }, "listener");
         counter(registry, "stevedore_client_bytes",
-                "Payload bytes received from clients, dropped datagrams included, per listening socket", cb -> {
+                "Payload bytes received from clients, dropped datagrams included, per listening socket; a datagram "
+                        + "over Server.BufSize counts as BufSize + 1 bytes, what is read of it", cb -> {
                     for (int i = 0; i < counters.loopCount(); i++) {
                         cb.call(counters.loop(i, LoopCounter.RECEIVED_BYTES), listener(i));
                     }
