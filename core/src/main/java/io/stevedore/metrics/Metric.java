@@ -13,7 +13,8 @@ public enum Metric {
     CLIENT_DATAGRAMS(Type.COUNTER, "stevedore_client_datagrams",
             "Datagrams received from clients, dropped ones included, per listening socket", "listener"),
     CLIENT_BYTES(Type.COUNTER, "stevedore_client_bytes",
-            "Payload bytes received from clients, dropped datagrams included, per listening socket", "listener"),
+            "Payload bytes received from clients, dropped datagrams included, per listening socket; a datagram "
+                    + "over Server.BufSize counts as BufSize + 1 bytes, what is read of it", "listener"),
     LISTENER_ERRORS(Type.COUNTER, "stevedore_listener_errors",
             "Errors on a listening socket, mostly replies that could not be sent to their client", "listener"),
     SEGMENTED_SENDS(Type.COUNTER, "stevedore_segmented_sends",

@@ -37,10 +37,11 @@ public final class SocketBudget {
      */
     public static void logShortfalls(SessionConfig session) {
         int maxSessions = session.maxSessions();
-        for (String limit : shortfalls(maxSessions, session.sourceAddrs().size(),
-                Path.of("/proc"))) {
-            log.info("Session.MaxSessions {} cannot be reached: {}; datagrams that would open more sessions are "
-                    + "dropped as session_limit", maxSessions, limit);
+        List<String> limits = shortfalls(maxSessions, session.sourceAddrs().size(), Path.of("/proc"));
+        if (!limits.isEmpty()) {
+            // One line, whatever the number of limits: it greets most starts, so it must read at a glance.
+            log.info("this machine allows fewer than Session.MaxSessions {} sessions: {}; a datagram that would open "
+                    + "one more is dropped as session_limit", maxSessions, String.join("; and ", limits));
         }
     }
 
@@ -62,7 +63,7 @@ public final class SocketBudget {
     }
 
     /**
-     * What to log for {@code maxSessions}, one line per limit, or an empty list when both leave room.
+     * What limits {@code maxSessions}, one phrase per limit, or an empty list when both leave room.
      *
      * @param sourceAddrs the number of {@code Session.SourceAddrs}; 0 when the sockets are bound to the wildcard
      */
@@ -70,19 +71,19 @@ public final class SocketBudget {
         List<String> lines = new ArrayList<>();
         OptionalLong files = openFilesLimit(proc.resolve("self/limits"));
         if (files.isPresent() && files.getAsLong() - RESERVED_FDS < maxSessions) {
-            lines.add("the open files limit is " + files.getAsLong() + " (raise it with ulimit -n; bin/stevedore "
-                    + "lifts the soft limit to the hard one)");
+            lines.add("the open files limit is " + files.getAsLong() + " (raise it: LimitNOFILE in the systemd unit, "
+                    + "or ulimit -n; bin/stevedore lifts the soft limit to the hard one)");
         }
         long[] range = portRange(proc.resolve("sys/net/ipv4/ip_local_port_range"));
         if (range != null) {
             long ports = range[1] - range[0] + 1;
-            String has = "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
-                    + "(" + range[0] + " " + range[1] + ") has " + ports;
+            String has = "net.ipv4.ip_local_port_range (" + range[0] + " " + range[1] + ") gives " + ports
+                    + " ephemeral ports, one per session socket";
             if (sourceAddrs == 0 && ports < maxSessions) {
-                lines.add(has + " (Session.SourceAddrs multiplies that by the number of addresses listed)");
+                lines.add(has + " (list local addresses in Session.SourceAddrs: each adds as many)");
             } else if (sourceAddrs > 0 && ports * sourceAddrs < maxSessions) {
                 lines.add(has + " per address, " + ports * sourceAddrs + " over the " + sourceAddrs
-                        + " of Session.SourceAddrs");
+                        + " of Session.SourceAddrs (list more)");
             }
         }
         return lines;

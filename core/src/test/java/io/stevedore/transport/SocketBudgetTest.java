@@ -27,9 +27,10 @@ class SocketBudgetTest {
     void aMaxSessionsAboveTheFilesLimitAndThePortRangeNamesBoth() throws Exception {
         write("20000", "32768\t60999");
         assertThat(SocketBudget.shortfalls(100_000, 0, proc)).containsExactly(
-                "the open files limit is 20000 (raise it with ulimit -n; bin/stevedore lifts the soft limit to the hard one)",
-                "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
-                        + "(32768 60999) has 28232 (Session.SourceAddrs multiplies that by the number of addresses listed)");
+                "the open files limit is 20000 (raise it: LimitNOFILE in the systemd unit, or ulimit -n; "
+                        + "bin/stevedore lifts the soft limit to the hard one)",
+                "net.ipv4.ip_local_port_range (32768 60999) gives 28232 ephemeral ports, one per session socket "
+                        + "(list local addresses in Session.SourceAddrs: each adds as many)");
     }
 
     @Test
@@ -37,8 +38,8 @@ class SocketBudgetTest {
         write("1048576", "32768\t60999");
         assertThat(SocketBudget.shortfalls(100_000, 4, proc)).isEmpty();
         assertThat(SocketBudget.shortfalls(100_000, 3, proc)).containsExactly(
-                "each session socket needs an ephemeral port of its own and net.ipv4.ip_local_port_range "
-                        + "(32768 60999) has 28232 per address, 84696 over the 3 of Session.SourceAddrs");
+                "net.ipv4.ip_local_port_range (32768 60999) gives 28232 ephemeral ports, one per session socket "
+                        + "per address, 84696 over the 3 of Session.SourceAddrs (list more)");
     }
 
     @Test

@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code stevedore demo}: the seed's two worked examples, replayed on this machine with nothing to
+ * {@code stevedore demo}: the original Stevedore's two worked examples (the KCP example and the
+ * protocol-version example), replayed on this machine with nothing to
  * configure. Backends run on 127.0.0.2 and up, the real load balancer (the same {@link Daemon} and
  * health checks as {@code stevedore -c}) on 127.0.0.1, and a client replays KCP conversations
  * through a failover, then datagrams of several protocol versions. What happened is printed as
@@ -39,7 +40,8 @@ public final class Demo {
     }
 
     private int run() {
-        out.println("Stevedore demo: the seed's two worked examples, replayed on this machine (127.0.0.x only).");
+        out.println("Stevedore demo: the KCP example and the protocol-version example of the original Stevedore,"
+                + " replayed on this machine (127.0.0.x only).");
         out.println("Everything below is the real load balancer and real health checks; nothing to configure.");
         try {
             new KcpFailover(this).run();

@@ -30,7 +30,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * The seed's first example: upstream {@code kcp} hashes the 4-byte KCP conversation id onto three
+ * The KCP example of the original Stevedore: upstream {@code kcp} hashes the 4-byte KCP conversation id onto three
  * primaries, with a backup. Clients each carry several conversations on one socket. The busiest
  * primary is killed, then the other two (the backup takes over), then they come back one after
  * the other. Between the switches, steady phases show where every conversation is answered and

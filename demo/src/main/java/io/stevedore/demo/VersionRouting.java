@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * The seed's second example: a private protocol whose bytes 4..6 hold a version. Version 1 goes to
+ * The protocol-version example of the original Stevedore: a private protocol whose bytes 4..6 hold a version. Version 1 goes to
  * upstream {@code ver1}, version 2 to {@code ver2}; the default {@code "deny"} names no upstream,
  * so any other datagram, including one too short to have a version, is dropped and counted.
  */
@@ -53,7 +53,7 @@ final class VersionRouting {
         this.demo = demo;
     }
 
-    /** flag, ver, cmd, session id, len, checksum: the seed's 24-byte header. */
+    /** flag, ver, cmd, session id, len, checksum: the original's 24-byte header. */
     private static byte[] datagram(int version, long session) {
         return ByteBuffer.allocate(24).putInt(0x5354_4556).putShort((short) version).putShort((short) 1)
                 .putLong(session).putInt(0).putInt(0).array();

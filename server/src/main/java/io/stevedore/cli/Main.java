@@ -6,6 +6,7 @@ import io.stevedore.config.LoadedConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.logging.LogSetup;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -85,13 +86,16 @@ public final class Main implements Callable<Integer> {
     }
 
     private int run() {
+        // First of all, so that a signal while the file is read or the sockets bound stops cleanly.
+        Signals signals = Signals.install();
         PrintWriter err = spec.commandLine().getErr();
         LoadedConfig loaded;
         try {
             loaded = ConfigLoader.load(configFile);
         } catch (ConfigException e) {
             print(err, e.warnings(), e.errors(), e.omitted());
-            err.println("configuration file " + configFile + " is invalid; not starting");
+            err.println("configuration file " + configFile
+                    + (Files.notExists(configFile) ? " does not exist" : " is invalid") + "; not starting");
             err.flush();
             return INVALID;
         }
@@ -109,7 +113,7 @@ public final class Main implements Callable<Integer> {
             log.warn("config: {}", ConfigException.more(loaded.omitted()));
         }
         loaded.notes().forEach(n -> log.info("config: {}", n));
-        return runDaemon(configFile, loaded.config());
+        return runDaemon(configFile, loaded.config(), signals);
     }
 
     /** One line per problem; what is beyond the loader's cap is one last line that counts it. */
@@ -125,7 +129,7 @@ public final class Main implements Callable<Integer> {
      * Runs the data plane in the foreground until SIGTERM or SIGINT, and returns the exit code.
      * {@code configFile} is what SIGHUP reloads through {@link ConfigLoader#load}.
      */
-    private static int runDaemon(Path configFile, StevedoreConfig config) {
+    private static int runDaemon(Path configFile, StevedoreConfig config, Signals signals) {
         Logger log = LoggerFactory.getLogger(Main.class);
         Runner runner;
         try {
@@ -138,7 +142,7 @@ public final class Main implements Callable<Integer> {
             log.error("interrupted while starting");
             return INVALID;
         }
-        Signals.install(runner);
+        signals.attach(runner);
         return runner.awaitStop();
     }
 }

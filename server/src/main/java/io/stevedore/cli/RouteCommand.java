@@ -67,7 +67,8 @@ final class RouteCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             PrintWriter err = spec.commandLine().getErr();
             e.errors().forEach(line -> err.println("error: " + line));
-            err.println("configuration file " + configFile + " is invalid");
+            err.println("configuration file " + configFile
+                    + (java.nio.file.Files.notExists(configFile) ? " does not exist" : " is invalid"));
             err.flush();
             return Main.INVALID;
         }

@@ -9,6 +9,7 @@ import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.LoadedConfig;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UploadConfig;
 import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ReloadDecision;
 import io.stevedore.transport.Daemon;
@@ -178,6 +179,7 @@ public final class Runner implements AutoCloseable {
         }
         loaded.notes().forEach(n -> log.info("config: {}", n));
         StevedoreConfig next = loaded.config();
+        UploadConfig before = plane.daemon().config().upload();
         ReloadDecision decision;
         try {
             decision = plane.reload(next);
@@ -208,17 +210,9 @@ public final class Runner implements AutoCloseable {
         }
         reloads.applied(Instant.now());
         needRestart.forEach(line -> log.warn("reload: {}", line));
-        log.info("configuration reloaded from {}: upstreams {}; {}; {} live session(s) kept", configFile,
-                describe(next), changes(decision), plane.daemon().sessionCount());
+        log.info("configuration reloaded from {}: {}; upstreams {}; {} live session(s) kept", configFile,
+                ReloadChanges.describe(before, next.upload()), describe(next), plane.daemon().sessionCount());
         return true;
-    }
-
-    /** Peers added and removed, by upstream name and address. */
-    private static String changes(ReloadDecision decision) {
-        List<String> parts = new ArrayList<>();
-        decision.peers(ReloadDecision.Change.ADDED).forEach(peer -> parts.add("+" + peer));
-        decision.peers(ReloadDecision.Change.RETIRED).forEach(peer -> parts.add("-" + peer));
-        return parts.isEmpty() ? "no peer added or removed" : "peers " + String.join(" ", parts);
     }
 
     /** Asks the thread in {@link #awaitStop()} to stop everything. Returns at once; any thread. */

@@ -17,32 +17,82 @@ final class Signals {
 
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
 
+    private final ExecutorService reloader = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "stevedore-reload");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** Null until {@link #attach}: a signal before then is remembered and acted on there. */
+    private Runner runner;
+    private boolean stopRequested;
+    private boolean reloadRequested;
+
     private Signals() {
     }
 
-    static void install(Runner runner) {
-        ExecutorService reloader = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "stevedore-reload");
-            thread.setDaemon(true);
-            return thread;
+    /**
+     * Installs the handlers before anything is started, so that a signal during start-up (the file
+     * being read, the sockets being bound) neither kills the JVM with its default action (exit 143
+     * for SIGTERM, nothing logged) nor is lost: it takes effect once {@link #attach} hands over the
+     * runner.
+     */
+    static Signals install() {
+        Signals signals = new Signals();
+        StopWatchdog watchdog = StopWatchdog.forThisProcess();
+        handle("HUP", signals::reload);
+        boolean term = handle("TERM", () -> {
+            watchdog.arm();
+            signals.stop();
         });
-        handle("HUP", () -> reloader.execute(() -> {
+        boolean interrupt = handle("INT", () -> {
+            watchdog.arm();
+            signals.stop();
+        });
+        if (!term || !interrupt) {
+            // Without our handler the JVM exits on the signal: stop cleanly on the way out at least.
+            Runtime.getRuntime().addShutdownHook(new Thread(signals::closeRunner, "stevedore-shutdown"));
+        }
+        return signals;
+    }
+
+    /** The daemon is running: what was signalled while it started is done now. */
+    synchronized void attach(Runner started) {
+        runner = started;
+        if (stopRequested) {
+            started.requestStop();
+        } else if (reloadRequested) {
+            reload();
+        }
+    }
+
+    private synchronized void stop() {
+        stopRequested = true;
+        if (runner == null) {
+            log.info("stopping as soon as start-up has finished");
+        } else {
+            runner.requestStop();
+        }
+    }
+
+    private synchronized void reload() {
+        if (runner == null) {
+            reloadRequested = true;
+            log.info("the configuration will be read again as soon as start-up has finished");
+            return;
+        }
+        Runner target = runner;
+        reloader.execute(() -> {
             try {
-                runner.reload();
+                target.reload();
             } catch (RuntimeException e) {
                 log.error("reload failed", e);
             }
-        }));
-        StopWatchdog watchdog = StopWatchdog.forThisProcess();
-        Runnable stop = () -> {
-            watchdog.arm();
-            runner.requestStop();
-        };
-        boolean term = handle("TERM", stop);
-        boolean interrupt = handle("INT", stop);
-        if (!term || !interrupt) {
-            // Without our handler the JVM exits on the signal: stop cleanly on the way out at least.
-            Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "stevedore-shutdown"));
+        });
+    }
+
+    private synchronized void closeRunner() {
+        if (runner != null) {
+            runner.close();
         }
     }
 

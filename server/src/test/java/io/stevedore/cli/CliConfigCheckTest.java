@@ -178,6 +178,12 @@ class CliConfigCheckTest {
 
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.err()).isEqualTo("error: " + file + ": no such file\nconfiguration file " + file + " test failed\n");
+
+        Finished run = stevedore("-c", file.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo("error: " + file + ": no such file\n"
+                + "configuration file " + file + " does not exist; not starting\n");
     }
 
     @Test

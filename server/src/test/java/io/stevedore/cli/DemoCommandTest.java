@@ -45,7 +45,7 @@ class DemoCommandTest {
         Matcher finished = Pattern.compile("Demo finished in ([0-9.]+) s: every check holds\\.").matcher(r.out());
         assertThat(finished.find()).as("the closing line in:%n%s", r.out()).isTrue();
         assertThat(Double.parseDouble(finished.group(1))).isLessThan(BOUND_SECONDS);
-        assertThat(r.out()).doesNotContain("FAILED").contains(
+        assertThat(r.out()).doesNotContain("FAILED").doesNotContainIgnoringCase("seed").contains(
                 "ok      stickiness: 0 of 12 conversations on two backends within a steady phase",
                 "ok      backup: 0 datagrams before every primary was down",
                 "ok      backup: 0 datagrams once a primary was back");
@@ -98,6 +98,7 @@ class DemoCommandTest {
         Finished r = CliConfigCheckTest.stevedore("--help");
 
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("demo", "Replays the seed's two examples");
+        assertThat(r.out()).contains("demo", "Replays the original Stevedore's two examples (KCP, protocol version)");
+        assertThat(CliConfigCheckTest.stevedore("demo", "--help").out()).doesNotContainIgnoringCase("seed");
     }
 }

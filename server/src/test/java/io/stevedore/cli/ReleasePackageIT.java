@@ -71,6 +71,47 @@ class ReleasePackageIT {
         }
     }
 
+    /** The README's commands for the package, as written there, in the order given. */
+    private static List<String> readmePackageCommands() throws Exception {
+        List<String> readme = Files.readAllLines(Path.of("README.md"));
+        int at = readme.indexOf("### The release package");
+        assertThat(at).as("the README's section on the release package").isNotNegative();
+        int open = readme.subList(at, readme.size()).indexOf("```bash") + at;
+        int close = readme.subList(open + 1, readme.size()).indexOf("```") + open + 1;
+        return readme.subList(open + 1, close).stream()
+                .map(line -> line.replaceFirst("\\s+#.*$", ""))
+                .toList();
+    }
+
+    @Test
+    void theReadmesCommandsRunAsWrittenFromWhereItSays() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        assertThat(readme).contains("holds one directory, `stevedore-" + VERSION + "/`")
+                .contains("but first runs every unit").contains("(2 to 3 minutes)").contains("with `-DskipTests`");
+        List<String> commands = readmePackageCommands();
+        String tarball = "server/target/stevedore-" + VERSION + ".tar.gz";
+        assertThat(commands).containsExactly(
+                "mvn -B -ntp package -DskipTests",
+                "tar -xzf " + tarball + " -C /opt",
+                "cd /opt/stevedore-" + VERSION,
+                "bin/stevedore -t -c etc/stevedore.json",
+                "bin/stevedore -c etc/stevedore.json");
+
+        // Everything but the build (done) and the foreground run, with /opt replaced by an empty
+        // directory of our own and run from the project's root, where the README's commands start.
+        Path target = Files.createDirectories(dir.resolve("opt"));
+        String script = String.join(" && ", commands.subList(1, 4))
+                .replace(tarball, Path.of(System.getProperty("stevedore.package")).toAbsolutePath().toString())
+                .replace("/opt", target.toString());
+        Finished r = run(Path.of("").toAbsolutePath(), Map.of(), "bash", "-c", script);
+
+        assertThat(r.exitCode()).as("%s%n%s", script, r.err()).isZero();
+        assertThat(r.out().lines()).last().isEqualTo("configuration file etc/stevedore.json test is successful");
+        try (Stream<Path> unpacked = Files.list(target)) {
+            assertThat(unpacked).containsExactly(target.resolve("stevedore-" + VERSION));
+        }
+    }
+
     @Test
     void itsLauncherChecksTheConfigAndPrintsTheVersionFromWhereverItIsUnpacked() throws Exception {
         Finished check = run(home, Map.of(), "bin/stevedore", "-t", "-c", "etc/stevedore.json");

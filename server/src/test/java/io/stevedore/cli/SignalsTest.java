@@ -210,6 +210,23 @@ class SignalsTest {
     }
 
     @Test
+    void sigtermDuringStartUpStopsWithExitCodeZeroAndSaysSo() throws Exception {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"),
+                    RunnerTest.config("127.0.0.1:0", "127.0.0.1:0", b2));
+            try (Child child = new Child(file)) {
+                // Logged once the file is read, before a socket is bound: the JVM's own SIGTERM
+                // action (exit 143, nothing logged) must be gone by then.
+                child.awaitLine("starting with");
+                child.signal("TERM");
+
+                assertThat(child.exitWithin(2)).as(child.wholeLog()).isZero();
+                assertThat(child.wholeLog()).contains("SIGTERM received").doesNotContain("Exception", "\tat ");
+            }
+        }
+    }
+
+    @Test
     void aListenAddressInUseExitsWithCodeOneAndOneLine() throws Exception {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
