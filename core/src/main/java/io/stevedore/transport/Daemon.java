@@ -79,7 +79,7 @@ public final class Daemon implements AutoCloseable {
      */
     public static Daemon start(StevedoreConfig config, Transport transport) throws InterruptedException {
         ServerConfig server = config.server();
-        int parallel = Math.max(1, server.listenParallel());
+        int parallel = server.listenParallel();
         if (parallel > 1 && !transport.reusePort()) {
             log.warn("Server.ListenParallel {}: this platform has no SO_REUSEPORT, listening on one socket", parallel);
             parallel = 1;
@@ -130,7 +130,7 @@ public final class Daemon implements AutoCloseable {
                 address = loop.submit(() -> worker.listen(asked, bindToo, shared)).sync().getNow();
                 index++;
             }
-            int sweepSec = Math.max(1, config.session().recycleIntervalSec());
+            int sweepSec = config.session().recycleIntervalSec();
             for (Worker worker : workers) {
                 worker.loop.execute(() -> worker.startSweeping(sweepSec));
             }
