@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An upstream's peers and their health. Health lives in an immutable {@link Snapshot} behind one
- * volatile reference: a health change (from the active checker, or from {@code health.PeerStates}
- * for a peer the data plane suspects) builds the next snapshot, Maglev table or round-robin cycle
+ * volatile reference: a health change (made by {@code health.PeerStates}, for a peer the data
+ * plane suspects or on an active check's verdict) builds the next snapshot, Maglev table or round-robin cycle
  * included, and publishes it; selectors on the event loops read the current one without locking
  * and never write it.
  *
@@ -92,8 +92,8 @@ public final class Upstream {
     }
 
     /**
-     * Marks a peer up or down. Any thread but an event loop's: the rebuild takes milliseconds (a
-     * loop reports to {@code health.PeerStates} instead). When the state changes, builds and
+     * Marks a peer up or down. Called by {@code health.PeerStates} on its own thread, never by an
+     * event loop: the rebuild takes milliseconds (loops and health checks report to it instead). When the state changes, builds and
      * publishes the next immutable snapshot (Maglev table included) and logs one line: upstream,
      * peer, old and new state, reason, and what now takes traffic. Writers serialise among
      * themselves; readers never lock. Returns whether the state changed.

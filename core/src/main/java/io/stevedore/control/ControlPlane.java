@@ -50,7 +50,7 @@ public final class ControlPlane implements AutoCloseable {
     public static ControlPlane start(StevedoreConfig config) throws InterruptedException {
         Daemon daemon = Daemon.start(config);
         try {
-            return new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams()));
+            return new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams(), daemon.peerStates()));
         } catch (RuntimeException e) {
             daemon.close();
             throw e;

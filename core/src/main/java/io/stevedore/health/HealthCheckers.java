@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * the data-plane loops. Upstreams without a checker are left alone (their peers stay up unless
  * the data plane takes them down). Closing stops every probe and closes every probe socket.
  *
+ * <p>The checks only judge: each verdict goes to a {@link PeerStates}, whose thread marks the peer
+ * up or down, so that one thread writes peer health. The daemon's checks use the daemon's (see
+ * {@link #start(List, Duration, PeerStates)}); checks started on upstreams alone bring their own.
+ *
  * <p>A reload closes the checkers and starts their {@link #successor}: a peer kept (same address)
  * in an upstream whose checker the control plane keeps (its {@code HealthChecker} did not change)
  * goes on where it was, its consecutive successes or failures still counted and its next probe
@@ -48,6 +52,9 @@ public final class HealthCheckers implements AutoCloseable {
     private final EventLoopGroup group;
     private final Duration second;
     private final Map<String, ProbeCounts> counts;
+    private final PeerStates states;
+    /** Whether {@link #states} was started for these checks alone, and so is closed with them. */
+    private final boolean ownsStates;
     /** Confined to the health loop while it runs; read by {@link #successor} once it has stopped. */
     private final Map<PeerId, PeerProbe> probes;
     /** Whether {@link #close()} saw the health loop stop, so that {@link #probes} may be read. */
@@ -55,23 +62,36 @@ public final class HealthCheckers implements AutoCloseable {
     private volatile boolean closed;
 
     private HealthCheckers(EventLoopGroup group, Duration second, Map<String, ProbeCounts> counts,
-                           Map<PeerId, PeerProbe> probes) {
+                           PeerStates states, boolean ownsStates, Map<PeerId, PeerProbe> probes) {
         this.group = group;
         this.second = second;
         this.counts = counts;
+        this.states = states;
+        this.ownsStates = ownsStates;
         this.probes = probes;
     }
 
+    /** The checks of {@code upstreams}, whose verdicts {@code states} applies: the daemon's. */
+    public static HealthCheckers start(List<Upstream> upstreams, PeerStates states) {
+        return start(upstreams, SECOND, states);
+    }
+
+    /**
+     * As {@link #start(List, PeerStates)}, with each configured second lasting {@code second}:
+     * tests shorten it so that intervals and timeouts take milliseconds.
+     */
+    public static HealthCheckers start(List<Upstream> upstreams, Duration second, PeerStates states) {
+        return start(upstreams, second, states, false, Map.of(), Set.of(), Set.of());
+    }
+
+    /** Checks of upstreams that no {@link PeerStates} owns, with a peer-state thread of their own. */
     public static HealthCheckers start(List<Upstream> upstreams) {
         return start(upstreams, SECOND);
     }
 
-    /**
-     * As {@link #start(List)}, with each configured second lasting {@code second}: tests shorten
-     * it so that intervals and timeouts take milliseconds.
-     */
+    /** As {@link #start(List)}, with each configured second lasting {@code second}. */
     public static HealthCheckers start(List<Upstream> upstreams, Duration second) {
-        return start(upstreams, second, Map.of(), Set.of(), Set.of());
+        return start(upstreams, second, PeerStates.over(upstreams), true, Map.of(), Set.of(), Set.of());
     }
 
     /**
@@ -92,18 +112,21 @@ public final class HealthCheckers implements AutoCloseable {
         } else {
             log.warn("the health checks did not stop in time: probe counts of every peer start over");
         }
-        return start(upstreams, second, where, counts.keySet(), kept);
+        // Closed with this one, an owned PeerStates applies nothing more: the successor needs its own.
+        PeerStates nextStates = ownsStates ? PeerStates.over(upstreams) : states;
+        return start(upstreams, second, nextStates, ownsStates, where, counts.keySet(), kept);
     }
 
     /**
      * @param checkedBefore the upstreams the predecessor probed, for the log line
      * @param unchanged the upstreams whose probes continue from {@code kept}
      */
-    private static HealthCheckers start(List<Upstream> upstreams, Duration second, Map<PeerId, PeerProbe.Kept> kept,
+    private static HealthCheckers start(List<Upstream> upstreams, Duration second, PeerStates states,
+                                        boolean ownsStates, Map<PeerId, PeerProbe.Kept> kept,
                                         Set<String> checkedBefore, Set<String> unchanged) {
         List<Upstream> checked = upstreams.stream().filter(u -> u.config().healthChecker().isPresent()).toList();
         if (checked.isEmpty()) {
-            return new HealthCheckers(null, second, Map.of(), Map.of());
+            return new HealthCheckers(null, second, Map.of(), states, ownsStates, Map.of());
         }
         // NIO, not epoll, even on Linux: probes are a few datagrams per interval, so batching buys
         // nothing, and a connected NIO socket reports ICMP port unreachable the same way everywhere.
@@ -125,7 +148,7 @@ public final class HealthCheckers implements AutoCloseable {
                 PeerId id = new PeerId(upstream.name(), peer.address());
                 Optional<PeerProbe.Kept> previous = continues ? Optional.ofNullable(kept.get(id)) : Optional.empty();
                 continued += previous.isPresent() ? 1 : 0;
-                probes.put(id, new PeerProbe(upstream, peer, settings, upstreamCounts, loop, channels, previous));
+                probes.put(id, new PeerProbe(upstream, peer, settings, upstreamCounts, states, loop, channels, previous));
             }
             log.info("health checks for upstream {}: {} every {}, timeout {}, FailedTimes {}, SuccessTimes {}, {}{}",
                     upstream.name(), upstream.peers().size() == 1 ? "1 peer" : upstream.peers().size() + " peers",
@@ -136,7 +159,7 @@ public final class HealthCheckers implements AutoCloseable {
         }
         List<PeerProbe> starting = List.copyOf(probes.values());
         loop.execute(() -> starting.forEach(PeerProbe::start));
-        return new HealthCheckers(group, second, Map.copyOf(counts), probes);
+        return new HealthCheckers(group, second, Map.copyOf(counts), states, ownsStates, probes);
     }
 
     /** What a reload did to an upstream's probes, for its log line. */
@@ -155,17 +178,24 @@ public final class HealthCheckers implements AutoCloseable {
         return Optional.ofNullable(counts.get(upstream));
     }
 
-    /** Stops probing and waits for the probe sockets to close; no state change is published after it returns. */
+    /**
+     * Stops probing and waits for the probe sockets to close and for the verdicts already handed
+     * over to be applied; no state change is published after it returns.
+     */
     @Override
     public void close() {
         closed = true;
         if (group == null) {
             stopped = true;
-            return;
-        }
-        if (group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        } else if (group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
                 .awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS + 1, TimeUnit.SECONDS)) {
             stopped = true;
+        }
+        // A reload reads the peers' states next, to carry them over: the last verdicts must be in them.
+        if (ownsStates) {
+            states.close();
+        } else {
+            states.awaitHandedOver(CLOSE_TIMEOUT_SECONDS * 1000);
         }
     }
 }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * raises as {@link PortUnreachableException}); it also filters out datagrams from anyone else.
  *
  * <p>Everything here runs on the health event loop: the socket's events, the timer, and the
- * publication of state changes to the upstream.
+ * verdicts, which {@link PeerStates} applies to the upstream on its own thread.
  */
 final class PeerProbe {
 
@@ -45,23 +45,31 @@ final class PeerProbe {
     private final Peer peer;
     private final byte[] payload;
     private final ProbeCounts counts;
+    private final PeerStates states;
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final ProbeCycle cycle;
     private final PeerHealth health;
     private Channel channel;
     private ScheduledFuture<?> wakeup;
+    /**
+     * The verdict handed to {@link #states} and not yet applied: until it is, the upstream still
+     * shows the state it overturns, which would read as a change nobody here made and restart
+     * the streak.
+     */
+    private Transition pending;
 
     /**
      * @param kept the state of the probe this one succeeds, or empty to start afresh: first probe
      *             at once, streak counted from the peer's current state
      */
-    PeerProbe(Upstream upstream, Peer peer, ProbeSettings settings, ProbeCounts counts,
+    PeerProbe(Upstream upstream, Peer peer, ProbeSettings settings, ProbeCounts counts, PeerStates states,
               EventLoop loop, ChannelFactory<? extends Channel> channels, Optional<Kept> kept) {
         this.upstream = upstream;
         this.peer = peer;
         this.payload = settings.send();
         this.counts = counts;
+        this.states = states;
         this.loop = loop;
         this.bootstrap = new Bootstrap().group(loop).channelFactory(channels).handler(new Replies());
         this.cycle = new ProbeCycle(settings, kept.map(Kept::nextSendAtNanos).orElseGet(System::nanoTime));
@@ -143,7 +151,17 @@ final class PeerProbe {
         if (!result.success()) {
             log.debug("upstream {} peer {}: probe failed: {}", upstream.name(), peer, result.detail());
         }
-        health.record(result, upstream.isUp(index)).ifPresent(t -> upstream.setPeerUp(index, t.up(), t.reason()));
+        boolean upNow = pending != null ? pending.up() : upstream.isUp(index);
+        health.record(result, upNow).ifPresent(this::publish);
+    }
+
+    private void publish(Transition verdict) {
+        pending = verdict;
+        states.verdict(upstream, peer.index(), verdict.up(), verdict.reason(), loop, () -> {
+            if (pending == verdict) {
+                pending = null;
+            }
+        });
     }
 
     /** How a connected socket reports the kernel's ECONNREFUSED, i.e. an ICMP port unreachable. */

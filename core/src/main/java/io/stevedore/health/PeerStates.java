@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The owner of the data plane's view of peer health: one thread of its own,
- * {@value #THREAD_NAME}, marks peers down when an event loop suspects them, rebuilds their
- * upstream's table and publishes it (each {@link Upstream} holds its immutable snapshot behind a
+ * {@value #THREAD_NAME}, marks peers down when an event loop suspects them, applies the verdicts
+ * of the active health checks, rebuilds their upstream's table and publishes it (each {@link Upstream} holds its immutable snapshot behind a
  * volatile reference that the loops read), revives a peer after {@link #PASSIVE_DOWN_SEC} when no
  * health checker would, and carries the peers that are down over to the upstreams of a reload.
  *
@@ -56,6 +56,14 @@ public final class PeerStates implements AutoCloseable {
     public static PeerStates start(List<UpstreamConfig> configs) {
         List<Upstream> upstreams = new ArrayList<>(configs.size());
         configs.forEach(config -> upstreams.add(Upstream.of(config)));
+        return new PeerStates(List.copyOf(upstreams));
+    }
+
+    /**
+     * A thread of its own over upstreams built elsewhere: what health checks started without the
+     * daemon's {@code PeerStates} publish through, so that every verdict takes the same path.
+     */
+    static PeerStates over(List<Upstream> upstreams) {
         return new PeerStates(List.copyOf(upstreams));
     }
 
@@ -96,6 +104,38 @@ public final class PeerStates implements AutoCloseable {
         }
     }
 
+    /**
+     * An active health check's verdict on {@code peer} of {@code upstream}. Any thread; returns at
+     * once. On this object's thread the peer is marked up or down (the table rebuilt and
+     * published, one log line) unless it already is; then {@code then} is executed on
+     * {@code caller}, also when this object is closed and applies nothing.
+     */
+    public void verdict(Upstream upstream, int peer, boolean up, String reason, Executor caller, Runnable then) {
+        try {
+            thread.execute(() -> {
+                try {
+                    upstream.setPeerUp(peer, up, reason);
+                } finally {
+                    handBack(caller, then);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            handBack(caller, then);
+        }
+    }
+
+    /**
+     * Returns once what was handed over before this call has been applied, or after
+     * {@code timeoutMillis}; at once if this object is closed. Never on this object's thread.
+     */
+    void awaitHandedOver(long timeoutMillis) {
+        try {
+            thread.submit(() -> { }).awaitUninterruptibly(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            // Nothing queued will run: there is nothing to wait for.
+        }
+    }
+
     private void markDown(Upstream upstream, int peer, String reason) {
         if (upstream.setPeerUp(peer, false, reason) && upstream.config().healthChecker().isEmpty()) {
             // Nothing else would ever bring this peer back.
@@ -122,7 +162,7 @@ public final class PeerStates implements AutoCloseable {
         try {
             caller.execute(then);
         } catch (RejectedExecutionException e) {
-            log.debug("the event loop stopped before a suspected peer's outcome reached it", e);
+            log.debug("the executor that handed over a peer stopped before the outcome reached it", e);
         }
     }
 

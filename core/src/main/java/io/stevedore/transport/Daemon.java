@@ -284,15 +284,18 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The upstreams, in config order: their peers' health is what the health checker and
-     * {@link PeerStates} set. A reload replaces them.
+     * The upstreams, in config order: their peers' health is what {@link PeerStates} sets, from
+     * the loops' suspects and the health checks' verdicts. A reload replaces them.
      */
     public List<Upstream> upstreams() {
         return peerStates.upstreams();
     }
 
-    /** Where the event loops report the peers they suspect: tests hold its thread. */
-    PeerStates peerStates() {
+    /**
+     * The one writer of peer health: the event loops report the peers they suspect to it, and the
+     * health checks (which the control plane starts) hand it their verdicts.
+     */
+    public PeerStates peerStates() {
         return peerStates;
     }
 

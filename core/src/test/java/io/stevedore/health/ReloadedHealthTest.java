@@ -106,7 +106,7 @@ class ReloadedHealthTest {
                         parse(config("ping", null, 1, b2.address(), b3.address())));
                 Client client = new Client(daemon.listenAddress())) {
             b3.stop();
-            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             try {
                 Upstream before = daemon.upstreams().get(0);
                 Poll.until(ONE_PROBE, "dead peer 127.0.0.3 down", () -> !before.isUp(index(before, b3.address())));
@@ -144,7 +144,7 @@ class ReloadedHealthTest {
                 Daemon daemon = Daemon.start(
                         parse(config("ping", "pong", 3, peer.address())))) {
             String file = config("ping", "pong", 3, peer.address());
-            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             try {
                 ProbeCounts first = checkers.probeCounts("pool").orElseThrow();
                 Poll.until(ONE_PROBE, "a good answer", () -> first.successes(0) >= 1);
@@ -178,7 +178,7 @@ class ReloadedHealthTest {
                 StateLog log = new StateLog();
                 Daemon daemon = Daemon.start(
                         parse(config("ping", "pong", 2, peer.address(), dead)))) {
-            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+            HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             try {
                 Upstream before = daemon.upstreams().get(0);
                 ProbeCounts first = checkers.probeCounts("pool").orElseThrow();

@@ -19,6 +19,7 @@ final class StateLog extends AppenderBase<ILoggingEvent> implements AutoCloseabl
 
     private final Logger logger = (Logger) LoggerFactory.getLogger(Upstream.class);
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<String> threads = new CopyOnWriteArrayList<>();
 
     StateLog() {
         start();
@@ -27,11 +28,17 @@ final class StateLog extends AppenderBase<ILoggingEvent> implements AutoCloseabl
 
     @Override
     protected void append(ILoggingEvent event) {
+        threads.add(event.getThreadName());
         lines.add(event.getFormattedMessage());
     }
 
     List<String> lines() {
         return List.copyOf(lines);
+    }
+
+    /** The thread that logged each of {@link #lines()}, which is the one that published the change. */
+    List<String> threads() {
+        return List.copyOf(threads);
     }
 
     /** Waits briefly for a line containing every one of {@code parts}. */

@@ -200,7 +200,7 @@ class FailoverEndToEndTest {
             daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
                     .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address()),
                             peer(c.address()), backup(spare.address())), CHECK)).build());
-            checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+            checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             conversations = new Conversations(daemon.listenAddress());
         }
 
@@ -279,7 +279,7 @@ class FailoverEndToEndTest {
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
                         .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address())), slow)).build());
-                HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND);
+                HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
                 Conversations conversations = new Conversations(daemon.listenAddress())) {
             int[] before = conversations.await("every conversation answered", upWithin(slow), allAnsweredBy(2, 3));
             ProbeCounts probes = checkers.probeCounts("kcp").orElseThrow();
@@ -319,7 +319,7 @@ class FailoverEndToEndTest {
             }
 
             // Probes start after the send error, so the error alone took the peer down.
-            try (HealthCheckers checkers = HealthCheckers.start(withChecker.upstreams(), SECOND)) {
+            try (HealthCheckers checkers = HealthCheckers.start(withChecker.upstreams(), SECOND, withChecker.peerStates())) {
                 long until = System.nanoTime() + Duration.ofSeconds(PeerStates.PASSIVE_DOWN_SEC).plus(SLACK).toNanos();
                 while (withoutChecker.counters().peer("pool", 0, PeerCounter.SEND_ERRORS) < 2) {
                     if (System.nanoTime() - until > 0) {

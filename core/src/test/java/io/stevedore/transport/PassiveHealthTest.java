@@ -87,7 +87,7 @@ class PassiveHealthTest {
             byte[] key = keyFor(kcp, deadPeer);
             // Stopped before the first probe: no probe answered before the stop can bring it back.
             dead.stop();
-            try (HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND)) {
+            try (HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates())) {
                 client.send(key);
                 Poll.until("the peer whose port closed is down", () -> !kcp.isUp(deadPeer));
                 assertThat(checkers.probeCounts("kcp").orElseThrow().failures(deadPeer))

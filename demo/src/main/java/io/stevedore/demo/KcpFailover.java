@@ -118,7 +118,7 @@ final class KcpFailover {
             }
             backends.add(Backend.start(BACKUP, PROBE.getBytes(US_ASCII)));
             try (Daemon daemon = Demo.startLoadBalancer(config());
-                    HealthCheckers checkers = HealthCheckers.start(daemon.upstreams())) {
+                    HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), daemon.peerStates())) {
                 kcp = daemon.upstreams().get(0);
                 for (int c = 0; c < CLIENTS; c++) {
                     DatagramSocket client = Backend.bind("127.0.0.1");

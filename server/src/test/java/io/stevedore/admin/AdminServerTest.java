@@ -60,7 +60,7 @@ class AdminServerTest {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b));
-                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), SECOND);
+                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
                 Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
             probes.track(health, daemon.upstreams());
@@ -264,7 +264,7 @@ class AdminServerTest {
                 Daemon daemon = Daemon.start(config(a, b))) {
             PeerKey peer = new PeerKey("pool", a.address());
             ProbeTotals probes = new ProbeTotals();
-            HealthCheckers first = HealthCheckers.start(daemon.upstreams(), SECOND);
+            HealthCheckers first = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             probes.track(first, daemon.upstreams());
             Poll.until(Duration.ofSeconds(10), "two probes", () -> probes.count(peer, true) >= 2);
             first.close();
@@ -272,7 +272,7 @@ class AdminServerTest {
 
             probes.retire();
             assertThat(probes.count(peer, true)).as("right after the old checkers retire").isEqualTo(before);
-            try (HealthCheckers second = HealthCheckers.start(daemon.upstreams(), SECOND)) {
+            try (HealthCheckers second = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates())) {
                 probes.track(second, daemon.upstreams());
                 Poll.until(Duration.ofSeconds(10), "more probes", () -> probes.count(peer, true) > before);
             }

@@ -57,7 +57,7 @@ class GrafanaDashboardTest {
                             "Peers": [{"IP": "127.0.0.2", "Port": %d}]}]}
                         }
                         """.formatted(a.address().getPort())).config());
-                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), Duration.ofMillis(50));
+                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), Duration.ofMillis(50), daemon.peerStates());
                 Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
             probes.track(health, daemon.upstreams());

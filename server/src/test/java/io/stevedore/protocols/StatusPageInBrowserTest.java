@@ -55,7 +55,7 @@ class StatusPageInBrowserTest {
                                       {"IP": "127.0.0.4", "Port": %d, "Backup": true}]}]}
                         }
                         """.formatted(up.address().getPort(), deadPort, backup.address().getPort())).config());
-                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), Duration.ofMillis(50));
+                HealthCheckers health = HealthCheckers.start(daemon.upstreams(), Duration.ofMillis(50), daemon.peerStates());
                 Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
             probes.track(health, daemon.upstreams());
