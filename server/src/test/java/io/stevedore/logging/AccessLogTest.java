@@ -39,10 +39,14 @@ class AccessLogTest {
     Path dir;
 
     private Path file(String accessPath, EchoBackend peer) throws IOException {
+        return file(accessPath, peer, "\"TimeoutSec\": 1, \"RecycleIntervalSec\": 1");
+    }
+
+    private Path file(String accessPath, EchoBackend peer, String session) throws IOException {
         return Files.writeString(dir.resolve("stevedore.json"), """
                 {
                   "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
-                  "Session": {"TimeoutSec": 1, "RecycleIntervalSec": 1},
+                  "Session": {%s},
                   "Upload": {
                     "DefaultUpstream": "pool",
                     "Upstreams": [{"Name": "pool", "Type": "rr", "Peers": [{"IP": "%s", "Port": %d}]}]
@@ -50,7 +54,7 @@ class AccessLogTest {
                   "Admin": {"ListenAddr": "127.0.0.1:0"},
                   "Log": {"AccessPath": "%s"}
                 }
-                """.formatted(peer.address().getHostString(), peer.address().getPort(), accessPath));
+                """.formatted(session, peer.address().getHostString(), peer.address().getPort(), accessPath));
     }
 
     private static List<JsonNode> lines(Path log) {
@@ -116,6 +120,33 @@ class AccessLogTest {
             assertThat(shutdown.get("client").asText()).isEqualTo(Addresses.format(lastClient));
             assertThat(shutdown.get("datagrams_in").asLong()).isEqualTo(1);
             assertThat(shutdown.get("bytes_out").asLong()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSessionEvictedForANewClientIsLoggedAsEvicted() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (EchoBackend peer = EchoBackend.start("127.0.0.2", 2).answerOnly(new byte[] {1})) {
+            Path file = file(log.toString(), peer, "\"MaxSessions\": 1");
+            Runner runner = Runner.start(file, ConfigLoader.load(file).config(), "test");
+            InetSocketAddress unanswered;
+            try (Client silent = new Client(runner.daemon().listenAddress());
+                    Client answered = new Client(runner.daemon().listenAddress())) {
+                unanswered = silent.localAddress();
+                silent.send(new byte[] {7, 7});
+                Poll.until("the silent client's datagram reached the peer", () -> peer.received() == 1);
+                answered.request(new byte[] {1});
+                Poll.until("the eviction is logged", () -> lines(log).size() == 1);
+            } finally {
+                runner.close();
+            }
+            JsonNode evicted = lines(log).get(0);
+            assertThat(evicted.get("reason").asText()).isEqualTo("evicted");
+            assertThat(evicted.get("client").asText()).isEqualTo(Addresses.format(unanswered));
+            assertThat(evicted.get("datagrams_in").asLong()).isEqualTo(1);
+            assertThat(evicted.get("bytes_in").asLong()).isEqualTo(2);
+            assertThat(evicted.get("datagrams_out").asLong()).isZero();
+            assertThat(lines(log)).extracting(line -> line.get("reason").asText()).containsExactly("evicted", "shutdown");
         }
     }
 
