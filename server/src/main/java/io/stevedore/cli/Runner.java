@@ -8,6 +8,7 @@ import io.stevedore.config.AdminConfig;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.LoadedConfig;
+import io.stevedore.config.LogConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.control.ControlPlane;
@@ -229,11 +230,15 @@ public final class Runner implements AutoCloseable {
             return false;
         }
         List<String> needRestart = new ArrayList<>(decision.needRestart());
-        if (!next.log().accessPath().equals(startedWith.log().accessPath())) {
-            needRestart.add("Log.AccessPath changed to " + (next.log().accessPath().isEmpty() ? "none"
-                    : next.log().accessPath()) + ": the access log goes on as configured at start until a restart");
+        LogConfig nextLog = next.log();
+        LogConfig runningLog = startedWith.log();
+        if (!nextLog.accessPath().equals(runningLog.accessPath())) {
+            needRestart.add("Log.AccessPath changed to " + (nextLog.accessPath().isEmpty() ? "none"
+                    : nextLog.accessPath()) + ": the access log goes on as configured at start until a restart");
         }
-        if (!next.log().equals(startedWith.log())) {
+        // The access path has its own line above; this one is for the rest of the section.
+        if (!new LogConfig(nextLog.path(), nextLog.level(), nextLog.verbose(), nextLog.maxAgeHour(),
+                nextLog.rotationTimeHour(), runningLog.accessPath()).equals(runningLog)) {
             needRestart.add("Log changed: logging goes on as configured at start until a restart");
         }
         Optional<InetSocketAddress> askedAdmin = next.admin().map(AdminConfig::listenAddr);

@@ -151,6 +151,25 @@ class AccessLogTest {
     }
 
     @Test
+    void aReloadThatMovesTheAccessLogLeavesItWhereItStartedUntilARestart() throws Exception {
+        Path log = dir.resolve("access.log");
+        Path moved = dir.resolve("moved.log");
+        try (EchoBackend peer = EchoBackend.start("127.0.0.2", 2)) {
+            Path file = file(log.toString(), peer, "");
+            Runner runner = Runner.start(file, ConfigLoader.load(file).config(), "test");
+            try (Client client = new Client(runner.daemon().listenAddress())) {
+                file(moved.toString(), peer, "");
+                assertThat(runner.reload()).isTrue();
+                client.request(new byte[] {1});
+            } finally {
+                runner.close();
+            }
+            assertThat(lines(log)).extracting(line -> line.get("reason").asText()).containsExactly("shutdown");
+            assertThat(moved).doesNotExist();
+        }
+    }
+
+    @Test
     void aFullQueueDropsAndCountsRecordsWhileTheWriterIsHeld() throws Exception {
         Path log = dir.resolve("held.log");
         LogConfig config = new LogConfig("", "info", false, 168, 24, log.toString());
