@@ -592,7 +592,14 @@ final class ConfigBinder {
             problems.note(l.pathOf(LogConfig.MAX_AGE_HOUR.name()) + " " + maxAge + " is shorter than RotationTimeHour " + rotation
                     + ": a rotated file is pruned at the next rotation");
         }
-        return new LogConfig(path, level, verbose, maxAge, rotation);
+        String accessPath = l.string(LogConfig.ACCESS_PATH, "a file path, or absent for no access log").orElse("");
+        if (accessPath.indexOf('%') >= 0) {
+            l.error(LogConfig.ACCESS_PATH, "contains '%'; expected a file path without '%' (rotated files are named after it)");
+        } else if (!accessPath.isEmpty() && accessPath.equals(path)) {
+            // Two appenders rotating one file would rename it under each other.
+            l.error(LogConfig.ACCESS_PATH, "is Log.Path; expected a file of its own");
+        }
+        return new LogConfig(path, level, verbose, maxAge, rotation, accessPath);
     }
 
     private Optional<AdminConfig> admin(Section top) {

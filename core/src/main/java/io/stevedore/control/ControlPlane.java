@@ -6,7 +6,9 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
+import io.stevedore.transport.SessionLog;
 import io.stevedore.transport.SocketBudget;
+import io.stevedore.transport.Transport;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,7 +50,12 @@ public final class ControlPlane implements AutoCloseable {
      * @throws io.stevedore.transport.ListenException if {@code Server.ListenAddr} cannot be bound
      */
     public static ControlPlane start(StevedoreConfig config) throws InterruptedException {
-        Daemon daemon = Daemon.start(config);
+        return start(config, SessionLog.OFF);
+    }
+
+    /** As {@link #start(StevedoreConfig)}, reporting every session closed to {@code sessionLog}. */
+    public static ControlPlane start(StevedoreConfig config, SessionLog sessionLog) throws InterruptedException {
+        Daemon daemon = Daemon.start(config, Transport.best(), sessionLog);
         try {
             return new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams(), daemon.peerStates()));
         } catch (RuntimeException e) {

@@ -54,6 +54,9 @@ public enum Metric {
             "result"),
     CONFIG_LAST_RELOAD_SUCCESS(Type.GAUGE, "stevedore_config_last_reload_success_timestamp_seconds",
             "When the running configuration was read: at start or by the last reload applied"),
+    ACCESS_LOG_DROPPED(Type.COUNTER, "stevedore_access_log_dropped",
+            "Access-log records lost because the writer fell behind (its queue was full); the sessions were closed "
+                    + "all the same"),
     BUILD_INFO(Type.INFO, "stevedore_build_info", "The running build; the value is always 1",
             "version", "transport", "java");
 

@@ -56,6 +56,8 @@ public final class Session {
     private boolean answered;
     /** The loop's clock in whole seconds when the session opened: its age, for {@code GET /sessions}. */
     private final int openedSecond;
+    /** The loop's clock when the session opened, finer than {@link #openedSecond}: the access log's duration. */
+    private final long openedNanos;
     /** Datagrams and payload bytes from the client that the session took, and relayed back to it. */
     private long datagramsIn;
     private long bytesIn;
@@ -72,6 +74,7 @@ public final class Session {
         this.client = client;
         this.lastActiveSecond = second(nowNanos);
         this.openedSecond = lastActiveSecond;
+        this.openedNanos = nowNanos;
         this.mixedMillis = millis(nowNanos) - ATTRIBUTION_WINDOW_MILLIS - 1;
         if (affinityUpstreams > 0) {
             keptPeers = new int[affinityUpstreams];
@@ -201,6 +204,11 @@ public final class Session {
         return new SessionView(client, replyVia, lastSlot, keptPeers == null ? null : keptPeers.clone(),
                 lastActiveSecond, now - openedSecond, now - lastActiveSecond, datagramsIn, bytesIn, datagramsOut,
                 bytesOut, answered);
+    }
+
+    /** How long the session has lived at {@code nowNanos}, in milliseconds. */
+    public long ageMillis(long nowNanos) {
+        return (nowNanos - openedNanos) / 1_000_000L;
     }
 
     /** The slot of the peer this session last sent to, or {@link #NONE}. */

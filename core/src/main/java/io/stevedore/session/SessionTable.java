@@ -43,6 +43,12 @@ public final class SessionTable {
         Channel open(Session session) throws Exception;
     }
 
+    /** Told of each session this table closes, once, on the table's loop. */
+    @FunctionalInterface
+    public interface CloseListener {
+        void closed(Session session, CloseReason reason);
+    }
+
     /** Size of {@link #recentIps}, a power of two. */
     private static final int RECENT_IPS = 4096;
 
@@ -60,6 +66,7 @@ public final class SessionTable {
     private int affinityUpstreams;
     private int latchSlots;
     private final List<Session> idle = new ArrayList<>();
+    private CloseListener closeListener;
     /** The unanswered sessions, least recently active first; the next to be evicted. */
     private Session oldestUnanswered;
     private Session newestUnanswered;
@@ -101,6 +108,11 @@ public final class SessionTable {
         this.timeoutSec = timeoutSec;
         this.affinityUpstreams = affinityUpstreams;
         this.latchSlots = latchSlots;
+    }
+
+    /** Reports every session closed from now on to {@code listener}. Call on the loop. */
+    public void onClose(CloseListener listener) {
+        this.closeListener = listener;
     }
 
     public Session get(InetSocketAddress client) {
@@ -301,6 +313,9 @@ public final class SessionTable {
                 limit.release();
             }
             counters.sessionClosed(reason);
+            if (closeListener != null) {
+                closeListener.closed(session, reason);
+            }
         }
         if (session.channel() != null) {
             session.channel().close();

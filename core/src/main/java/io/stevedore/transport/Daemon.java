@@ -48,6 +48,7 @@ public final class Daemon implements AutoCloseable {
     private final MultiThreadIoEventLoopGroup group;
     private final List<Worker> workers;
     private final LoopGuard guard;
+    private final SessionLog sessionLog;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** The longest {@link #close()} waits for each of its parts: the sessions and listeners, then the loops. */
@@ -55,7 +56,8 @@ public final class Daemon implements AutoCloseable {
 
     private Daemon(StevedoreConfig config, Transport transport, PeerStates peerStates, Forwarding forwarding,
             Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
-            LoopGuard guard) {
+            LoopGuard guard, SessionLog sessionLog) {
+        this.sessionLog = sessionLog;
         this.config = config;
         this.transport = transport;
         this.peerStates = peerStates;
@@ -78,6 +80,12 @@ public final class Daemon implements AutoCloseable {
      * @throws ListenException if {@code Server.ListenAddr} cannot be bound, e.g. it is in use
      */
     public static Daemon start(StevedoreConfig config, Transport transport) throws InterruptedException {
+        return start(config, transport, SessionLog.OFF);
+    }
+
+    /** As {@link #start(StevedoreConfig, Transport)}, reporting every session closed to {@code sessionLog}. */
+    public static Daemon start(StevedoreConfig config, Transport transport, SessionLog sessionLog)
+            throws InterruptedException {
         ServerConfig server = config.server();
         int parallel = server.listenParallel();
         if (parallel > 1 && !transport.reusePort()) {
@@ -121,7 +129,7 @@ public final class Daemon implements AutoCloseable {
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard,
-                        peerStates);
+                        peerStates, sessionLog);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;
@@ -140,7 +148,7 @@ public final class Daemon implements AutoCloseable {
             throw e;
         }
         Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
-                List.copyOf(workers), guard);
+                List.copyOf(workers), guard, sessionLog);
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");
@@ -297,6 +305,11 @@ public final class Daemon implements AutoCloseable {
      */
     public PeerStates peerStates() {
         return peerStates;
+    }
+
+    /** Where closed sessions are reported ({@link SessionLog#OFF} without an access log). */
+    public SessionLog sessionLog() {
+        return sessionLog;
     }
 
     public Counters counters() {

@@ -13,6 +13,19 @@ public record LiveSession(InetSocketAddress client, InetSocketAddress listener, 
         InetSocketAddress lastPeer, Map<String, InetSocketAddress> keptPeers, int activeSecond, int ageSec,
         int idleSec, long datagramsIn, long bytesIn, long datagramsOut, long bytesOut, boolean answered) {
 
+    /**
+     * The peer per upstream: the one last sent to, then each kept under session affinity (a kept
+     * peer wins for its upstream), in that order.
+     */
+    public Map<String, InetSocketAddress> peers() {
+        Map<String, InetSocketAddress> peers = new java.util.LinkedHashMap<>();
+        if (lastPeer != null) {
+            peers.put(lastUpstream, lastPeer);
+        }
+        peers.putAll(keptPeers);
+        return peers;
+    }
+
     /** Where a page of {@link Daemon#sessions} ends: the next page starts after this session. */
     public String cursor() {
         return activeSecond + "/" + io.stevedore.config.Addresses.format(client);

@@ -72,7 +72,7 @@ final class Worker {
     private int sweepIntervalSec;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
-            Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates) {
+            Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates, SessionLog sessionLog) {
         this.loop = loop;
         this.guard = guard;
         this.peerStates = peerStates;
@@ -86,6 +86,21 @@ final class Worker {
         this.outbox = new Outbox(segments);
         this.replies = new ReplyBatch(loop, segments);
         this.selectors = selectorsOf(forwarding);
+        if (sessionLog != SessionLog.OFF) {
+            // Without an access log, closing a session builds nothing.
+            sessions.onClose((session, reason) -> logClosed(sessionLog, session, reason));
+        }
+    }
+
+    /**
+     * Reports a closed session as {@code GET /sessions} would show it. Its peers are named under
+     * the running {@link #forwarding}: a session closed by a reload that reopens sessions is closed
+     * before the loop switches, so its peers are still the ones it used.
+     */
+    private void logClosed(SessionLog sessionLog, Session session, CloseReason reason) {
+        long nowNanos = System.nanoTime();
+        sessionLog.closed(new SessionLog.ClosedSession(System.currentTimeMillis(), live(session.view(nowNanos)),
+                reason, session.ageMillis(nowNanos)));
     }
 
     private static Selector[] selectorsOf(Forwarding forwarding) {

@@ -120,6 +120,8 @@ final class PrometheusMetrics {
         register(registry, Metric.CONFIG_LAST_RELOAD_SUCCESS,
                 sample -> sample.call(reloads.lastApplied().toEpochMilli() / 1000.0));
 
+        register(registry, Metric.ACCESS_LOG_DROPPED, sample -> sample.call(daemon.sessionLog().dropped()));
+
         Metric buildInfo = Metric.BUILD_INFO;
         Info build = Info.builder().name(buildInfo.prometheusName()).help(buildInfo.help())
                 .labelNames(labels(buildInfo)).register(registry);

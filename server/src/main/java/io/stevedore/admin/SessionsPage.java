@@ -56,10 +56,7 @@ final class SessionsPage {
             node.put("client", Addresses.format(s.client()));
             node.put("listener", s.listener() == null ? null : Addresses.format(s.listener()));
             ObjectNode peers = node.putObject("peers");
-            if (s.lastPeer() != null) {
-                peers.put(s.lastUpstream(), Addresses.format(s.lastPeer()));
-            }
-            s.keptPeers().forEach((upstream, peer) -> peers.put(upstream, Addresses.format(peer)));
+            s.peers().forEach((upstream, peer) -> peers.put(upstream, Addresses.format(peer)));
             node.put("lastUpstream", s.lastUpstream());
             node.put("ageSec", s.ageSec());
             node.put("idleSec", s.idleSec());

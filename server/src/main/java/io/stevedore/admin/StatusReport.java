@@ -66,6 +66,7 @@ final class StatusReport {
         for (CloseReason reason : CloseReason.values()) {
             closed.put(reason.label(), counters.closed(reason));
         }
+        sessions.put("accessLogDropped", daemon.sessionLog().dropped());
 
         ObjectNode dropped = root.putObject("dropped");
         for (DropReason reason : DropReason.values()) {

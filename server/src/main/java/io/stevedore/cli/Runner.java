@@ -8,12 +8,15 @@ import io.stevedore.config.AdminConfig;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.LoadedConfig;
+import io.stevedore.config.LogConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ReloadDecision;
+import io.stevedore.logging.AccessLog;
 import io.stevedore.transport.Daemon;
 import io.stevedore.transport.ListenException;
+import io.stevedore.transport.SessionLog;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -62,6 +65,8 @@ public final class Runner implements AutoCloseable {
     private final ControlPlane plane;
     private final Reloads reloads;
     private final AdminServer admin;
+    /** Null without {@code Log.AccessPath}. */
+    private final AccessLog accessLog;
     private final Loader loader;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     /** One reload at a time; never taken by the stop. */
@@ -71,7 +76,8 @@ public final class Runner implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Runner(Path configFile, Loader loader, StevedoreConfig config, ControlPlane plane, Reloads reloads,
-            AdminServer admin) {
+            AdminServer admin, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.configFile = configFile;
         this.loader = loader;
         this.startedWith = config;
@@ -96,11 +102,23 @@ public final class Runner implements AutoCloseable {
     static Runner start(Path configFile, Loader loader, StevedoreConfig config, String version)
             throws StartException, InterruptedException {
         Instant loadedAt = Instant.now();
+        AccessLog accessLog = null;
+        if (!config.log().accessPath().isEmpty()) {
+            try {
+                accessLog = AccessLog.open(config.log());
+            } catch (IllegalStateException e) {
+                throw new StartException(e.getMessage(), e);
+            }
+        }
         ControlPlane plane;
         try {
-            plane = ControlPlane.start(config);
+            plane = ControlPlane.start(config, accessLog == null ? SessionLog.OFF : accessLog);
         } catch (ListenException e) {
+            closeQuietly(accessLog);
             throw new StartException(e.getMessage(), e);
+        } catch (InterruptedException | RuntimeException e) {
+            closeQuietly(accessLog);
+            throw e;
         }
         try {
             Daemon daemon = plane.daemon();
@@ -111,7 +129,7 @@ public final class Runner implements AutoCloseable {
                 admin = AdminServer.start(adminConfig.get().listenAddr(),
                         new Observed(daemon, plane.probes(), reloads, version));
             }
-            Runner runner = new Runner(configFile, loader, config, plane, reloads, admin);
+            Runner runner = new Runner(configFile, loader, config, plane, reloads, admin, accessLog);
             log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
                     ProcessHandle.current().pid(), Addresses.format(daemon.listenAddress()),
                     daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
@@ -120,10 +138,23 @@ public final class Runner implements AutoCloseable {
             return runner;
         } catch (IOException e) {
             plane.close();
+            closeQuietly(accessLog);
             throw new StartException(e.getMessage(), e);
         } catch (RuntimeException e) {
             plane.close();
+            closeQuietly(accessLog);
             throw e;
+        }
+    }
+
+    private static void closeQuietly(AccessLog accessLog) {
+        if (accessLog == null) {
+            return;
+        }
+        try {
+            accessLog.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -199,7 +230,15 @@ public final class Runner implements AutoCloseable {
             return false;
         }
         List<String> needRestart = new ArrayList<>(decision.needRestart());
-        if (!next.log().equals(startedWith.log())) {
+        LogConfig nextLog = next.log();
+        LogConfig runningLog = startedWith.log();
+        if (!nextLog.accessPath().equals(runningLog.accessPath())) {
+            needRestart.add("Log.AccessPath changed to " + (nextLog.accessPath().isEmpty() ? "none"
+                    : nextLog.accessPath()) + ": the access log goes on as configured at start until a restart");
+        }
+        // The access path has its own line above; this one is for the rest of the section.
+        if (!new LogConfig(nextLog.path(), nextLog.level(), nextLog.verbose(), nextLog.maxAgeHour(),
+                nextLog.rotationTimeHour(), runningLog.accessPath()).equals(runningLog)) {
             needRestart.add("Log changed: logging goes on as configured at start until a restart");
         }
         Optional<InetSocketAddress> askedAdmin = next.admin().map(AdminConfig::listenAddr);
@@ -261,6 +300,8 @@ public final class Runner implements AutoCloseable {
         }
         stopRequested.countDown();
         plane.close();
+        // After the data plane: its shutdown closes the last sessions, whose records come here.
+        closeQuietly(accessLog);
         if (admin != null) {
             admin.close();
         }

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.Context;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.TimeBasedRollingPolicy;
@@ -75,18 +76,26 @@ public final class LogSetup {
     }
 
     private static RollingFileAppender<ILoggingEvent> rollingFile(LoggerContext context, LogConfig log) {
-        RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
-        file.setContext(context);
-        file.setFile(log.path());
+        return rollingFile(context, log.path(), log);
+    }
 
-        TimeBasedRollingPolicy<ILoggingEvent> policy = new TimeBasedRollingPolicy<>();
+    /**
+     * A file appender at {@code path} rotated by {@code log}'s {@code RotationTimeHour} and pruned by
+     * its {@code MaxAgeHour}, the main log's rules: the access log rotates by them too.
+     */
+    static <E> RollingFileAppender<E> rollingFile(Context context, String path, LogConfig log) {
+        RollingFileAppender<E> file = new RollingFileAppender<>();
+        file.setContext(context);
+        file.setFile(path);
+
+        TimeBasedRollingPolicy<E> policy = new TimeBasedRollingPolicy<>();
         policy.setContext(context);
         policy.setParent(file);
-        policy.setFileNamePattern(log.path() + ".%d{yyyy-MM-dd_HH}");
+        policy.setFileNamePattern(path + ".%d{yyyy-MM-dd_HH}");
         // One period per hour of file name, so history counts hours.
         policy.setMaxHistory(log.maxAgeHour());
         policy.setCleanHistoryOnStart(true);
-        EveryNHours<ILoggingEvent> trigger = new EveryNHours<>(log.rotationTimeHour());
+        EveryNHours<E> trigger = new EveryNHours<>(log.rotationTimeHour());
         trigger.setContext(context);
         policy.setTimeBasedFileNamingAndTriggeringPolicy(trigger);
         policy.start();
@@ -96,7 +105,7 @@ public final class LogSetup {
         return file;
     }
 
-    private static String errorsSince(LoggerContext context, long sinceMillis) {
+    static String errorsSince(Context context, long sinceMillis) {
         List<Status> statuses = context.getStatusManager().getCopyOfStatusList();
         String errors = statuses.stream()
                 .filter(s -> s.getLevel() == Status.ERROR && s.getTimestamp() >= sinceMillis)
