@@ -10,10 +10,10 @@ import java.util.Arrays;
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
  * {@link SessionTable#close}, which also removes it from the table and closes its socket.
  *
- * <p>There may be a hundred thousand of these, so it is kept to 96 bytes: times are ints (idle
- * time and age in seconds, the attribution window below in milliseconds), and the table it belongs
- * to is the caller's to know. Four longs of it count the traffic each way, for
- * {@code GET /sessions}. Eight of them are the two links of the table's list of sessions no peer
+ * <p>There may be a hundred thousand of these, so it is kept to about 104 bytes: times are ints
+ * (idle time and age in seconds, the attribution window below in milliseconds) but for the opening
+ * time in nanoseconds the access log's duration needs, and the table it belongs to is the caller's
+ * to know. Four longs of it count the traffic each way, for {@code GET /sessions}. Eight of them are the two links of the table's list of sessions no peer
  * has answered yet ({@link SessionTable}), which is what lets a new client at {@code MaxSessions}
  * evict one in constant time; the flag saying whether a peer answered fits in the padding.
  *
