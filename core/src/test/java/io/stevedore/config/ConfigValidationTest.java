@@ -140,6 +140,12 @@ class ConfigValidationTest {
                         withUpstream("{'Name': 'a', 'Type': 'rr', 'Affinity': 'sticky', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
                         "Upload.Upstreams[0].Affinity: \"sticky\" is not an affinity; expected \"packet\" (a peer per datagram)"
                                 + " or \"session\" (a peer per session)"),
+                Arguments.of("access log path with a pattern", withSection("Log", "{'AccessPath': 'access-%d.log'}"),
+                        "Log.AccessPath: \"access-%d.log\" contains '%'; expected a file path without '%' (rotated files "
+                                + "are named after it)"),
+                Arguments.of("access log into the main log", withSection("Log",
+                                "{'Path': 'log/stevedore.log', 'AccessPath': 'log/stevedore.log'}"),
+                        "Log.AccessPath: \"log/stevedore.log\" is Log.Path; expected a file of its own"),
                 Arguments.of("unknown log level", withSection("Log", "{'Level': 'loud'}"),
                         "Log.Level: \"loud\" is not a log level; expected one of trace, debug, info, warn, error"),
                 Arguments.of("Latch not a boolean",
