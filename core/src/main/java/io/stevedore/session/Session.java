@@ -128,6 +128,11 @@ public final class Session {
         return keptPeers[upstream];
     }
 
+    /** How many upstream positions {@link #keptPeer} covers: 0 when no upstream has {@code Affinity: session}. */
+    public int keptPeerSlots() {
+        return keptPeers == null ? 0 : keptPeers.length;
+    }
+
     public void keepPeer(int upstream, int peer) {
         keptPeers[upstream] = peer;
     }

@@ -1,5 +1,6 @@
 package io.stevedore.transport;
 
+import io.stevedore.config.Addresses;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -28,6 +29,6 @@ public record LiveSession(InetSocketAddress client, InetSocketAddress listener, 
 
     /** Where a page of {@link Daemon#sessions} ends: the next page starts after this session. */
     public String cursor() {
-        return activeSecond + "/" + io.stevedore.config.Addresses.format(client);
+        return activeSecond + "/" + Addresses.format(client);
     }
 }

@@ -1,8 +1,11 @@
 package io.stevedore.transport;
 
+import io.stevedore.config.Addresses;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Comparator;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /**
  * Which sessions {@link Daemon#sessions} lists: those of a client IP (and port, when given) and of a
@@ -15,8 +18,12 @@ public record SessionQuery(InetAddress clientIp, int clientPort, InetSocketAddre
     public static final int ANY_PORT = -1;
 
     /** Newest activity first, then by client address text: the order pages follow. */
-    static final Comparator<LiveSession> ORDER = Comparator.comparingInt(LiveSession::activeSecond).reversed()
-            .thenComparing(s -> io.stevedore.config.Addresses.format(s.client()));
+    static final Comparator<LiveSession> ORDER = order(LiveSession::activeSecond, LiveSession::client);
+
+    /** {@link #ORDER} over anything with an activity second and a client. */
+    static <T> Comparator<T> order(ToIntFunction<T> activeSecond, Function<T, InetSocketAddress> client) {
+        return Comparator.comparingInt(activeSecond).reversed().thenComparing(t -> Addresses.format(client.apply(t)));
+    }
 
     public static SessionQuery all(int limit) {
         return new SessionQuery(null, ANY_PORT, null, limit, Integer.MAX_VALUE, null);
@@ -35,6 +42,6 @@ public record SessionQuery(InetAddress clientIp, int clientPort, InetSocketAddre
         if (activeSecond != afterSecond) {
             return activeSecond < afterSecond;
         }
-        return io.stevedore.config.Addresses.format(client).compareTo(afterClient) > 0;
+        return Addresses.format(client).compareTo(afterClient) > 0;
     }
 }

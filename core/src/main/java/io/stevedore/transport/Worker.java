@@ -498,20 +498,36 @@ final class Worker {
      * loop, which a table of 100,000 costs a few milliseconds of the loop's time, once per request.
      */
     List<LiveSession> sessions(SessionQuery query) {
-        long now = System.nanoTime();
-        List<LiveSession> found = new ArrayList<>();
+        // Select and order the sessions themselves; only the page's own are copied out.
+        List<Session> found = new ArrayList<>();
         sessions.forEach(session -> {
-            if (!query.matchesClient(session.client()) || !query.afterCursor(session.activeSecond(), session.client())) {
-                return;
-            }
-            LiveSession live = live(session.view(now));
-            if (query.peer() == null || query.peer().equals(live.lastPeer())
-                    || live.keptPeers().containsValue(query.peer())) {
-                found.add(live);
+            if (query.matchesClient(session.client()) && query.afterCursor(session.activeSecond(), session.client())
+                    && (query.peer() == null || uses(session, query.peer()))) {
+                found.add(session);
             }
         });
-        found.sort(SessionQuery.ORDER);
-        return found.size() > query.limit() ? new ArrayList<>(found.subList(0, query.limit())) : found;
+        found.sort(SessionQuery.order(Session::activeSecond, Session::client));
+        long now = System.nanoTime();
+        List<LiveSession> page = new ArrayList<>(Math.min(found.size(), query.limit()));
+        for (int i = 0; i < found.size() && i < query.limit(); i++) {
+            page.add(live(found.get(i).view(now)));
+        }
+        return page;
+    }
+
+    /** Whether {@code peer} is the session's last peer, or one it keeps under session affinity. */
+    private boolean uses(Session session, InetSocketAddress peer) {
+        if (forwarding.has(session.lastSlot()) && peer.equals(forwarding.address(session.lastSlot()))) {
+            return true;
+        }
+        for (int u = 0; u < session.keptPeerSlots() && u < forwarding.upstreams.length; u++) {
+            int kept = session.keptPeer(u);
+            if (kept != Session.NONE && kept < forwarding.upstreams[u].peers().size()
+                    && peer.equals(forwarding.upstreams[u].peer(kept).address())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private LiveSession live(SessionView view) {
