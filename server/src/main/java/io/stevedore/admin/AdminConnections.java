@@ -68,8 +68,8 @@ final class AdminConnections extends ChannelInitializer<SocketChannel> {
             return;
         }
         open.add(channel);
-        channel.pipeline().addLast(new HttpServerCodec(decoding), new RequestDeadline(readTimeoutNanos),
-                new AdminExchange(pages));
+        RequestDeadline deadline = new RequestDeadline(readTimeoutNanos);
+        channel.pipeline().addLast(deadline.arrivals(), new HttpServerCodec(decoding), deadline, new AdminExchange(pages));
     }
 
     private void refused(SocketChannel channel) {

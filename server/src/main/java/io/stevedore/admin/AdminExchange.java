@@ -18,22 +18,30 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One admin connection after the HTTP decoder: answers each request as soon as its head is decoded
- * (no page reads a body) and keeps the connection for the next one unless the client or the request
- * rules that out. {@link SimpleChannelInboundHandler} releases every decoded object, the failed ones
- * the decoder makes up included.
+ * (no page reads a body) and its page is ready, in the order the requests came, and keeps the
+ * connection for the next one unless the client or the request rules that out.
+ * {@link SimpleChannelInboundHandler} releases every decoded object, the failed ones the decoder
+ * makes up included.
  */
 final class AdminExchange extends SimpleChannelInboundHandler<HttpObject> {
 
     private static final Logger log = LoggerFactory.getLogger(AdminExchange.class);
 
+    /** Requests of one connection waiting for their answers, beyond which the client is not reading them. */
+    static final int MAX_WAITING = 16;
+
     private final AdminPages pages;
     /** Set once an answer ends the connection: whatever the client still sends is read and dropped. */
     private boolean ending;
+    /** Completes when the answers to every request so far have been written: the next one waits for it. */
+    private CompletableFuture<Void> written = CompletableFuture.completedFuture(null);
+    private int waiting;
 
     AdminExchange(AdminPages pages) {
         this.pages = pages;
@@ -47,14 +55,14 @@ final class AdminExchange extends SimpleChannelInboundHandler<HttpObject> {
         DecoderResult decoded = message.decoderResult();
         if (decoded.isFailure()) {
             log.debug("admin request from {} refused: {}", ctx.channel().remoteAddress(), decoded.cause().toString());
-            answer(ctx, malformed(decoded.cause()), false, false);
+            queue(ctx, CompletableFuture.completedFuture(malformed(decoded.cause())), false, false);
             return;
         }
         if (!(message instanceof HttpRequest request)) {
             // A body's content or the decoder's empty end of a request already answered.
             return;
         }
-        if (!ctx.channel().isWritable()) {
+        if (!ctx.channel().isWritable() || waiting >= MAX_WAITING) {
             // Requests pipelined faster than their answers are read would grow the outbound buffer without
             // bound: a client that lets answers pile up past the write buffer loses its connection.
             log.debug("admin connection from {} closed: its answers are not being read", ctx.channel().remoteAddress());
@@ -64,23 +72,41 @@ final class AdminExchange extends SimpleChannelInboundHandler<HttpObject> {
         }
         boolean head = request.method().equals(HttpMethod.HEAD);
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !AdminPages.hasBody(request);
-        Reply reply = page(request);
+        CompletableFuture<Reply> reply = page(request);
         if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             // HTTP/1.0 closes by default: keeping the connection must be said.
-            reply = reply.with(HttpHeaderNames.CONNECTION.toString(), HttpHeaderValues.KEEP_ALIVE.toString());
+            reply = reply.thenApply(r -> r.with(HttpHeaderNames.CONNECTION.toString(), HttpHeaderValues.KEEP_ALIVE.toString()));
         }
-        answer(ctx, reply, head, keepAlive);
+        queue(ctx, reply, head, keepAlive);
     }
 
-    private Reply page(HttpRequest request) {
+    /** Writes {@code reply} once it is ready and every earlier answer of this connection has been written. */
+    private void queue(ChannelHandlerContext ctx, CompletableFuture<Reply> reply, boolean head, boolean keepAlive) {
+        waiting++;
+        written = written.thenCombine(reply, (done, ready) -> ready).thenAcceptAsync(ready -> {
+            waiting--;
+            answer(ctx, ready, head, keepAlive);
+        }, ctx.executor()).exceptionally(e -> {
+            log.warn("admin connection from {} failed", ctx.channel().remoteAddress(), e);
+            ctx.close();
+            return null;
+        });
+    }
+
+    private CompletableFuture<Reply> page(HttpRequest request) {
         try {
-            return pages.reply(request);
+            return pages.reply(request).exceptionally(e -> failed(request.uri(), e));
         } catch (IllegalArgumentException e) {
-            return Reply.text(HttpResponseStatus.BAD_REQUEST, "bad request: " + e.getMessage() + "\n");
+            return CompletableFuture.completedFuture(
+                    Reply.text(HttpResponseStatus.BAD_REQUEST, "bad request: " + e.getMessage() + "\n"));
         } catch (IOException | RuntimeException e) {
-            log.warn("admin request {} failed", request.uri(), e);
-            return Reply.text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
+            return CompletableFuture.completedFuture(failed(request.uri(), e));
         }
+    }
+
+    private static Reply failed(String uri, Throwable e) {
+        log.warn("admin request {} failed", uri, e);
+        return Reply.text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
     }
 
     /** 414 and 431 name the limit the client crossed; any other unreadable request is a 400. */
@@ -97,6 +123,9 @@ final class AdminExchange extends SimpleChannelInboundHandler<HttpObject> {
     }
 
     private void answer(ChannelHandlerContext ctx, Reply reply, boolean head, boolean keepAlive) {
+        if (ending || !ctx.channel().isActive()) {
+            return;
+        }
         // HEAD gets the length GET would have, and no content: nothing is allocated that the encoder would skip.
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(reply.body()));

@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * What each path of the admin endpoint answers: {@code /} (the status page), {@code /metrics}, {@code /status}, {@code /sessions},
@@ -23,10 +25,13 @@ final class AdminPages {
 
     private final Observed observed;
     private final MetricsExposition metrics;
+    private final SessionsPage sessions;
 
-    AdminPages(Observed observed) {
+    /** {@code admin} is the admin thread, the only one that calls {@link #reply}. */
+    AdminPages(Observed observed, Executor admin) {
         this.observed = observed;
         this.metrics = new MetricsExposition(PrometheusMetrics.registry(observed));
+        this.sessions = new SessionsPage(observed.daemon(), admin);
     }
 
     private static byte[] page() {
@@ -45,7 +50,17 @@ final class AdminPages {
         return HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
     }
 
-    Reply reply(HttpRequest request) throws IOException {
+    /** The answer to {@code request}: at once, but for {@code /sessions}, which the event loops answer later. */
+    CompletableFuture<Reply> reply(HttpRequest request) throws IOException {
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        if (uri.path().equals("/sessions") && servable(request) == null) {
+            return sessions.render(uri.parameters());
+        }
+        return CompletableFuture.completedFuture(now(request, uri));
+    }
+
+    /** Why {@code request} is refused whatever its path, or null. */
+    private static Reply servable(HttpRequest request) {
         HttpMethod method = request.method();
         if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
             return Reply.text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed; use GET\n")
@@ -54,12 +69,18 @@ final class AdminPages {
         if (hasBody(request)) {
             return Reply.text(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "a request body is not accepted here\n");
         }
-        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        return null;
+    }
+
+    private Reply now(HttpRequest request, QueryStringDecoder uri) throws IOException {
+        Reply refused = servable(request);
+        if (refused != null) {
+            return refused;
+        }
         return switch (uri.path()) {
             case "/metrics" -> metrics.render(request);
             case "/status" -> Reply.of(HttpResponseStatus.OK, "application/json",
                     StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(StatusReport.of(observed)));
-            case "/sessions" -> SessionsPage.render(observed.daemon(), uri.parameters());
             case "/" -> Reply.of(HttpResponseStatus.OK, "text/html; charset=utf-8", STATUS_PAGE);
             case "/healthz" -> observed.daemon().isListening() ? Reply.text(HttpResponseStatus.OK, "ok\n")
                     : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not listening\n");

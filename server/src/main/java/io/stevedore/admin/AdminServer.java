@@ -69,8 +69,8 @@ public final class AdminServer implements AutoCloseable {
         }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("stevedore-admin", true),
                 NioIoHandler.newFactory());
-        AdminConnections connections = new AdminConnections(new AdminPages(observed), readTimeout.toNanos(),
-                maxConnections, group.next());
+        AdminConnections connections = new AdminConnections(new AdminPages(observed, group.next()),
+                readTimeout.toNanos(), maxConnections, group.next());
         ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(connections).bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {

@@ -1,9 +1,20 @@
 package io.stevedore.admin;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -12,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Closes an admin connection that has not sent a whole request within the read timeout of opening
  * or of its last answer. A timer per request rather than per read: a client trickling a byte now and
- * then, which would keep resetting an idle timer, is closed as surely as a silent one.
+ * then, which would keep resetting an idle timer, is closed as surely as a silent one. A client that
+ * began a request is told so with a 408 first; an idle kept-alive connection is just closed.
  */
 final class RequestDeadline extends ChannelDuplexHandler {
 
@@ -20,9 +32,31 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
     private final long timeoutNanos;
     private ScheduledFuture<?> timer;
+    /** Bytes came since the deadline was set: a request has begun, though the decoder may not say so yet. */
+    private boolean begun;
 
     RequestDeadline(long timeoutNanos) {
         this.timeoutNanos = timeoutNanos;
+    }
+
+    /** The handler that goes before the HTTP decoder to see a request's first bytes. */
+    ChannelInboundHandler arrivals() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                begun = true;
+                ctx.fireChannelRead(msg);
+            }
+        };
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof LastHttpContent) {
+            // A whole request: the wait is now the page's, and the answer starts the next deadline.
+            cancel();
+        }
+        ctx.fireChannelRead(msg);
     }
 
     @Override
@@ -61,11 +95,23 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
     private void restart(ChannelHandlerContext ctx) {
         cancel();
-        timer = ctx.executor().schedule(() -> {
-            log.debug("admin connection from {} closed: no whole request within {} ms", ctx.channel().remoteAddress(),
-                    TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
+        begun = false;
+        timer = ctx.executor().schedule(() -> expire(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void expire(ChannelHandlerContext ctx) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
+        log.debug("admin connection from {} closed: no whole request within {} ms", ctx.channel().remoteAddress(), millis);
+        if (!begun) {
             ctx.close();
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
+            return;
+        }
+        byte[] body = ("no whole request within " + millis + " ms\n").getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT,
+                Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, Reply.TEXT).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void cancel() {

@@ -8,20 +8,25 @@ import io.stevedore.transport.Daemon;
 import io.stevedore.transport.LiveSession;
 import io.stevedore.transport.SessionQuery;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code GET /sessions}: the live sessions, newest activity first, a page at a time.
  * {@code ?limit=N} (default 100, at most 10,000), {@code ?cursor=} the previous page's {@code next},
  * {@code ?client=IP} or {@code IP:PORT}, {@code ?peer=IP:PORT} (the peer last sent to, or kept
  * under session affinity). Each event loop lists its own sessions on its own thread; the answer
- * waits for them at most {@link #WAIT_SECONDS}.
+ * waits for them at most {@link #WAIT_SECONDS}, without holding the admin thread meanwhile.
+ *
+ * <p>One listing runs at a time, the next one starting when the last has answered: however many
+ * clients ask at once, the event loops scan their tables for one request at a time. Used only on
+ * the admin thread.
  */
 final class SessionsPage {
 
@@ -29,26 +34,32 @@ final class SessionsPage {
     static final int MAX_LIMIT = 10_000;
     private static final long WAIT_SECONDS = 2;
 
-    private SessionsPage() {
+    private final Daemon daemon;
+    private final Executor admin;
+    private CompletableFuture<Reply> last = CompletableFuture.completedFuture(null);
+
+    SessionsPage(Daemon daemon, Executor admin) {
+        this.daemon = daemon;
+        this.admin = admin;
     }
 
-    static Reply render(Daemon daemon, Map<String, List<String>> parameters) throws IOException {
+    CompletableFuture<Reply> render(Map<String, List<String>> parameters) {
         SessionQuery query;
         try {
             query = query(parameters);
         } catch (IllegalArgumentException e) {
-            return Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
+            return CompletableFuture.completedFuture(Reply.text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n"));
         }
-        List<LiveSession> sessions;
-        try {
-            sessions = daemon.sessions(query).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "interrupted\n");
-        } catch (ExecutionException | TimeoutException e) {
-            return Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "the event loops did not list their sessions "
-                    + "within " + WAIT_SECONDS + " s\n");
-        }
+        // The JSON is built on the admin thread, never on the event loop that happened to answer last.
+        last = last.handle((previous, error) -> null)
+                .thenComposeAsync(ready -> daemon.sessions(query).orTimeout(WAIT_SECONDS, TimeUnit.SECONDS), admin)
+                .handleAsync((sessions, error) -> error == null ? page(query, sessions)
+                        : Reply.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "the event loops did not list their sessions "
+                                + "within " + WAIT_SECONDS + " s\n"), admin);
+        return last;
+    }
+
+    private static Reply page(SessionQuery query, List<LiveSession> sessions) {
         ObjectNode root = StatusReport.JSON.createObjectNode();
         ArrayNode list = root.putArray("sessions");
         for (LiveSession s : sessions) {
@@ -67,8 +78,12 @@ final class SessionsPage {
             node.put("answered", s.answered());
         }
         root.put("next", sessions.size() == query.limit() ? sessions.get(sessions.size() - 1).cursor() : null);
-        return Reply.of(HttpResponseStatus.OK, "application/json",
-                StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        try {
+            return Reply.of(HttpResponseStatus.OK, "application/json",
+                    StatusReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static SessionQuery query(Map<String, List<String>> parameters) {

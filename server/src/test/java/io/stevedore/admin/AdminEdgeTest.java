@@ -107,10 +107,19 @@ class AdminEdgeTest {
     void silentTricklingAndKeptAliveConnectionsAreClosedAfterTheReadTimeout() throws Exception {
         try (AdminServer admin = AdminServer.start(ANY_PORT, observed, SHORT_TIMEOUT, 1024)) {
             try (Socket silent = connect(admin)) {
-                write(silent, "GET /heal");
                 long start = System.nanoTime();
-                assertThat(silent.getInputStream().read()).as("the server closed it").isEqualTo(-1);
+                assertThat(silent.getInputStream().read()).as("the server closed it without a word").isEqualTo(-1);
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(SHORT_TIMEOUT.minusMillis(50));
+            }
+
+            try (Socket halfway = connect(admin)) {
+                write(halfway, "GET /heal");
+                long start = System.nanoTime();
+                Response response = read(halfway, false);
+                assertThat(response.status()).as("a request begun and never finished").isEqualTo(408);
+                assertThat(response.headers()).containsEntry("connection", "close");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(SHORT_TIMEOUT.minusMillis(50));
+                assertThat(halfway.getInputStream().read()).as("then closed").isEqualTo(-1);
             }
 
             try (Socket trickling = connect(admin)) {
@@ -138,6 +147,38 @@ class AdminEdgeTest {
                 assertThat(read(keptAlive, false).status()).isEqualTo(200);
                 assertThat(keptAlive.getInputStream().read()).as("closed once idle after its answer").isEqualTo(-1);
             }
+            Poll.equal("admin connections open", 0, admin::openConnections);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInTheirOrderWhenSessionsAreListedByTheEventLoops() throws Exception {
+        try (AdminServer admin = AdminServer.start(ANY_PORT, observed); Socket socket = connect(admin)) {
+            write(socket, "GET /sessions HTTP/1.1\r\nHost: admin\r\n\r\n" + HEALTHZ
+                    + "GET /sessions?limit=0 HTTP/1.1\r\nHost: admin\r\n\r\n" + HEALTHZ);
+            Response sessions = read(socket, false);
+            assertThat(sessions.status()).isEqualTo(200);
+            assertThat(sessions.text()).contains("\"sessions\"");
+            assertThat(read(socket, false).text()).isEqualTo("ok\n");
+            assertThat(read(socket, false).status()).as("a bad limit").isEqualTo(400);
+            assertThat(read(socket, false).text()).isEqualTo("ok\n");
+        }
+    }
+
+    @Test
+    void aClientPipeliningMoreRequestsThanItReadsLosesItsConnection() throws Exception {
+        try (AdminServer admin = AdminServer.start(ANY_PORT, observed); Socket socket = connect(admin)) {
+            write(socket, "GET /sessions HTTP/1.1\r\nHost: admin\r\n\r\n".repeat(AdminExchange.MAX_WAITING * 8));
+            int answers = 0;
+            try {
+                while (true) {
+                    read(socket, false);
+                    answers++;
+                }
+            } catch (IOException e) {
+                // The connection ended: what the test waits for.
+            }
+            assertThat(answers).as("answers before the connection ended").isLessThan(AdminExchange.MAX_WAITING * 8);
             Poll.equal("admin connections open", 0, admin::openConnections);
         }
     }
