@@ -68,8 +68,8 @@ class ExampleBackendsTest {
         Path file = Files.writeString(dir.resolve("stevedore.json"), example
                 .replace("127.0.0.1:2614", "127.0.0.1:" + listen).replace("127.0.0.1:2615", "127.0.0.1:" + admin)
                 .replace("\"Port\": 4001", "\"Port\": " + kcp).replace("\"Port\": 4002", "\"Port\": " + v2)
-                // Probes every second, each with the example's own 3 s to answer: a loaded machine is slow, not down.
-                .replace("\"HeartbeatIntervalSec\": 5", "\"HeartbeatIntervalSec\": 1"));
+                // Probes every 3 s, each with the example's own 3 s to answer: a loaded machine is slow, not down.
+                .replace("\"HeartbeatIntervalSec\": 5", "\"HeartbeatIntervalSec\": 3"));
 
         try (ChildProcess backends = ChildProcess.start("backends",
                         ChildProcess.javaCommand(Main.class, "demo", "--backends", "-c", file.toString()), null)) {
@@ -84,7 +84,7 @@ class ExampleBackendsTest {
                         daemon::describe);
                 InetSocketAddress adminAddress = new InetSocketAddress("127.0.0.1", admin);
                 // Three probe rounds: a peer without a backend would be down by then.
-                Poll.until(Duration.ofSeconds(20), "three probes of each peer",
+                Poll.until(Duration.ofSeconds(30), "three probes of each peer",
                         () -> probes(adminAddress) >= 15, daemon::describe);
                 assertThat(daemon.output()).doesNotContain("-> down");
                 assertThat(daemon.output().lines().filter(l -> l.contains("MaxSessions"))).as("limits").hasSizeLessThan(2);
