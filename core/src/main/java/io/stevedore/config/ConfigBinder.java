@@ -96,7 +96,34 @@ final class ConfigBinder {
                 problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
             }
         }
-        return new ServerConfig(listen, parallel, batch, buf, tries);
+        return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s));
+    }
+
+    /** The valid blocks of {@code Server.ProxyProtocolFrom}, in order; each invalid one is reported. */
+    private List<Cidr> proxyProtocolFrom(Section s) {
+        JsonNode node = s.get(ServerConfig.PROXY_PROTOCOL_FROM);
+        List<Cidr> blocks = new ArrayList<>();
+        String expected = "expected an address block ip/prefix or an IP address, e.g. \"127.0.0.0/8\" or \"::1\"";
+        if (node == null) {
+            return blocks;
+        }
+        if (!node.isArray()) {
+            s.error(ServerConfig.PROXY_PROTOCOL_FROM, "is not an array; expected [ \"ip/prefix\", ... ] of the front "
+                    + "tier's addresses, e.g. [\"127.0.0.0/8\"]");
+            return blocks;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String path = s.pathOf(ServerConfig.PROXY_PROTOCOL_FROM) + "[" + i + "]";
+            JsonNode element = node.get(i);
+            Cidr block = element.isTextual() ? Cidr.parse(element.textValue()) : null;
+            if (block == null) {
+                problems.error(path + ": " + Section.render(element)
+                        + (element.isTextual() ? " is not an address block; " : " is not a string; ") + expected);
+                continue;
+            }
+            blocks.add(block);
+        }
+        return blocks;
     }
 
     /** {@code 67108864 bytes (64 MiB)}: exact, and readable at a glance. */
@@ -429,13 +456,24 @@ final class ConfigBinder {
         HealthCheckConfig health = u.optionalSection(UpstreamConfig.HEALTH_CHECKER, HealthCheckConfig.KEYS).map(this::health).orElse(null);
         Affinity affinity = affinity(u);
         boolean latch = u.bool(UpstreamConfig.LATCH);
+        boolean proxyProtocol = proxyProtocol(u);
 
         if (name.isEmpty() || type == null || (type == BalanceType.CHASH && (keyBytes == null || !tableFits))) {
             return null;
         }
         return new UpstreamConfig(name.get(), type,
                 type == BalanceType.CHASH ? Optional.of(keyBytes) : Optional.empty(),
-                tableSize, peers, Optional.ofNullable(health), affinity, latch);
+                tableSize, peers, Optional.ofNullable(health), affinity, latch, proxyProtocol);
+    }
+
+    private boolean proxyProtocol(Section u) {
+        String expected = "\"v2\" (a PROXY protocol version 2 header on every datagram), or no key for none";
+        Optional<String> text = u.string(UpstreamConfig.PROXY_PROTOCOL, expected);
+        if (text.isEmpty() || text.get().equalsIgnoreCase("v2")) {
+            return text.isPresent();
+        }
+        u.error(UpstreamConfig.PROXY_PROTOCOL, "is not a PROXY protocol version for UDP; expected " + expected);
+        return false;
     }
 
     private List<PeerConfig> peers(Section u) {

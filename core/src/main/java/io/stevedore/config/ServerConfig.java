@@ -1,14 +1,21 @@
 package io.stevedore.config;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 
-/** The {@code Server} section: where clients send and how the listeners read. */
+/**
+ * The {@code Server} section: where clients send and how the listeners read.
+ *
+ * @param proxyProtocolFrom the sources whose every datagram starts with a PROXY protocol v2 header
+ *     naming the real client (a trusted front tier); empty: none
+ */
 public record ServerConfig(
         InetSocketAddress listenAddr,
         int listenParallel,
         int batchSize,
         int bufSize,
-        int maxTryTimes) {
+        int maxTryTimes,
+        List<Cidr> proxyProtocolFrom) {
 
     public static final int DEFAULT_PORT = 2614;
 
@@ -20,9 +27,24 @@ public record ServerConfig(
     public static final IntKey BATCH_SIZE = KEYS.integer("BatchSize", 32, 1, 1024);
     public static final IntKey BUF_SIZE = KEYS.integer("BufSize", 4096, 1, 65535);
     public static final IntKey MAX_TRY_TIMES = KEYS.integer("MaxTryTimes", 3, 1, Integer.MAX_VALUE);
+    static final String PROXY_PROTOCOL_FROM = KEYS.key("ProxyProtocolFrom");
     // The Go original's event loop and task pool; Netty's event loops replace them.
     static final String EVENT_SIZE = KEYS.ignored("EventSize");
     static final String EVENT_CHAN_SIZE = KEYS.ignored("EventChanSize");
     static final String TASK_POOL_SIZE = KEYS.ignored("TaskPoolSize");
     static final String TASK_POOL_TIMEOUT_SEC = KEYS.ignored("TaskPoolTimeoutSec");
+
+    public ServerConfig {
+        proxyProtocolFrom = List.copyOf(proxyProtocolFrom);
+    }
+
+    /** A section that trusts no source with a PROXY header. */
+    public ServerConfig(InetSocketAddress listenAddr, int listenParallel, int batchSize, int bufSize, int maxTryTimes) {
+        this(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, List.of());
+    }
+
+    /** This section listening on {@code listenAddr} instead. */
+    public ServerConfig listeningOn(InetSocketAddress listenAddr) {
+        return new ServerConfig(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom);
+    }
 }

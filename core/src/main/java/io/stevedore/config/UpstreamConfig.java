@@ -9,6 +9,8 @@ import java.util.Set;
 /**
  * One entry of {@code Upload.Upstreams}. {@code keyBytes} is present exactly when {@code type}
  * is {@link BalanceType#CHASH}; {@code tableSize} is the Maglev table size, a prime.
+ * {@code proxyProtocol}: every datagram to the peers starts with a PROXY protocol v2 header naming
+ * the client ({@code "ProxyProtocol": "v2"}).
  */
 public record UpstreamConfig(
         String name,
@@ -18,7 +20,8 @@ public record UpstreamConfig(
         List<PeerConfig> peers,
         Optional<HealthCheckConfig> healthChecker,
         Affinity affinity,
-        boolean latch) {
+        boolean latch,
+        boolean proxyProtocol) {
 
     static final Keys KEYS = new Keys();
     static final String NAME = KEYS.key("Name");
@@ -30,6 +33,7 @@ public record UpstreamConfig(
     static final String HEALTH_CHECKER = KEYS.key("HealthChecker");
     static final String AFFINITY = KEYS.key("Affinity");
     static final BoolKey LATCH = KEYS.bool("Latch", false);
+    static final String PROXY_PROTOCOL = KEYS.key("ProxyProtocol");
 
     /**
      * What the binder guarantees for any file, checked once here so a Maglev table is always a
@@ -56,5 +60,16 @@ public record UpstreamConfig(
         if (backups > 1) {
             throw new IllegalArgumentException("upstream " + name + ": at most one backup peer, got " + backups);
         }
+    }
+
+    /** An upstream whose peers get the client's datagrams as they are, with no PROXY header. */
+    public UpstreamConfig(String name, BalanceType type, Optional<KeyBytes> keyBytes, int tableSize,
+            List<PeerConfig> peers, Optional<HealthCheckConfig> healthChecker, Affinity affinity, boolean latch) {
+        this(name, type, keyBytes, tableSize, peers, healthChecker, affinity, latch, false);
+    }
+
+    /** This upstream with {@code peers} instead. */
+    public UpstreamConfig withPeers(List<PeerConfig> peers) {
+        return new UpstreamConfig(name, type, keyBytes, tableSize, peers, healthChecker, affinity, latch, proxyProtocol);
     }
 }

@@ -77,7 +77,7 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         unchanged(needRestart, "Server.BatchSize", listening.batchSize(), wants.batchSize());
         unchanged(needRestart, "Server.BufSize", listening.bufSize(), wants.bufSize());
         ServerConfig server = new ServerConfig(listening.listenAddr(), listening.listenParallel(),
-                listening.batchSize(), listening.bufSize(), wants.maxTryTimes());
+                listening.batchSize(), listening.bufSize(), wants.maxTryTimes(), wants.proxyProtocolFrom());
         StevedoreConfig applied = new StevedoreConfig(server, asked.session(), asked.upload(), running.log(),
                 running.admin());
 
@@ -88,15 +88,15 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         after.forEach(peer -> peers.putIfAbsent(peer, Change.ADDED));
 
         Map<String, Checker> checkers = new LinkedHashMap<>();
-        Map<String, HealthCheckConfig> checkedBefore = checkers(running.upload().upstreams());
-        Map<String, HealthCheckConfig> checkedAfter = checkers(asked.upload().upstreams());
+        Map<String, Probes> checkedBefore = checkers(running.upload().upstreams());
+        Map<String, Probes> checkedAfter = checkers(asked.upload().upstreams());
         checkedBefore.forEach((name, checker) -> {
             if (!checkedAfter.containsKey(name)) {
                 checkers.put(name, Checker.STOPPED);
             }
         });
         checkedAfter.forEach((name, checker) -> {
-            HealthCheckConfig previous = checkedBefore.get(name);
+            Probes previous = checkedBefore.get(name);
             checkers.put(name, previous == null ? Checker.STARTED
                     : previous.equals(checker) ? Checker.KEPT : Checker.RESTARTED);
         });
@@ -144,9 +144,14 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         return keys;
     }
 
-    private static Map<String, HealthCheckConfig> checkers(List<UpstreamConfig> upstreams) {
-        Map<String, HealthCheckConfig> checked = new LinkedHashMap<>();
-        upstreams.forEach(u -> u.healthChecker().ifPresent(checker -> checked.put(u.name(), checker)));
+    /** What an upstream's probes send: a change to either restarts them. */
+    private record Probes(HealthCheckConfig checker, boolean proxyProtocol) {
+    }
+
+    private static Map<String, Probes> checkers(List<UpstreamConfig> upstreams) {
+        Map<String, Probes> checked = new LinkedHashMap<>();
+        upstreams.forEach(u -> u.healthChecker().ifPresent(checker ->
+                checked.put(u.name(), new Probes(checker, u.proxyProtocol()))));
         return checked;
     }
 

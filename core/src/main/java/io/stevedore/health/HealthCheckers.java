@@ -139,7 +139,7 @@ public final class HealthCheckers implements AutoCloseable {
         Map<PeerId, PeerProbe> probes = new HashMap<>();
         for (Upstream upstream : checked) {
             HealthCheckConfig config = upstream.config().healthChecker().orElseThrow();
-            ProbeSettings settings = ProbeSettings.of(config, second);
+            ProbeSettings settings = ProbeSettings.of(config, second, upstream.config().proxyProtocol());
             ProbeCounts upstreamCounts = new ProbeCounts(upstream.peers().size());
             counts.put(upstream.name(), upstreamCounts);
             boolean continues = unchanged.contains(upstream.name());

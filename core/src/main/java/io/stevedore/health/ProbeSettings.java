@@ -1,7 +1,9 @@
 package io.stevedore.health;
 
 import io.stevedore.config.HealthCheckConfig;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -29,13 +31,28 @@ public record ProbeSettings(
 
     /** {@code config} with each configured second lasting {@code second}. */
     public static ProbeSettings of(HealthCheckConfig config, Duration second) {
+        return of(config, second, false);
+    }
+
+    /**
+     * @param proxyProtocol the peers expect a PROXY protocol v2 header on every datagram: the probe
+     *     carries a LOCAL one, which names no client, so that they answer it rather than drop it
+     */
+    public static ProbeSettings of(HealthCheckConfig config, Duration second, boolean proxyProtocol) {
         return new ProbeSettings(
                 second.multipliedBy(config.heartbeatIntervalSec()),
                 second.multipliedBy(config.heartbeatTimeoutSec()),
                 config.successTimes(),
                 config.failedTimes(),
-                config.send(),
+                proxyProtocol ? withLocalHeader(config.send()) : config.send(),
                 config.expect());
+    }
+
+    private static byte[] withLocalHeader(byte[] payload) {
+        byte[] header = ProxyHeader.local();
+        byte[] probe = Arrays.copyOf(header, header.length + payload.length);
+        System.arraycopy(payload, 0, probe, header.length, payload.length);
+        return probe;
     }
 
     /** {@code 3s} or {@code 200ms}, as the reasons in the log read best. */

@@ -13,7 +13,8 @@ public enum DropReason {
     /**
      * A datagram larger than {@code BufSize}, from a client or a peer: never forwarded truncated.
      * Also one the kernel refused to send as too large for the way to its peer (EMSGSIZE, e.g.
-     * more than 65,507 bytes to an IPv4 peer).
+     * more than 65,507 bytes to an IPv4 peer), or one that a PROXY header would push over the
+     * largest UDP payload toward its peer.
      */
     OVERSIZE("oversize"),
     /** A datagram with no payload, from a client or a peer: Netty cannot send one. */
@@ -37,7 +38,12 @@ public enum DropReason {
      * from a configured peer: relayed, its reply would come back as another client datagram, and
      * so on without end. Such a source is spoofed, or a peer misconfigured to talk to us.
      */
-    LOOP("loop");
+    LOOP("loop"),
+    /**
+     * A datagram from a source of {@code Server.ProxyProtocolFrom} that does not start with a valid
+     * PROXY protocol v2 header (or has nothing after it): its client is unknown, so it goes nowhere.
+     */
+    PROXY_HEADER("proxy_header");
 
     private final String label;
 

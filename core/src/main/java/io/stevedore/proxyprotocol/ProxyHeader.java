@@ -1,9 +1,12 @@
 package io.stevedore.proxyprotocol;
 
 import io.netty.buffer.ByteBuf;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /**
  * PROXY protocol version 2 headers for UDP: writing them for a session (the bytes are the same for
@@ -82,14 +85,18 @@ public final class ProxyHeader {
         return v6;
     }
 
-    /** What reading a header found: its length and the client it names, or why there is none. */
+    /**
+     * What reading a header found: its length and the addresses it carries, or why there is none.
+     * One per reader, reused for every datagram.
+     */
     public static final class Parsed {
         private Problem problem;
         private int length;
         private boolean local;
-        private final byte[] source = new byte[16];
-        private int sourceLength;
-        private int sourcePort;
+        private int family;
+        /** Source and destination addresses, then source and destination ports, as on the wire. */
+        private final byte[] block = new byte[IPV6_BLOCK];
+        private int addressLength;
 
         /** Null when a valid header was read. */
         public Problem problem() {
@@ -108,14 +115,67 @@ public final class ProxyHeader {
 
         /** The client the header names (allocates; call once per datagram at most). */
         public InetSocketAddress client() {
-            if (problem != null || local) {
-                throw new IllegalStateException("no client address in this header");
+            return address(0, 2 * addressLength);
+        }
+
+        /** The address and port the client sent to, as the header names them (allocates). */
+        public InetSocketAddress destination() {
+            return address(addressLength, 2 * addressLength + 2);
+        }
+
+        /** Whether {@code candidate} is the client the header names; reads no more than an IPv4 address's int. */
+        public boolean isClient(InetSocketAddress candidate) {
+            if (candidate == null || candidate.getPort() != port(2 * addressLength)) {
+                return false;
             }
-            byte[] address = new byte[sourceLength];
-            System.arraycopy(source, 0, address, 0, sourceLength);
+            InetAddress ip = candidate.getAddress();
+            if (addressLength != 4 || !(ip instanceof Inet4Address)) {
+                return addressLength == 16 && ip instanceof Inet6Address
+                        && Arrays.equals(ip.getAddress(), 0, 16, block, 0, 16);
+            }
+            int carried = (block[0] & 0xFF) << 24 | (block[1] & 0xFF) << 16 | (block[2] & 0xFF) << 8 | block[3] & 0xFF;
+            // An Inet4Address's hash is its address.
+            return ip.hashCode() == carried;
+        }
+
+        /**
+         * The header to send on for this one's client and destination, TLVs left out: a front
+         * tier's client stays the client behind a second balancer. Null for a LOCAL header.
+         */
+        public byte[] forwarded() {
+            if (problem != null || local) {
+                return null;
+            }
+            int blockLength = 2 * addressLength + 4;
+            byte[] header = new byte[FIXED_LENGTH + blockLength];
+            System.arraycopy(SIGNATURE, 0, header, 0, SIGNATURE.length);
+            header[12] = VERSION_2 | PROXY;
+            header[13] = (byte) family;
+            header[15] = (byte) blockLength;
+            System.arraycopy(block, 0, header, FIXED_LENGTH, blockLength);
+            return header;
+        }
+
+        /** Whether {@code header} is what {@link #forwarded()} would give now. */
+        public boolean forwardsAs(byte[] header) {
+            int blockLength = 2 * addressLength + 4;
+            return header != null && !local && problem == null && header.length == FIXED_LENGTH + blockLength
+                    && (header[13] & 0xFF) == family
+                    && Arrays.equals(header, FIXED_LENGTH, header.length, block, 0, blockLength);
+        }
+
+        private int port(int at) {
+            return (block[at] & 0xFF) << 8 | block[at + 1] & 0xFF;
+        }
+
+        private InetSocketAddress address(int from, int portAt) {
+            if (problem != null || local) {
+                throw new IllegalStateException("no address in this header");
+            }
             try {
                 // An IPv4-mapped IPv6 address comes back as the IPv4 address, as the kernel reports such a client.
-                return new InetSocketAddress(InetAddress.getByAddress(address), sourcePort);
+                return new InetSocketAddress(InetAddress.getByAddress(Arrays.copyOfRange(block, from, from + addressLength)),
+                        port(portAt));
             } catch (UnknownHostException e) {
                 // getByAddress fails only on a length other than 4 or 16.
                 throw new IllegalStateException(e);
@@ -192,10 +252,9 @@ public final class ProxyHeader {
         if (block < 2 * addressLength + 4) {
             return refuse(into, Problem.LENGTH);
         }
-        int at = from + FIXED_LENGTH;
-        datagram.getBytes(at, into.source, 0, addressLength);
-        into.sourceLength = addressLength;
-        into.sourcePort = datagram.getUnsignedShort(at + 2 * addressLength);
+        datagram.getBytes(from + FIXED_LENGTH, into.block, 0, 2 * addressLength + 4);
+        into.addressLength = addressLength;
+        into.family = family;
         return true;
     }
 

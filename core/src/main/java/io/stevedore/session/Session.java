@@ -10,7 +10,8 @@ import java.util.Arrays;
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
  * {@link SessionTable#close}, which also removes it from the table and closes its socket.
  *
- * <p>There may be a hundred thousand of these, so it is kept to about 104 bytes: times are ints
+ * <p>There may be a hundred thousand of these, so it is kept to about 112 bytes (two references of
+ * it serve the PROXY protocol alone, null without it): times are ints
  * (idle time and age in seconds, the attribution window below in milliseconds) but for the opening
  * time in nanoseconds the access log's duration needs, and the table it belongs to is the caller's
  * to know. Four longs of it count the traffic each way, for {@code GET /sessions}. Eight of them are the two links of the table's list of sessions no peer
@@ -38,6 +39,10 @@ public final class Session {
     public static final int ATTRIBUTION_WINDOW_MILLIS = 1000;
 
     private final InetSocketAddress client;
+    /** Where replies go when that is not {@link #client}: the front tier that sent a PROXY header. */
+    private InetSocketAddress replyTo;
+    /** The PROXY protocol v2 header naming this client, built when first sent to such an upstream. */
+    private byte[] proxyHeader;
     private int[] keptPeers;
     private InetSocketAddress[] latched;
     private Channel channel;
@@ -184,6 +189,25 @@ public final class Session {
 
     public void replyVia(int listener) {
         replyVia = listener;
+    }
+
+    /** The address replies go to: the client's own, or the front tier's that spoke for it. */
+    public InetSocketAddress replyTo() {
+        return replyTo == null ? client : replyTo;
+    }
+
+    /** Replies go to {@code sender}; null: to the client itself. */
+    public void replyTo(InetSocketAddress sender) {
+        replyTo = sender;
+    }
+
+    /** The PROXY header that names this client to peers, or null until one is built. */
+    public byte[] proxyHeader() {
+        return proxyHeader;
+    }
+
+    public void proxyHeader(byte[] header) {
+        proxyHeader = header;
     }
 
     /** A datagram of {@code bytes} from the client, taken to be sent to a peer. */

@@ -43,6 +43,10 @@ final class Forwarding {
     final int bufSize;
     final int maxTryTimes;
     final boolean[] sessionAffinity;
+    /** Per upstream: whether its peers get a PROXY protocol v2 header before each datagram. */
+    final boolean[] proxyProtocol;
+    /** Sources whose datagrams carry a PROXY header naming the real client ({@code Server.ProxyProtocolFrom}). */
+    final TrustedSources proxySources;
     final boolean anyAffinity;
     final boolean anyLatch;
     final SocketProtocolFamily sessionFamily;
@@ -88,6 +92,9 @@ final class Forwarding {
         this.slotCount = slotCount;
 
         sessionAffinity = new boolean[upstreams.length];
+        proxyProtocol = new boolean[upstreams.length];
+        proxySources = config.server().proxyProtocolFrom().isEmpty() ? TrustedSources.NONE
+                : new TrustedSources(config.server().proxyProtocolFrom());
         slotAddress = new InetSocketAddress[slotCount];
         slotLatch = new boolean[slotCount];
         slotUpstream = new int[slotCount];
@@ -101,6 +108,7 @@ final class Forwarding {
         for (int u = 0; u < upstreams.length; u++) {
             Upstream upstream = upstreams[u];
             sessionAffinity[u] = upstream.config().affinity() == Affinity.SESSION;
+            proxyProtocol[u] = upstream.config().proxyProtocol();
             affinity |= sessionAffinity[u];
             latch |= upstream.config().latch();
             for (Peer peer : upstream.peers()) {

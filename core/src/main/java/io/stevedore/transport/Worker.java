@@ -15,6 +15,7 @@ import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
@@ -63,6 +64,9 @@ final class Worker {
     private final SessionSockets sockets;
     private final Outbox outbox;
     private final ReplyBatch replies;
+    /** The header of the client datagram being handled, from a source of {@code Server.ProxyProtocolFrom}. */
+    private final ProxyHeader.Parsed proxyHeader = new ProxyHeader.Parsed();
+    private InetSocketAddress lastCarried;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private boolean sessionFlushScheduled;
@@ -224,14 +228,29 @@ final class Worker {
         ByteBuf data = packet.content();
         int length = data.readableBytes();
         counters.received(length);
-        InetSocketAddress client = packet.sender();
-        if (guard.fromItself(client, forwarding, listeners.port(), listeners.listenIp())) {
+        InetSocketAddress sender = packet.sender();
+        if (guard.fromItself(sender, forwarding, listeners.port(), listeners.listenIp())) {
             drop(DropReason.LOOP, data);
             return;
         }
         if (length > forwarding.bufSize || length == 0) {
             drop(length == 0 ? DropReason.EMPTY : DropReason.OVERSIZE, data);
             return;
+        }
+        InetSocketAddress client = sender;
+        boolean carried = false;
+        if (!forwarding.proxySources.isEmpty() && forwarding.proxySources.trusts(sender.getAddress())) {
+            if (!ProxyHeader.parse(data, proxyHeader) || proxyHeader.length() == length) {
+                drop(DropReason.PROXY_HEADER, data);
+                return;
+            }
+            // Routes and KeyBytes read the client's payload, after the header.
+            data.skipBytes(proxyHeader.length());
+            // LOCAL: the front tier speaks for itself, so its own address is the client.
+            carried = !proxyHeader.local();
+            if (carried) {
+                client = carriedClient();
+            }
         }
         int upstream = forwarding.routes.route(data);
         if (upstream == RouteTable.NO_ROUTE) {
@@ -263,10 +282,30 @@ final class Worker {
             }
         }
         sessions.touch(session, now());
-        session.received(length);
+        session.received(data.readableBytes());
+        if (carried) {
+            session.replyTo(sender);
+            if (!proxyHeader.forwardsAs(session.proxyHeader())) {
+                session.proxyHeader(proxyHeader.forwarded());
+            }
+        } else if (session.replyVia() != via.index) {
+            // The header names the address the client sent to, which is this listener's from now on.
+            session.proxyHeader(null);
+        }
         // A client that writes to another local address gets its next replies from that one.
         session.replyVia(via.index);
         send(session, upstream, peer, data, forwarding.maxTryTimes, false);
+    }
+
+    /**
+     * The client the header just parsed names, as the session table keys it: the previous
+     * datagram's when it is the same client, so a stream from one client allocates no address.
+     */
+    private InetSocketAddress carriedClient() {
+        if (!proxyHeader.isClient(lastCarried)) {
+            lastCarried = proxyHeader.client();
+        }
+        return lastCarried;
     }
 
     private int choosePeer(Session session, int upstream, ByteBuf data) {
@@ -295,17 +334,40 @@ final class Worker {
             return;
         }
         int slot = forwarding.slot(upstream, peer);
-        InetSocketAddress target = session.latched(slot);
-        session.sentTo(slot, target == null, now());
-        if (target == null) {
-            target = forwarding.address(slot);
+        InetSocketAddress latched = session.latched(slot);
+        InetSocketAddress target = latched == null ? forwarding.address(slot) : latched;
+        ByteBuf wire = data;
+        if (forwarding.proxyProtocol[upstream]) {
+            byte[] header = proxyHeaderOf(session);
+            if (header.length + data.readableBytes() > SocketErrors.maxPayload(target)) {
+                // Never truncated: the peer would take the cut payload for the client's.
+                drop(DropReason.OVERSIZE, data);
+                return;
+            }
+            wire = channel.alloc().directBuffer(header.length + data.readableBytes())
+                    .writeBytes(header).writeBytes(data, data.readerIndex(), data.readableBytes());
         }
+        session.sentTo(slot, latched == null, now());
+        // A retry keeps the client's payload: its header may differ on another upstream after a reload.
         ByteBuf retry = triesLeft > 1 ? data.retain() : null;
-        outbox.add(session, target, data, new ForwardPromise(this, forwarding, session, upstream, peer,
-                slot, data.readableBytes(), triesLeft, retry, afterReport));
+        if (wire != data) {
+            data.release();
+        }
+        outbox.add(session, target, wire, new ForwardPromise(this, forwarding, session, upstream, peer,
+                slot, wire.readableBytes(), triesLeft, retry, afterReport));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
         }
+    }
+
+    /** The session's PROXY header, built on its first datagram to such an upstream. */
+    private byte[] proxyHeaderOf(Session session) {
+        byte[] header = session.proxyHeader();
+        if (header == null) {
+            header = ProxyHeader.proxy(session.client(), listeners.get(session.replyVia()).channel.localAddress());
+            session.proxyHeader(header);
+        }
+        return header;
     }
 
     void forwarded(ForwardPromise sent) {
@@ -489,7 +551,7 @@ final class Worker {
         session.relayed(length);
         // From now on the session is not evicted for a new client at MaxSessions.
         sessions.answered(session);
-        replies.add(listener, session.client(), data);
+        replies.add(listener, session.replyTo(), data);
     }
 
     /**

@@ -151,6 +151,27 @@ class ConfigValidationTest {
                 Arguments.of("Latch not a boolean",
                         withUpstream("{'Name': 'a', 'Type': 'rr', 'Latch': 'yes', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
                         "Upload.Upstreams[0].Latch: \"yes\" is not a boolean; expected true or false"),
+                Arguments.of("ProxyProtocol of an unknown version",
+                        withUpstream("{'Name': 'a', 'Type': 'rr', 'ProxyProtocol': 'v1', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
+                        "Upload.Upstreams[0].ProxyProtocol: \"v1\" is not a PROXY protocol version for UDP; expected \"v2\""
+                                + " (a PROXY protocol version 2 header on every datagram), or no key for none"),
+                Arguments.of("ProxyProtocol not a string",
+                        withUpstream("{'Name': 'a', 'Type': 'rr', 'ProxyProtocol': true, 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
+                        "Upload.Upstreams[0].ProxyProtocol: true is not a string; expected \"v2\""
+                                + " (a PROXY protocol version 2 header on every datagram), or no key for none"),
+                Arguments.of("ProxyProtocolFrom with a prefix too long", withSection("Server",
+                                "{'ProxyProtocolFrom': ['127.0.0.0/8', '127.0.0.0/33']}"),
+                        "Server.ProxyProtocolFrom[1]: \"127.0.0.0/33\" is not an address block; expected an address block"
+                                + " ip/prefix or an IP address, e.g. \"127.0.0.0/8\" or \"::1\""),
+                Arguments.of("ProxyProtocolFrom with a name", withSection("Server", "{'ProxyProtocolFrom': ['front.example/24']}"),
+                        "Server.ProxyProtocolFrom[0]: \"front.example/24\" is not an address block; expected an address block"
+                                + " ip/prefix or an IP address, e.g. \"127.0.0.0/8\" or \"::1\""),
+                Arguments.of("ProxyProtocolFrom with a number", withSection("Server", "{'ProxyProtocolFrom': [8]}"),
+                        "Server.ProxyProtocolFrom[0]: 8 is not a string; expected an address block"
+                                + " ip/prefix or an IP address, e.g. \"127.0.0.0/8\" or \"::1\""),
+                Arguments.of("ProxyProtocolFrom not an array", withSection("Server", "{'ProxyProtocolFrom': '127.0.0.0/8'}"),
+                        "Server.ProxyProtocolFrom: \"127.0.0.0/8\" is not an array; expected [ \"ip/prefix\", ... ] of the"
+                                + " front tier's addresses, e.g. [\"127.0.0.0/8\"]"),
                 Arguments.of("no peers", withUpstream("{'Name': 'a', 'Type': 'rr', 'Peers': []}"),
                         "Upload.Upstreams[0].Peers: [] is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }"),
                 Arguments.of("no Upload", json("{'Server': {}}"),

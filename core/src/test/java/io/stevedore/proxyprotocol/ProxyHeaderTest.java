@@ -145,4 +145,37 @@ class ProxyHeaderTest {
         }
         assertThat(valid).as("some damaged headers stay valid").isPositive();
     }
+
+    @Test
+    void aHeaderReadIsForwardedWithTheSameClientAndDestinationAndItsTlvsLeftOut() {
+        for (String[] pair : new String[][] {{"127.0.0.9", "127.0.0.1"}, {"fd00::9", "fd00::1"}}) {
+            InetSocketAddress client = new InetSocketAddress(pair[0], 61000);
+            InetSocketAddress destination = new InetSocketAddress(pair[1], 53);
+            byte[] written = ProxyHeader.proxy(client, destination);
+            // The same header with a 4-octet TLV after the addresses, its length raised to cover it.
+            byte[] withTlv = Arrays.copyOf(written, written.length + 4);
+            withTlv[15] += 4;
+            withTlv[written.length] = (byte) 0xEE;
+            withTlv[written.length + 2] = 1;
+            ProxyHeader.Parsed parsed = new ProxyHeader.Parsed();
+            assertThat(ProxyHeader.parse(datagram(withTlv, "q"), parsed)).isTrue();
+            assertThat(parsed.destination()).isEqualTo(destination);
+            assertThat(parsed.isClient(client)).isTrue();
+            assertThat(parsed.isClient(new InetSocketAddress(pair[0], 61001))).isFalse();
+            assertThat(parsed.isClient(new InetSocketAddress(pair[1], 61000))).isFalse();
+            assertThat(parsed.isClient(null)).isFalse();
+            assertThat(parsed.forwarded()).isEqualTo(written);
+            assertThat(parsed.forwardsAs(written)).isTrue();
+            assertThat(parsed.forwardsAs(ProxyHeader.proxy(client, new InetSocketAddress(pair[1], 54)))).isFalse();
+            assertThat(parsed.forwardsAs(null)).isFalse();
+        }
+    }
+
+    @Test
+    void aLocalHeaderForwardsNothing() {
+        ProxyHeader.Parsed parsed = new ProxyHeader.Parsed();
+        assertThat(ProxyHeader.parse(datagram(ProxyHeader.local(), "probe"), parsed)).isTrue();
+        assertThat(parsed.forwarded()).isNull();
+        assertThat(parsed.forwardsAs(ProxyHeader.local())).isFalse();
+    }
 }

@@ -3,6 +3,7 @@ package io.stevedore.transport;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Affinity;
 import io.stevedore.config.BalanceType;
+import io.stevedore.config.Cidr;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.LogConfig;
@@ -33,6 +34,7 @@ final class TestConfig {
     int recycleIntervalSec = SessionConfig.RECYCLE_INTERVAL_SEC.defaultValue();
     int maxSessions = SessionConfig.MAX_SESSIONS.defaultValue();
     List<InetAddress> sourceAddrs = List.of();
+    List<Cidr> proxyProtocolFrom = List.of();
     String defaultUpstream = "deny";
     final List<RouteConfig> routes = new ArrayList<>();
     final List<UpstreamConfig> upstreams = new ArrayList<>();
@@ -78,6 +80,17 @@ final class TestConfig {
         return this;
     }
 
+    /** {@code Server.ProxyProtocolFrom}: blocks {@code ip/prefix} whose datagrams carry a PROXY header. */
+    TestConfig proxyProtocolFrom(String... blocks) {
+        List<Cidr> cidrs = new ArrayList<>();
+        for (String block : blocks) {
+            String[] parts = block.split("/");
+            cidrs.add(new Cidr(new InetSocketAddress(parts[0], 0).getAddress(), Integer.parseInt(parts[1])));
+        }
+        proxyProtocolFrom = cidrs;
+        return this;
+    }
+
     TestConfig defaultUpstream(String name) {
         defaultUpstream = name;
         return this;
@@ -96,7 +109,7 @@ final class TestConfig {
 
     StevedoreConfig build() {
         return new StevedoreConfig(
-                new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes),
+                new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom),
                 new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs),
                 new UploadConfig(defaultUpstream, routes, upstreams),
                 new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.MAX_AGE_HOUR.defaultValue(),
@@ -128,6 +141,12 @@ final class TestConfig {
     static UpstreamConfig checked(UpstreamConfig upstream, HealthCheckConfig check) {
         return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
                 upstream.peers(), Optional.of(check), upstream.affinity(), upstream.latch());
+    }
+
+    /** {@code "ProxyProtocol": "v2"}: a PROXY header before every datagram to the peers. */
+    static UpstreamConfig proxied(UpstreamConfig upstream) {
+        return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
+                upstream.peers(), upstream.healthChecker(), upstream.affinity(), upstream.latch(), true);
     }
 
     static PeerConfig peer(InetSocketAddress address) {

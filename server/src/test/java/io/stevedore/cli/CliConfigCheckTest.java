@@ -80,6 +80,30 @@ class CliConfigCheckTest {
     }
 
     @Test
+    void anUnknownProxyProtocolVersionAndABadBlockFailTheTestNamingTheirPaths() throws Exception {
+        Path file = Files.writeString(dir.resolve("proxy.json"), """
+                {
+                  "Server": {"ProxyProtocolFrom": ["127.0.0.0/8", "127.0.0/8"]},
+                  "Upload": {
+                    "DefaultUpstream": "a",
+                    "Upstreams": [{"Name": "a", "Type": "rr", "ProxyProtocol": "v3", "Peers": [{"IP": "127.0.0.2", "Port": 4001}]}]
+                  }
+                }
+                """);
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo(""
+                + "error: Server.ProxyProtocolFrom[1]: \"127.0.0/8\" is not an address block; expected an address block"
+                + " ip/prefix or an IP address, e.g. \"127.0.0.0/8\" or \"::1\"\n"
+                + "error: Upload.Upstreams[0].ProxyProtocol: \"v3\" is not a PROXY protocol version for UDP; expected \"v2\""
+                + " (a PROXY protocol version 2 header on every datagram), or no key for none\n"
+                + "configuration file " + file + " test failed\n");
+    }
+
+    @Test
     void aTypoFailsTheTestNamingThePathAndTheKeyMeant() throws Exception {
         Path file = Files.writeString(dir.resolve("typo.json"), """
                 {

@@ -47,8 +47,7 @@ final class DocumentedConfig {
         assertThat(loaded.notes()).as(DOC + ", section " + section + ": loader notes").isEmpty();
         StevedoreConfig config = loaded.config();
         ServerConfig server = config.server();
-        ServerConfig onFreePort = new ServerConfig(new InetSocketAddress(server.listenAddr().getAddress(), 0),
-                server.listenParallel(), server.batchSize(), server.bufSize(), server.maxTryTimes());
+        ServerConfig onFreePort = server.listeningOn(new InetSocketAddress(server.listenAddr().getAddress(), 0));
         List<UpstreamConfig> upstreams = new ArrayList<>();
         for (UpstreamConfig upstream : config.upload().upstreams()) {
             List<PeerConfig> peers = new ArrayList<>();
@@ -59,8 +58,7 @@ final class DocumentedConfig {
                 }
                 peers.add(new PeerConfig(testServer, peer.weight(), peer.backup()));
             }
-            upstreams.add(new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(),
-                    upstream.tableSize(), peers, upstream.healthChecker(), upstream.affinity(), upstream.latch()));
+            upstreams.add(upstream.withPeers(peers));
         }
         UploadConfig upload = new UploadConfig(config.upload().defaultUpstream(), config.upload().routes(), upstreams);
         return new StevedoreConfig(onFreePort, config.session(), upload, config.log(), config.admin());
