@@ -84,6 +84,7 @@ final class ConfigBinder {
         int batch = s.integer(ServerConfig.BATCH_SIZE);
         int buf = s.integer(ServerConfig.BUF_SIZE);
         int tries = s.integer(ServerConfig.MAX_TRY_TIMES);
+        int recvBuf = s.integer(ServerConfig.RECV_BUF_BYTES);
         long readBuffer = (long) batch * (buf + 1);
         if (readBuffer > MAX_READ_BUFFER) {
             s.errorAt(ServerConfig.BATCH_SIZE.name(), batch + " slots of " + s.pathOf(ServerConfig.BUF_SIZE.name())
@@ -96,7 +97,7 @@ final class ConfigBinder {
                 problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
             }
         }
-        return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s));
+        return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s), recvBuf);
     }
 
     /** The valid blocks of {@code Server.ProxyProtocolFrom}, in order; each invalid one is reported. */
@@ -138,7 +139,8 @@ final class ConfigBinder {
                 s.integer(SessionConfig.TIMEOUT_SEC),
                 s.integer(SessionConfig.RECYCLE_INTERVAL_SEC),
                 s.integer(SessionConfig.MAX_SESSIONS),
-                sources.stream().map(Source::address).toList());
+                sources.stream().map(Source::address).toList(),
+                s.integer(SessionConfig.RECV_BUF_BYTES));
     }
 
     /** An entry of {@code Session.SourceAddrs} that is a usable address, with its path. */

@@ -15,7 +15,8 @@ public record ServerConfig(
         int batchSize,
         int bufSize,
         int maxTryTimes,
-        List<Cidr> proxyProtocolFrom) {
+        List<Cidr> proxyProtocolFrom,
+        int recvBufBytes) {
 
     public static final int DEFAULT_PORT = 2614;
 
@@ -28,6 +29,13 @@ public record ServerConfig(
     public static final IntKey BUF_SIZE = KEYS.integer("BufSize", 4096, 1, 65535);
     public static final IntKey MAX_TRY_TIMES = KEYS.integer("MaxTryTimes", 3, 1, Integer.MAX_VALUE);
     static final String PROXY_PROTOCOL_FROM = KEYS.key("ProxyProtocolFrom");
+    /**
+     * SO_RCVBUF of each listening socket. The queue it allows is how long a datagram may wait in a
+     * flood, so the default is small (docs/performance.md); the kernel doubles it and caps it at
+     * net.core.rmem_max.
+     */
+    public static final IntKey RECV_BUF_BYTES = KEYS.integer("RecvBufBytes", RecvBuffers.LISTENER_DEFAULT,
+            RecvBuffers.MIN, RecvBuffers.MAX);
     // The Go original's event loop and task pool; Netty's event loops replace them.
     static final String EVENT_SIZE = KEYS.ignored("EventSize");
     static final String EVENT_CHAN_SIZE = KEYS.ignored("EventChanSize");
@@ -38,13 +46,14 @@ public record ServerConfig(
         proxyProtocolFrom = List.copyOf(proxyProtocolFrom);
     }
 
-    /** A section that trusts no source with a PROXY header. */
+    /** A section that trusts no source with a PROXY header, with the default receive buffer. */
     public ServerConfig(InetSocketAddress listenAddr, int listenParallel, int batchSize, int bufSize, int maxTryTimes) {
-        this(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, List.of());
+        this(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, List.of(), RECV_BUF_BYTES.defaultValue());
     }
 
     /** This section listening on {@code listenAddr} instead. */
     public ServerConfig listeningOn(InetSocketAddress listenAddr) {
-        return new ServerConfig(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom);
+        return new ServerConfig(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom,
+                recvBufBytes);
     }
 }

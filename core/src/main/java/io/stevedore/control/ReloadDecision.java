@@ -76,8 +76,10 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         unchanged(needRestart, "Server.ListenParallel", listening.listenParallel(), wants.listenParallel());
         unchanged(needRestart, "Server.BatchSize", listening.batchSize(), wants.batchSize());
         unchanged(needRestart, "Server.BufSize", listening.bufSize(), wants.bufSize());
+        unchanged(needRestart, "Server.RecvBufBytes", listening.recvBufBytes(), wants.recvBufBytes());
         ServerConfig server = new ServerConfig(listening.listenAddr(), listening.listenParallel(),
-                listening.batchSize(), listening.bufSize(), wants.maxTryTimes(), wants.proxyProtocolFrom());
+                listening.batchSize(), listening.bufSize(), wants.maxTryTimes(), wants.proxyProtocolFrom(),
+                listening.recvBufBytes());
         StevedoreConfig applied = new StevedoreConfig(server, asked.session(), asked.upload(), running.log(),
                 running.admin());
 

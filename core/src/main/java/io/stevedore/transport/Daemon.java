@@ -120,6 +120,7 @@ public final class Daemon implements AutoCloseable {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(parallel,
                 new DefaultThreadFactory("stevedore-dataplane", true), transport.ioHandlerFactory());
         List<Worker> workers = new ArrayList<>(parallel);
+        RecvBufReport recvBuffers = new RecvBufReport();
         try {
             int affinityUpstreams = forwarding.anyAffinity ? upstreams.size() : 0;
             int latchSlots = forwarding.anyLatch ? forwarding.slotCount() : 0;
@@ -129,7 +130,7 @@ public final class Daemon implements AutoCloseable {
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard,
-                        peerStates, sessionLog);
+                        peerStates, sessionLog, recvBuffers);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;

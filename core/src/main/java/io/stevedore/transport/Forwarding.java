@@ -52,6 +52,8 @@ final class Forwarding {
     final SocketProtocolFamily sessionFamily;
     /** {@code Session.SourceAddrs} with port 0, for new session sockets to bind to in turn; empty: the wildcard. */
     final InetSocketAddress[] sourceAddrs;
+    /** {@code Session.RecvBufBytes}: SO_RCVBUF of new session sockets. */
+    final int sessionRecvBufBytes;
 
     private final int[][] slots;
     private final int slotCount;
@@ -133,6 +135,7 @@ final class Forwarding {
         // The config binder made them of the peers' family, so of sessionFamily.
         sourceAddrs = config.session().sourceAddrs().stream()
                 .map(ip -> new InetSocketAddress(ip, 0)).toArray(InetSocketAddress[]::new);
+        sessionRecvBufBytes = config.session().recvBufBytes();
 
         retiredAddress = new InetSocketAddress[slotCount];
         retiredUntil = new long[slotCount];

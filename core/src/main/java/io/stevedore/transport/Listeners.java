@@ -38,6 +38,7 @@ final class Listeners {
     private final Transport transport;
     private final ServerConfig server;
     private final Worker worker;
+    private final RecvBufReport recvBuffers;
     /** Indexed by {@link Listener#index}; grows only, on the loop; volatile for the admin endpoint. */
     private volatile Listener[] listeners = new Listener[0];
     /** The listener of each local address, null-free; late ones without a socket map to {@link #wildcard}. */
@@ -51,7 +52,8 @@ final class Listeners {
     private InetAddress listenIp;
     private int lateAddresses;
 
-    Listeners(EventLoop loop, Transport transport, ServerConfig server, Worker worker) {
+    Listeners(EventLoop loop, Transport transport, ServerConfig server, Worker worker, RecvBufReport recvBuffers) {
+        this.recvBuffers = recvBuffers;
         this.loop = loop;
         this.transport = transport;
         this.server = server;
@@ -112,7 +114,8 @@ final class Listeners {
         }
         Listener listener = new Listener(channel, ip.isAnyLocalAddress() ? null : ip, listeners.length);
         try {
-            Transport.configureAnyListener(channel);
+            Transport.configureAnyListener(channel, server);
+            recvBuffers.granted(RecvBufReport.Kind.LISTENER, server.recvBufBytes(), channel);
             transport.configureListener(channel, server, shared);
             if (listener.isWildcard()) {
                 transport.recordDestination(channel);

@@ -36,11 +36,14 @@ final class SessionSockets implements SessionTable.SocketOpener {
     private final LoopGuard guard;
     private final Worker worker;
     private final RecvByteBufAllocator allocator;
+    private final RecvBufReport recvBuffers;
     /** The position in {@link Forwarding#sourceAddrs} of the address the next socket takes. */
     private int nextSource;
     private long lastOpenFailureLog = Long.MIN_VALUE;
 
-    SessionSockets(EventLoop loop, Transport transport, ServerConfig server, LoopGuard guard, Worker worker) {
+    SessionSockets(EventLoop loop, Transport transport, ServerConfig server, LoopGuard guard, Worker worker,
+            RecvBufReport recvBuffers) {
+        this.recvBuffers = recvBuffers;
         this.loop = loop;
         this.transport = transport;
         this.server = server;
@@ -78,6 +81,8 @@ final class SessionSockets implements SessionTable.SocketOpener {
         SessionHandler handler = new SessionHandler(worker, session);
         try {
             channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
+            channel.config().setReceiveBufferSize(plan.sessionRecvBufBytes);
+            recvBuffers.granted(RecvBufReport.Kind.SESSION, plan.sessionRecvBufBytes, channel);
             transport.configureSessionSocket(channel, plan.sessionFamily, allocator, server);
             channel.pipeline().addLast(handler);
         } catch (RuntimeException | Error e) {

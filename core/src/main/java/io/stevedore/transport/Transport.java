@@ -211,12 +211,6 @@ public enum Transport {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
-    /**
-     * Receive buffer asked for each listening socket. A listener absorbs every client's bursts and
-     * the loop's pauses; the kernel caps the request at net.core.rmem_max.
-     */
-    static final int LISTENER_RCVBUF = 4 << 20;
-
     /** Native epoll when it loads, else NIO with a warning that says why. */
     public static Transport best() {
         if (Epoll.isAvailable()) {
@@ -247,8 +241,8 @@ public enum Transport {
     abstract void recordDestination(DatagramChannel channel);
 
     /** Options every listening socket gets, whatever the transport. */
-    static void configureAnyListener(DatagramChannel channel) {
-        channel.config().setOption(io.netty.channel.ChannelOption.SO_RCVBUF, LISTENER_RCVBUF);
+    static void configureAnyListener(DatagramChannel channel, ServerConfig server) {
+        channel.config().setReceiveBufferSize(server.recvBufBytes());
         channel.config().setWriteBufferWaterMark(Backpressure.LISTENER);
     }
 

@@ -76,7 +76,8 @@ final class Worker {
     private int sweepIntervalSec;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
-            Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates, SessionLog sessionLog) {
+            Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates, SessionLog sessionLog,
+            RecvBufReport recvBuffers) {
         this.loop = loop;
         this.guard = guard;
         this.peerStates = peerStates;
@@ -84,8 +85,8 @@ final class Worker {
         this.counters = counters;
         this.sessions = sessions;
         this.transport = transport;
-        this.listeners = new Listeners(loop, transport, server, this);
-        this.sockets = new SessionSockets(loop, transport, server, guard, this);
+        this.listeners = new Listeners(loop, transport, server, this, recvBuffers);
+        this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers);
         Segments segments = new Segments(transport.segmentation(), counters);
         this.outbox = new Outbox(segments);
         this.replies = new ReplyBatch(loop, segments);

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,13 +105,14 @@ class ConfigBindingTest {
     @Test
     void everyServerAndSessionKeyIsRead() throws Exception {
         StevedoreConfig config = ConfigLoader.parse(json("""
-                {'Server': {'ListenAddr': '[::1]:5000', 'ListenParallel': 3, 'BatchSize': 64, 'BufSize': 65535, 'MaxTryTimes': 5},
-                 'Session': {'TimeoutSec': 60, 'RecycleIntervalSec': 5, 'MaxSessions': 7},
+                {'Server': {'ListenAddr': '[::1]:5000', 'ListenParallel': 3, 'BatchSize': 64, 'BufSize': 65535, 'MaxTryTimes': 5,
+                            'RecvBufBytes': 65536},
+                 'Session': {'TimeoutSec': 60, 'RecycleIntervalSec': 5, 'MaxSessions': 7, 'RecvBufBytes': 8192},
                  'Upload': {'DefaultUpstream': 'a', 'Upstreams': [%s]}}
                 """.formatted(UPSTREAM))).config();
 
-        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5));
-        assertThat(config.session()).isEqualTo(new SessionConfig(60, 5, 7));
+        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5, List.of(), 65536));
+        assertThat(config.session()).isEqualTo(new SessionConfig(60, 5, 7, List.of(), 8192));
     }
 
     @Test

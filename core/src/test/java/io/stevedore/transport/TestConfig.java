@@ -33,6 +33,8 @@ final class TestConfig {
     int timeoutSec = SessionConfig.TIMEOUT_SEC.defaultValue();
     int recycleIntervalSec = SessionConfig.RECYCLE_INTERVAL_SEC.defaultValue();
     int maxSessions = SessionConfig.MAX_SESSIONS.defaultValue();
+    int recvBufBytes = ServerConfig.RECV_BUF_BYTES.defaultValue();
+    int sessionRecvBufBytes = SessionConfig.RECV_BUF_BYTES.defaultValue();
     List<InetAddress> sourceAddrs = List.of();
     List<Cidr> proxyProtocolFrom = List.of();
     String defaultUpstream = "deny";
@@ -51,6 +53,12 @@ final class TestConfig {
 
     TestConfig bufSize(int n) {
         bufSize = n;
+        return this;
+    }
+
+    /** {@code Server.RecvBufBytes}: SO_RCVBUF of the listening sockets. */
+    TestConfig recvBufBytes(int n) {
+        recvBufBytes = n;
         return this;
     }
 
@@ -109,8 +117,9 @@ final class TestConfig {
 
     StevedoreConfig build() {
         return new StevedoreConfig(
-                new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom),
-                new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs),
+                new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom,
+                        recvBufBytes),
+                new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs, sessionRecvBufBytes),
                 new UploadConfig(defaultUpstream, routes, upstreams),
                 new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.MAX_AGE_HOUR.defaultValue(),
                         LogConfig.ROTATION_TIME_HOUR.defaultValue()),
