@@ -11,12 +11,14 @@ public final class Peer {
     private final InetSocketAddress address;
     private final int weight;
     private final boolean backup;
+    private final boolean draining;
 
-    Peer(int index, InetSocketAddress address, int weight, boolean backup) {
+    Peer(int index, InetSocketAddress address, int weight, boolean backup, boolean draining) {
         this.index = index;
         this.address = Objects.requireNonNull(address, "address");
         this.weight = weight;
         this.backup = backup;
+        this.draining = draining;
     }
 
     /** Position in {@code UpstreamConfig.peers()}. */
@@ -36,8 +38,13 @@ public final class Peer {
         return backup;
     }
 
+    /** {@code Drain}: only sessions that have used the peer still send to it. */
+    public boolean draining() {
+        return draining;
+    }
+
     @Override
     public String toString() {
-        return Addresses.format(address) + (backup ? " (backup)" : "");
+        return Addresses.format(address) + (backup ? " (backup)" : "") + (draining ? " (draining)" : "");
     }
 }

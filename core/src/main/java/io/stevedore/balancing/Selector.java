@@ -8,6 +8,10 @@ import java.util.Arrays;
  * Picks the peer for one datagram on one event loop. Reads the upstream's current snapshot once
  * per call (a volatile read, no lock) and keeps the round-robin position itself, so event loops
  * share no mutable state. Not thread-safe: one per event loop.
+ *
+ * <p>Draining peers stay in what {@link #select} picks from; a caller that gets one for a session
+ * that never used it asks {@link #fresh} instead, which picks among the others with a round-robin
+ * position of its own. So the datagrams that involve no draining peer cost one null check more.
  */
 public final class Selector {
 
@@ -25,14 +29,37 @@ public final class Selector {
     /** Current weights for cycles too long to unroll; reset whenever the snapshot changes. */
     private final long[] current;
     private Snapshot currentFor;
+    private final boolean[] draining;
+    /** Picks for new sessions when a peer drains; null when none does. */
+    private final Selector fresh;
 
     Selector(Upstream upstream, KeyBytes key, int peerCount) {
+        this(upstream, key, peerCount, upstream.drainingPeers());
+    }
+
+    private Selector(Upstream upstream, KeyBytes key, int peerCount, boolean[] draining) {
         this.upstream = upstream;
         this.chash = key != null;
         this.keyStart = chash ? key.start() : 0;
         this.keyLength = chash ? key.length() : 0;
         this.keyEnd = chash ? key.end() : 0;
         this.current = new long[peerCount];
+        this.draining = draining;
+        this.fresh = draining == null ? null : new Selector(upstream, key, peerCount, null);
+    }
+
+    /** Whether {@code peer} (an index {@link #select} returned) drains. */
+    public boolean draining(int peer) {
+        return draining != null && draining[peer];
+    }
+
+    /**
+     * The peer for a datagram of a session that has not used the draining peer {@link #select}
+     * chose: as {@link #select}, among the peers that do not drain ({@link #NO_PEER} when none is
+     * in their rotation). Only after {@link #select} returned a draining peer.
+     */
+    public int fresh(ByteBuf datagram) {
+        return fresh.pick(datagram, upstream.snapshot().fresh);
     }
 
     /**
@@ -41,7 +68,10 @@ public final class Selector {
      * move the buffer's indices; no allocation, no locks.
      */
     public int select(ByteBuf datagram) {
-        Snapshot s = upstream.snapshot();
+        return pick(datagram, upstream.snapshot());
+    }
+
+    private int pick(ByteBuf datagram, Snapshot s) {
         if (chash) {
             int base = datagram.readerIndex();
             if (datagram.writerIndex() - base < keyEnd) {

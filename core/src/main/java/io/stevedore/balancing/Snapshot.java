@@ -24,9 +24,16 @@ final class Snapshot {
     /** {@code rr}: reduced weights of {@link #active}, for selectors that run the algorithm themselves. */
     final int[] activeWeights;
     final long totalWeight;
+    /**
+     * The rotation of new sessions: this one without the draining peers, or this one itself when
+     * no peer drains. The full rotation keeps the draining peers so that the datagrams of sessions
+     * that used one are chosen as before (a {@code chash} key keeps its peer).
+     */
+    final Snapshot fresh;
 
     private Snapshot(boolean[] up, boolean onBackup, int[] active, int[] table, int[] cycle,
-                     int[] activeWeights, long totalWeight) {
+                     int[] activeWeights, long totalWeight, Snapshot fresh) {
+        this.fresh = fresh == null ? this : fresh;
         this.up = up;
         this.onBackup = onBackup;
         this.active = active;
@@ -37,9 +44,19 @@ final class Snapshot {
     }
 
     static Snapshot build(List<Peer> peers, BalanceType type, int tableSize, boolean[] up) {
+        Snapshot fresh = peers.stream().anyMatch(Peer::draining) ? build(peers, type, tableSize, up, true, null) : null;
+        return build(peers, type, tableSize, up, false, fresh);
+    }
+
+    /** @param withoutDraining leave the draining peers out, as if they were down */
+    private static Snapshot build(List<Peer> peers, BalanceType type, int tableSize, boolean[] up,
+            boolean withoutDraining, Snapshot fresh) {
         List<Peer> rotation = new ArrayList<>();
         Peer backup = null;
         for (Peer p : peers) {
+            if (withoutDraining && p.draining()) {
+                continue;
+            }
             if (p.backup()) {
                 backup = p;
             } else if (up[p.index()]) {
@@ -53,17 +70,18 @@ final class Snapshot {
         }
         int[] active = rotation.stream().mapToInt(Peer::index).toArray();
         if (rotation.isEmpty()) {
-            return new Snapshot(up, false, active, null, null, new int[0], 0);
+            return new Snapshot(up, false, active, null, null, new int[0], 0, fresh);
         }
         if (type == BalanceType.CHASH) {
-            return new Snapshot(up, onBackup, active, MaglevTable.build(rotation, tableSize), null, new int[0], 0);
+            return new Snapshot(up, onBackup, active, MaglevTable.build(rotation, tableSize), null, new int[0], 0, fresh);
         }
         int[] weights = SmoothRoundRobin.reducedWeights(rotation);
         long total = 0;
         for (int w : weights) {
             total += w;
         }
-        return new Snapshot(up, onBackup, active, null, SmoothRoundRobin.unrolledCycle(rotation, weights), weights, total);
+        return new Snapshot(up, onBackup, active, null, SmoothRoundRobin.unrolledCycle(rotation, weights), weights,
+                total, fresh);
     }
 
     /** For logs: what takes traffic in this state. */

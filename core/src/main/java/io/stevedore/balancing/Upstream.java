@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The backup peer (at most one) is in the rotation only while every primary is down. It has its
  * own health like any peer: when it is down too, selection yields {@link Selector#NO_PEER}.
+ *
+ * <p>A draining peer ({@code Drain}, configuration, not health) stays in the rotation for the
+ * sessions that used it; new sessions are given the rotation without it ({@link Selector#fresh}).
  */
 public final class Upstream {
 
@@ -30,6 +33,8 @@ public final class Upstream {
     private final UpstreamConfig config;
     private final List<Peer> peers;
     private final int primaryCount;
+    /** Which peers drain, by index; null when none does, so selectors skip the question. */
+    private final boolean[] draining;
     private final Object writeLock = new Object();
     private volatile Snapshot snapshot;
 
@@ -37,6 +42,11 @@ public final class Upstream {
         this.config = config;
         this.peers = peers;
         this.primaryCount = (int) peers.stream().filter(p -> !p.backup()).count();
+        boolean[] drains = new boolean[peers.size()];
+        for (Peer peer : peers) {
+            drains[peer.index()] = peer.draining();
+        }
+        this.draining = peers.stream().anyMatch(Peer::draining) ? drains : null;
         this.snapshot = Snapshot.build(peers, config.type(), config.tableSize(), up);
     }
 
@@ -52,7 +62,7 @@ public final class Upstream {
     public static Upstream of(UpstreamConfig config, Set<InetSocketAddress> down) {
         List<Peer> peers = new ArrayList<>();
         for (PeerConfig pc : config.peers()) {
-            peers.add(new Peer(peers.size(), pc.address(), pc.weight(), pc.backup()));
+            peers.add(new Peer(peers.size(), pc.address(), pc.weight(), pc.backup(), pc.drain()));
         }
         boolean[] up = new boolean[peers.size()];
         for (Peer peer : peers) {
@@ -79,6 +89,16 @@ public final class Upstream {
 
     public boolean isUp(int peerIndex) {
         return snapshot.up[peerIndex];
+    }
+
+    /** Whether the peer drains; see {@link Peer#draining()}. */
+    public boolean isDraining(int peerIndex) {
+        return draining != null && draining[peerIndex];
+    }
+
+    /** The draining peers by index, or null when no peer drains. Shared: not to be written. */
+    boolean[] drainingPeers() {
+        return draining;
     }
 
     /**

@@ -508,6 +508,7 @@ final class ConfigBinder {
             }
             int weight = p.integer(PeerConfig.WEIGHT);
             boolean isBackup = p.bool(PeerConfig.BACKUP);
+            boolean drain = p.bool(PeerConfig.DRAIN);
             boolean secondBackup = isBackup && backup != null;
             if (secondBackup) {
                 p.errorAt(PeerConfig.BACKUP.name(), "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
@@ -530,11 +531,15 @@ final class ConfigBinder {
             }
             // A peer already reported stays out: an UpstreamConfig holds only a well-formed peer set.
             if (earlier == null && !secondBackup) {
-                peers.add(new PeerConfig(address, weight, isBackup));
+                peers.add(new PeerConfig(address, weight, isBackup, drain));
             }
         }
         if (peers.size() == 1 && peers.get(0).backup()) {
             problems.warning(u.pathOf(UpstreamConfig.PEERS) + ": the only peer is the backup, so it takes all the traffic");
+        }
+        if (!peers.isEmpty() && peers.stream().allMatch(PeerConfig::drain)) {
+            problems.warning(u.pathOf(UpstreamConfig.PEERS) + ": every peer drains, so new sessions are dropped (no_peer)"
+                    + " while the live ones keep their peers");
         }
         return peers;
     }

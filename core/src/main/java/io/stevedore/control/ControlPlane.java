@@ -36,11 +36,14 @@ public final class ControlPlane implements AutoCloseable {
     /** Written by reloads and read by {@link #close()}, which takes no lock. */
     private volatile HealthCheckers health;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final DrainWatch drains;
 
     private ControlPlane(Daemon daemon, HealthCheckers health) {
         this.daemon = daemon;
         this.health = health;
         probes.track(health, daemon.upstreams());
+        drains = new DrainWatch(daemon);
+        drains.configured();
     }
 
     /**
@@ -83,6 +86,7 @@ public final class ControlPlane implements AutoCloseable {
             throw e;
         }
         restartHealth(decision);
+        drains.configured();
         return decision;
     }
 
@@ -139,6 +143,7 @@ public final class ControlPlane implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        drains.close();
         daemon.close();
         health.close();
     }

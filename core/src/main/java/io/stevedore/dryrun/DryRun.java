@@ -16,7 +16,8 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * What the daemon would do with one datagram from a new client, with every peer up: the checks a
+ * What the daemon would do with one datagram from a new client, with every peer up (a draining peer
+ * takes no new client, so it is never the answer): the checks a
  * client datagram passes (its source, its size), each route tried, the upstream, the key bytes and
  * the peer, or the drop reason. Built from the same {@link RouteTable} and {@link Selector} the
  * event loops use, so it decides as they do; it opens no socket.
@@ -78,10 +79,19 @@ public final class DryRun {
         } else {
             decision.key(null, "rr: smooth weighted round robin; this is the first pick of a freshly started daemon");
         }
-        int peer = Upstream.of(chosen).newSelector().select(data);
+        Selector selector = Upstream.of(chosen).newSelector();
+        int peer = selector.select(data);
         if (peer == Selector.SHORT_KEY) {
             return decision.drop(DropReason.SHORT_KEY, datagram.length + " bytes end before KeyBytes "
                     + chosen.keyBytes().orElseThrow() + " of upstream \"" + chosen.name() + "\"");
+        }
+        if (peer >= 0 && selector.draining(peer)) {
+            // A new client has used no peer, so a draining one is not for it.
+            peer = selector.fresh(data);
+            if (peer < 0) {
+                return decision.drop(DropReason.NO_PEER, "upstream \"" + chosen.name()
+                        + "\" has no peer in rotation for a new session: the others drain");
+            }
         }
         if (peer < 0) {
             return decision.drop(DropReason.NO_PEER, "upstream \"" + chosen.name() + "\" has no peer in rotation");

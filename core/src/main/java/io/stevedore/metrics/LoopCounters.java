@@ -38,6 +38,7 @@ public final class LoopCounters {
     private static final int REPLIED_DATAGRAMS = PeerCounter.REPLIED_DATAGRAMS.ordinal();
     private static final int REPLIED_BYTES = PeerCounter.REPLIED_BYTES.ordinal();
     private static final int SEND_ERRORS = PeerCounter.SEND_ERRORS.ordinal();
+    private static final int SESSIONS = PeerCounter.SESSIONS.ordinal();
 
     private static final int RECEIVED_DATAGRAMS = loopIndex(LoopCounter.RECEIVED_DATAGRAMS);
     private static final int RECEIVED_BYTES = loopIndex(LoopCounter.RECEIVED_BYTES);
@@ -136,5 +137,15 @@ public final class LoopCounters {
 
     public void sendError(int slot) {
         add(PEER_BASE + slot * PEER_STATS + SEND_ERRORS, 1);
+    }
+
+    /** A session of this loop sent to the peer at {@code slot} for the first time. */
+    public void peerSessionJoined(int slot) {
+        add(PEER_BASE + slot * PEER_STATS + SESSIONS, 1);
+    }
+
+    /** A session of this loop that had sent to the peer at {@code slot} closed. */
+    public void peerSessionLeft(int slot) {
+        add(PEER_BASE + slot * PEER_STATS + SESSIONS, -1);
     }
 }

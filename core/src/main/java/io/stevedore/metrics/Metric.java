@@ -47,6 +47,9 @@ public enum Metric {
     PEER_SEND_ERRORS(Type.COUNTER, "stevedore_peer_send_errors",
             "Sends to a peer that failed, at once or reported by ICMP; each also marks the peer down",
             "upstream", "peer"),
+    PEER_SESSIONS(Type.GAUGE, "stevedore_peer_sessions",
+            "Live client sessions that have sent to the peer; a draining peer serves these alone, and has drained "
+                    + "at 0", "upstream", "peer"),
     PEER_UP(Type.GAUGE, "stevedore_peer_up", "1 while the peer is up, 0 while it is down", "upstream", "peer"),
     HEALTH_PROBES(Type.COUNTER, "stevedore_health_probes",
             "Active health-probe rounds by result, for upstreams with a HealthChecker", "upstream", "peer", "result"),

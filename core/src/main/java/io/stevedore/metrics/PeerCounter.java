@@ -1,7 +1,8 @@
 package io.stevedore.metrics;
 
 /**
- * What is counted for each peer of each upstream: each with the {@link Metric} it feeds (labelled
+ * What is counted for each peer of each upstream (all counts that only grow, but for
+ * {@link #SESSIONS}, which each loop raises and lowers for its own sessions): each with the {@link Metric} it feeds (labelled
  * by {@code upstream} and {@code peer}), the {@code direction} label value where that metric has
  * one (also the {@code /status} object it sits in), and its key in a {@code /status} peer.
  */
@@ -16,7 +17,12 @@ public enum PeerCounter {
      * Sends to the peer that failed: refused by the kernel at once, or reported later by ICMP and
      * pinned on this peer. Each one also marks the peer down.
      */
-    SEND_ERRORS(Metric.PEER_SEND_ERRORS, null, "sendErrors");
+    SEND_ERRORS(Metric.PEER_SEND_ERRORS, null, "sendErrors"),
+    /**
+     * Live sessions that have sent to the peer: the ones a draining peer still serves, so it has
+     * drained at 0.
+     */
+    SESSIONS(Metric.PEER_SESSIONS, null, "sessions");
 
     private final Metric metric;
     private final String direction;

@@ -10,8 +10,8 @@ import java.util.Arrays;
  * none of them is volatile. It is opened by {@link SessionTable#open} and closed once, by
  * {@link SessionTable#close}, which also removes it from the table and closes its socket.
  *
- * <p>There may be a hundred thousand of these, so it is kept to about 112 bytes (two references of
- * it serve the PROXY protocol alone, null without it): times are ints
+ * <p>There may be a hundred thousand of these, so it is kept to 120 bytes (two references of it
+ * serve the PROXY protocol alone, null without it): times are ints
  * (idle time and age in seconds, the attribution window below in milliseconds) but for the opening
  * time in nanoseconds the access log's duration needs, and the table it belongs to is the caller's
  * to know. Four longs of it count the traffic each way, for {@code GET /sessions}. Eight of them are the two links of the table's list of sessions no peer
@@ -20,7 +20,10 @@ import java.util.Arrays;
  *
  * <p>Besides its idle clock, a session remembers what {@code Affinity: session} and {@code Latch}
  * need: the peer kept per upstream, and the address each peer last replied from. Peers are named by
- * their flat slot (upstream, peer) across the configuration.
+ * their flat slot (upstream, peer) across the configuration. It also remembers every peer it has
+ * sent to, which is what lets a draining peer ({@code Drain}) keep its sessions and refuse the
+ * others, and what the per-peer session count counts: a bit per slot in a long, and beyond the
+ * first 64 slots (many reloads adding peers) in an array made when first needed.
  *
  * <p>It also remembers enough to say which peer an ICMP error report is about
  * ({@link #culprit}): the report names no destination, so it can be pinned on the session's last
@@ -68,6 +71,9 @@ public final class Session {
     private long bytesIn;
     private long datagramsOut;
     private long bytesOut;
+    /** Slots below 64 this session has sent to, a bit each; {@link #usedBeyond} holds the others. */
+    private long usedSlots;
+    private long[] usedBeyond;
     /**
      * Neighbours in the table's list of unanswered sessions, by last activity; null at either end,
      * and both null once answered or closed.
@@ -238,6 +244,69 @@ public final class Session {
     /** How long the session has lived at {@code nowNanos}, in milliseconds. */
     public long ageMillis(long nowNanos) {
         return (nowNanos - openedNanos) / 1_000_000L;
+    }
+
+    /**
+     * Records that the session sends to the peer at {@code slot}; true the first time, when the
+     * peer gains a session. Once per datagram: a bit test, and a store the first time.
+     */
+    public boolean use(int slot) {
+        if (slot < Long.SIZE) {
+            long bit = 1L << slot;
+            if ((usedSlots & bit) != 0) {
+                return false;
+            }
+            usedSlots |= bit;
+            return true;
+        }
+        return useBeyond(slot - Long.SIZE);
+    }
+
+    private boolean useBeyond(int bit) {
+        int word = bit >>> 6;
+        if (usedBeyond == null || usedBeyond.length <= word) {
+            usedBeyond = usedBeyond == null ? new long[word + 1] : Arrays.copyOf(usedBeyond, word + 1);
+        }
+        long mask = 1L << bit;
+        if ((usedBeyond[word] & mask) != 0) {
+            return false;
+        }
+        usedBeyond[word] |= mask;
+        return true;
+    }
+
+    /** Whether the session has sent to the peer at {@code slot}: a draining peer takes its datagrams still. */
+    public boolean used(int slot) {
+        if (slot < Long.SIZE) {
+            return (usedSlots & 1L << slot) != 0;
+        }
+        int bit = slot - Long.SIZE;
+        int word = bit >>> 6;
+        return usedBeyond != null && word < usedBeyond.length && (usedBeyond[word] & 1L << bit) != 0;
+    }
+
+    /** The lowest slot at or above {@code from} the session has sent to, or {@link #NONE}. */
+    public int nextUsedSlot(int from) {
+        int start = from;
+        if (start < Long.SIZE) {
+            long rest = usedSlots & -1L << start;
+            if (rest != 0) {
+                return Long.numberOfTrailingZeros(rest);
+            }
+            start = Long.SIZE;
+        }
+        if (usedBeyond == null) {
+            return NONE;
+        }
+        int bit = start - Long.SIZE;
+        for (int word = bit >>> 6; word < usedBeyond.length; word++) {
+            // Shifts take the count mod 64: the first word is masked from the bit within it.
+            long rest = usedBeyond[word] & (word == bit >>> 6 ? -1L << bit : -1L);
+            if (rest != 0) {
+                return Long.SIZE + word * Long.SIZE + Long.numberOfTrailingZeros(rest);
+            }
+        }
+        return NONE;
     }
 
     /** The slot of the peer this session last sent to, or {@link #NONE}. */

@@ -292,7 +292,7 @@ public final class SessionTable {
     }
 
     /**
-     * Removes {@code session} from this table, lowers the gauge, counts it closed for
+     * Removes {@code session} from this table, lowers the gauges (its peers' included), counts it closed for
      * {@code reason} and closes its socket. Idempotent: only the first call counts.
      */
     public void close(Session session, CloseReason reason) {
@@ -313,6 +313,9 @@ public final class SessionTable {
                 limit.release();
             }
             counters.sessionClosed(reason);
+            for (int slot = session.nextUsedSlot(0); slot != Session.NONE; slot = session.nextUsedSlot(slot + 1)) {
+                counters.peerSessionLeft(slot);
+            }
             if (closeListener != null) {
                 closeListener.closed(session, reason);
             }

@@ -262,7 +262,7 @@ final class Worker {
         int peer;
         if (session == null) {
             // Choose first: a datagram that cannot go anywhere must not cost a socket.
-            peer = selectors[upstream].select(data);
+            peer = undrained(null, upstream, selectors[upstream].select(data), data);
             if (peer < 0) {
                 drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
                 return;
@@ -311,14 +311,28 @@ final class Worker {
 
     private int choosePeer(Session session, int upstream, ByteBuf data) {
         if (!forwarding.sessionAffinity[upstream]) {
-            return selectors[upstream].select(data);
+            return undrained(session, upstream, selectors[upstream].select(data), data);
         }
         int kept = session.keptPeer(upstream);
         if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
             return kept;
         }
-        int peer = selectors[upstream].select(data);
+        int peer = undrained(session, upstream, selectors[upstream].select(data), data);
         session.keepPeer(upstream, peer >= 0 ? peer : Session.NONE);
+        return peer;
+    }
+
+    /**
+     * {@code peer}, the selector's choice, unless it drains and {@code session} (null: one not yet
+     * open) never sent to it: then a peer that does not drain. What a session used is looked up
+     * only when the choice drains.
+     */
+    private int undrained(Session session, int upstream, int peer, ByteBuf data) {
+        Selector selector = selectors[upstream];
+        if (peer >= 0 && selector.draining(peer)
+                && (session == null || !session.used(forwarding.slot(upstream, peer)))) {
+            return selector.fresh(data);
+        }
         return peer;
     }
 
@@ -347,6 +361,9 @@ final class Worker {
             }
             wire = channel.alloc().directBuffer(header.length + data.readableBytes())
                     .writeBytes(header).writeBytes(data, data.readerIndex(), data.readableBytes());
+        }
+        if (session.use(slot)) {
+            counters.peerSessionJoined(slot);
         }
         session.sentTo(slot, latched == null, now());
         // A retry keeps the client's payload: its header may differ on another upstream after a reload.

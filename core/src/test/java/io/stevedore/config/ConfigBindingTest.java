@@ -189,6 +189,20 @@ class ConfigBindingTest {
     }
 
     @Test
+    void drainIsAPeersFlagAndAnUpstreamWhosePeersAllDrainWorksWithAWarning() throws Exception {
+        LoadedConfig one = ConfigLoader.parse(withPeers(
+                "{'IP': '127.0.0.2', 'Port': 4001, 'Drain': true}, {'IP': '127.0.0.3', 'Port': 4001}"));
+        assertThat(one.config().upload().upstreams().get(0).peers()).extracting(PeerConfig::drain)
+                .containsExactly(true, false);
+        assertThat(one.warnings()).isEmpty();
+
+        LoadedConfig all = ConfigLoader.parse(withPeers(
+                "{'IP': '127.0.0.2', 'Port': 4001, 'Drain': true}, {'IP': '127.0.0.3', 'Port': 4001, 'Drain': true}"));
+        assertThat(all.warnings()).containsExactly("Upload.Upstreams[0].Peers: every peer drains, so new sessions are "
+                + "dropped (no_peer) while the live ones keep their peers");
+    }
+
+    @Test
     void logLevelsOfTheOriginalAreAccepted() throws Exception {
         assertThat(ConfigLoader.parse(withSection("Log", "{'Level': 'WARNING'}")).config().log().level()).isEqualTo("warn");
         LoadedConfig fatal = ConfigLoader.parse(withSection("Log", "{'Level': 'fatal'}"));

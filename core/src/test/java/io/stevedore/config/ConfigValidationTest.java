@@ -179,6 +179,8 @@ class ConfigValidationTest {
                 Arguments.of("ProxyProtocolFrom not an array", withSection("Server", "{'ProxyProtocolFrom': '127.0.0.0/8'}"),
                         "Server.ProxyProtocolFrom: \"127.0.0.0/8\" is not an array; expected [ \"ip/prefix\", ... ] of the"
                                 + " front tier's addresses, e.g. [\"127.0.0.0/8\"]"),
+                Arguments.of("Drain not a boolean", withPeers("{'IP': '127.0.0.2', 'Port': 4001, 'Drain': 1}"),
+                        "Upload.Upstreams[0].Peers[0].Drain: 1 is not a boolean; expected true or false"),
                 Arguments.of("no peers", withUpstream("{'Name': 'a', 'Type': 'rr', 'Peers': []}"),
                         "Upload.Upstreams[0].Peers: [] is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }"),
                 Arguments.of("no Upload", json("{'Server': {}}"),

@@ -65,6 +65,21 @@ class DryRunTest {
     }
 
     @Test
+    void aNewClientNeverGetsADrainingPeer() throws Exception {
+        DryRun draining = new DryRun(ConfigLoader.parse(CONFIG.replace(
+                "{\"IP\": \"127.0.0.5\", \"Port\": 9002, \"Weight\": 2}",
+                "{\"IP\": \"127.0.0.5\", \"Port\": 9002, \"Weight\": 2, \"Drain\": true}")).config());
+        assertThat(draining.decide(HexFormat.of().parseHex("0700"), null).peer()).isEqualTo("127.0.0.6:9002");
+
+        DryRun allDrain = new DryRun(ConfigLoader.parse(CONFIG.replace("\"Port\": 9002}",
+                "\"Port\": 9002, \"Drain\": true}").replace("\"Weight\": 2}", "\"Weight\": 2, \"Drain\": true}"))
+                .config());
+        Decision none = allDrain.decide(HexFormat.of().parseHex("0700"), null);
+        assertThat(none.drop()).isEqualTo("no_peer");
+        assertThat(none.why()).contains("the others drain");
+    }
+
+    @Test
     void everyDropHasItsReasonAndWhy() {
         assertThat(decide("0901").drop()).isEqualTo("no_route");
         assertThat(decide("0901").why()).contains("\"nowhere\", which does not exist");

@@ -11,6 +11,7 @@ import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.LoopCounter;
+import io.stevedore.metrics.PeerCounter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,36 @@ class SessionTableTest {
         List<Runnable> tasks = new ArrayList<>(queued.get(loop));
         queued.get(loop).clear();
         tasks.forEach(Runnable::run);
+    }
+
+    @Test
+    void aSessionRemembersEveryPeerItUsedBeyondTheFirst64SlotsToo() {
+        Session session = new Session(client(1), 0, 0, T0);
+        for (int slot : new int[] {0, 63, 64, 200}) {
+            assertThat(session.use(slot)).as("first use of slot %d", slot).isTrue();
+            assertThat(session.use(slot)).as("second use of slot %d", slot).isFalse();
+        }
+        assertThat(session.used(5)).isFalse();
+        assertThat(session.used(130)).isFalse();
+        assertThat(session.used(200)).isTrue();
+        List<Integer> used = new ArrayList<>();
+        for (int slot = session.nextUsedSlot(0); slot != Session.NONE; slot = session.nextUsedSlot(slot + 1)) {
+            used.add(slot);
+        }
+        assertThat(used).containsExactly(0, 63, 64, 200);
+    }
+
+    @Test
+    void closingASessionTakesItOutOfEachPeersCount() throws Exception {
+        SessionTable table = table(new SessionLimit(10), 0);
+        Session session = open(table, 1, T0);
+        if (session.use(0)) {
+            counters.loop(0).peerSessionJoined(0);
+        }
+        assertThat(counters.peer(0, 0, PeerCounter.SESSIONS)).isEqualTo(1);
+        table.close(session, CloseReason.IDLE);
+        table.close(session, CloseReason.IDLE);
+        assertThat(counters.peer(0, 0, PeerCounter.SESSIONS)).isZero();
     }
 
     @Test

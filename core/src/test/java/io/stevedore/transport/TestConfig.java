@@ -172,6 +172,11 @@ final class TestConfig {
         return new PeerConfig(address, PeerConfig.WEIGHT.defaultValue(), true);
     }
 
+    /** {@code "Drain": true}: the peer keeps the sessions that used it and takes no new one. */
+    static PeerConfig draining(PeerConfig peer) {
+        return new PeerConfig(peer.address(), peer.weight(), peer.backup(), true);
+    }
+
     /** The index the running {@code upstream} gave the peer {@code backend}. */
     static int peerIndex(Upstream upstream, EchoBackend backend) {
         return upstream.peers().stream().filter(p -> p.address().equals(backend.address())).findFirst()

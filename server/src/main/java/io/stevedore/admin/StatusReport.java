@@ -112,6 +112,7 @@ final class StatusReport {
         node.put("state", upstream.isUp(peer.index()) ? "up" : "down");
         node.put("weight", peer.weight());
         node.put("backup", peer.backup());
+        node.put("draining", peer.draining());
         for (PeerCounter counter : PeerCounter.values()) {
             ObjectNode in = counter.direction() == null ? node : node.withObjectProperty(counter.direction());
             in.put(counter.statusKey(), counters.peer(key, counter));

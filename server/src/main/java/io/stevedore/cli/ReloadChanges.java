@@ -74,6 +74,9 @@ final class ReloadChanges {
             if (before.backup() != peer.backup()) {
                 changes.add(name + "peer " + Addresses.format(address) + (peer.backup() ? " now the backup" : " no longer the backup"));
             }
+            if (before.drain() != peer.drain()) {
+                changes.add(name + "peer " + Addresses.format(address) + (peer.drain() ? " drains" : " no longer drains"));
+            }
         });
         return changes;
     }

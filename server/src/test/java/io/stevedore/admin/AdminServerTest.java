@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.CloseReason;
@@ -35,6 +36,11 @@ class AdminServerTest {
     private static final Duration SECOND = Duration.ofMillis(50);
 
     private static StevedoreConfig config(EchoBackend a, EchoBackend b) throws Exception {
+        return config(a, b, false);
+    }
+
+    /** @param drainA whether 127.0.0.2 has {@code "Drain": true} */
+    private static StevedoreConfig config(EchoBackend a, EchoBackend b, boolean drainA) throws Exception {
         return ConfigLoader.parse("""
                 {
                   "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
@@ -44,11 +50,11 @@ class AdminServerTest {
                     "Upstreams": [{
                       "Name": "pool", "Type": "rr",
                       "HealthChecker": {"HeartbeatIntervalSec": 1, "HeartbeatTimeoutSec": 1},
-                      "Peers": [{"IP": "127.0.0.2", "Port": %d}, {"IP": "127.0.0.3", "Port": %d, "Weight": 1}]
+                      "Peers": [{"IP": "127.0.0.2", "Port": %d, "Drain": %b}, {"IP": "127.0.0.3", "Port": %d, "Weight": 1}]
                     }]
                   }
                 }
-                """.formatted(a.address().getPort(), b.address().getPort())).config();
+                """.formatted(a.address().getPort(), drainA, b.address().getPort())).config();
     }
 
     private static String peer(String upstream, EchoBackend echo) {
@@ -190,6 +196,34 @@ class AdminServerTest {
                     .isZero();
             JsonNode json = JsonMapper.builder().build().readTree(get(admin.address(), "/status").body());
             assertThat(json.path("upstreams").path(0).path("peers").path(1).path("state").asText()).isEqualTo("down");
+        }
+    }
+
+    @Test
+    void aDrainingPeerShowsInTheStatusAndTheGaugeWithTheSessionsItKeeps() throws Exception {
+        try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b = EchoBackend.start("127.0.0.3", 3);
+                Daemon daemon = Daemon.start(config(a, b));
+                AdminServer admin = AdminServer.start(ANY_PORT,
+                        new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"));
+                Client old = new Client(daemon.listenAddress());
+                Client fresh = new Client(daemon.listenAddress())) {
+            old.request(new byte[] {1});
+            old.request(new byte[] {2});
+            ControlPlane.replan(daemon, config(a, b, true));
+            fresh.request(new byte[] {1});
+            fresh.request(new byte[] {2});
+
+            JsonNode peers = JsonMapper.builder().build().readTree(get(admin.address(), "/status").body())
+                    .path("upstreams").path(0).path("peers");
+            assertThat(peers.path(0).path("draining").asBoolean()).isTrue();
+            assertThat(peers.path(0).path("state").asText()).isEqualTo("up");
+            assertThat(peers.path(0).path("sessions").asLong()).as("the round-robin session from before").isEqualTo(1);
+            assertThat(peers.path(1).path("draining").asBoolean()).isFalse();
+            assertThat(peers.path(1).path("sessions").asLong()).isEqualTo(2);
+            String metrics = get(admin.address(), "/metrics").body();
+            assertThat(sample(metrics, "stevedore_peer_sessions{" + peer("pool", a) + "}")).isEqualTo(1);
+            assertThat(sample(metrics, "stevedore_peer_sessions{" + peer("pool", b) + "}")).isEqualTo(2);
         }
     }
 

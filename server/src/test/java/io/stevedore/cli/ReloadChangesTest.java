@@ -38,6 +38,13 @@ class ReloadChangesTest {
     }
 
     @Test
+    void drainingIsNamedWhenItStartsAndWhenItStops() throws Exception {
+        String draining = "{'IP': '127.0.0.2', 'Port': 7000, 'Drain': true}, {'IP': '127.0.0.3', 'Port': 7000}";
+        assertThat(change("", TWO, "", "", draining, "")).isEqualTo("upstream a: peer 127.0.0.2:7000 drains");
+        assertThat(change("", draining, "", "", TWO, "")).isEqualTo("upstream a: peer 127.0.0.2:7000 no longer drains");
+    }
+
+    @Test
     void aBackupFlagPeersAddedAndRemovedRoutesAndHealthChecksAreNamed() throws Exception {
         assertThat(change("", TWO, "", "", "{'IP': '127.0.0.2', 'Port': 7000}, {'IP': '127.0.0.3', 'Port': 7000, 'Backup': true}", ""))
                 .isEqualTo("upstream a: peer 127.0.0.3:7000 now the backup");

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 18: the status page {@code GET /} as a browser shows it. Debian's Chromium, headless,
- * loads the page from a running daemon with one peer up, one down and a backup; after the page's
- * own script has read {@code /status}, its DOM names every peer with its state. A screenshot is
- * kept in {@code server/target/status-page.png}.
+ * loads the page from a running daemon with one peer up, one down, a backup and a draining one;
+ * after the page's own script has read {@code /status}, its DOM names every peer with its state. A
+ * screenshot is kept in {@code server/target/status-page.png}.
  */
 class StatusPageInBrowserTest {
 
@@ -45,6 +45,7 @@ class StatusPageInBrowserTest {
         }
         try (EchoBackend up = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend backup = EchoBackend.start("127.0.0.4", 4);
+                EchoBackend draining = EchoBackend.start("127.0.0.5", 5);
                 Daemon daemon = Daemon.start(ConfigLoader.parse("""
                         {
                           "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
@@ -52,9 +53,11 @@ class StatusPageInBrowserTest {
                             "Name": "game", "Type": "chash", "KeyBytes": "0:4",
                             "HealthChecker": {"HeartbeatIntervalSec": 1, "HeartbeatTimeoutSec": 1},
                             "Peers": [{"IP": "127.0.0.2", "Port": %d}, {"IP": "127.0.0.3", "Port": %d},
-                                      {"IP": "127.0.0.4", "Port": %d, "Backup": true}]}]}
+                                      {"IP": "127.0.0.4", "Port": %d, "Backup": true},
+                                      {"IP": "127.0.0.5", "Port": %d, "Drain": true}]}]}
                         }
-                        """.formatted(up.address().getPort(), deadPort, backup.address().getPort())).config());
+                        """.formatted(up.address().getPort(), deadPort, backup.address().getPort(),
+                                draining.address().getPort())).config());
                 HealthCheckers health = HealthCheckers.start(daemon.upstreams(), Duration.ofMillis(50), daemon.peerStates());
                 Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
@@ -71,6 +74,7 @@ class StatusPageInBrowserTest {
                 assertThat(dom).contains("data-peer=\"" + Addresses.format(up.address()) + "\" data-state=\"up\"");
                 assertThat(dom).contains("data-peer=\"127.0.0.3:" + deadPort + "\" data-state=\"down\"");
                 assertThat(dom).contains("data-peer=\"" + Addresses.format(backup.address()) + "\" data-state=\"backup\"");
+                assertThat(dom).contains("data-peer=\"" + Addresses.format(draining.address()) + "\" data-state=\"draining\"");
                 assertThat(dom).as("no error reading /status").contains("<div id=\"error\"></div>");
                 assertThat(dom).contains("version test");
 
