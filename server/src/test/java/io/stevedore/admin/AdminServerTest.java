@@ -57,6 +57,11 @@ class AdminServerTest {
                 """.formatted(a.address().getPort(), drainA, b.address().getPort())).config();
     }
 
+    /** The endpoint of {@code daemon}, on any free port, with no probes and no reload yet. */
+    private static AdminServer adminOf(Daemon daemon) throws IOException {
+        return AdminServer.start(ANY_PORT, new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"));
+    }
+
     private static String peer(String upstream, EchoBackend echo) {
         return "peer=\"" + Addresses.format(echo.address()) + "\",upstream=\"" + upstream + "\"";
     }
@@ -188,8 +193,7 @@ class AdminServerTest {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b));
-                AdminServer admin = AdminServer.start(ANY_PORT,
-                        new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
+                AdminServer admin = adminOf(daemon)) {
             daemon.upstreams().get(0).setPeerUp(1, false, "test");
 
             assertThat(sample(get(admin.address(), "/metrics").body(), "stevedore_peer_up{" + peer("pool", b) + "}"))
@@ -204,8 +208,7 @@ class AdminServerTest {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
                 Daemon daemon = Daemon.start(config(a, b));
-                AdminServer admin = AdminServer.start(ANY_PORT,
-                        new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"));
+                AdminServer admin = adminOf(daemon);
                 Client old = new Client(daemon.listenAddress());
                 Client fresh = new Client(daemon.listenAddress())) {
             old.request(new byte[] {1});
@@ -244,8 +247,7 @@ class AdminServerTest {
                 }
                 """).config();
         try (Daemon daemon = Daemon.start(config);
-                AdminServer admin = AdminServer.start(ANY_PORT,
-                        new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
+                AdminServer admin = adminOf(daemon)) {
             JsonNode kcp = status(admin).path("upstreams").path(0);
             assertThat(kcp.path("tableSize").asInt()).isEqualTo(1009);
             int light = kcp.path("peers").path(0).path("tableEntries").asInt();
