@@ -87,6 +87,9 @@ class ReloadDecisionTest {
                         upstreams(rr("pool", CHECK, A2)), upstreams(rr("pool", CHECK, A2, A3)), "pool KEPT"),
                 Arguments.of("changed: probes start over",
                         upstreams(rr("pool", CHECK, A2)), upstreams(rr("pool", CHECK_FASTER, A2)), "pool RESTARTED"),
+                Arguments.of("PROXY header turned on: probes start over with a LOCAL header",
+                        upstreams(rr("pool", CHECK, A2)), upstreams(rr("pool", CHECK + ", 'ProxyProtocol': 'v2'", A2)),
+                        "pool RESTARTED"),
                 Arguments.of("added",
                         upstreams(rr("pool", "", A2)), upstreams(rr("pool", CHECK, A2)), "pool STARTED"),
                 Arguments.of("removed from its upstream",
@@ -160,7 +163,8 @@ class ReloadDecisionTest {
         StevedoreConfig before = config("'Server': {'ListenAddr': '127.0.0.1:2614', 'ListenParallel': 1, 'BatchSize': 32, "
                 + "'BufSize': 4096, 'MaxTryTimes': 3}, 'Log': {'Level': 'info'}", rr("pool", "", A2));
         StevedoreConfig after = config("'Server': {'ListenAddr': '127.0.0.1:2615', 'ListenParallel': 2, 'BatchSize': 8, "
-                + "'BufSize': 1500, 'MaxTryTimes': 1, 'RecvBufBytes': 65536}, 'Session': {'TimeoutSec': 5}, 'Log': {'Level': 'debug'}, "
+                + "'BufSize': 1500, 'MaxTryTimes': 1, 'RecvBufBytes': 65536, 'ProxyProtocolFrom': ['127.0.0.8']}, "
+                + "'Session': {'TimeoutSec': 5}, 'Log': {'Level': 'debug'}, "
                 + "'Admin': {'ListenAddr': '127.0.0.1:9000'}", rr("pool", "", A2));
 
         ReloadDecision decision = ReloadDecision.of(before, after);
@@ -177,6 +181,8 @@ class ReloadDecisionTest {
         assertThat(List.of(applied.server().listenParallel(), applied.server().batchSize(), applied.server().bufSize()))
                 .containsExactly(1, 32, 4096);
         assertThat(applied.server().maxTryTimes()).as("MaxTryTimes changes live").isEqualTo(1);
+        assertThat(applied.server().proxyProtocolFrom()).as("ProxyProtocolFrom changes live")
+                .isEqualTo(after.server().proxyProtocolFrom());
         assertThat(applied.session()).isEqualTo(after.session());
         assertThat(applied.upload()).isEqualTo(after.upload());
         assertThat(applied.log()).isEqualTo(before.log());

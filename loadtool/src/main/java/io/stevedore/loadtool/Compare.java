@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
                 "A path whose proxy is missing or does not answer is reported as n/a."})
 final class Compare implements Callable<Integer> {
 
-    static final List<String> ALL_PATHS = List.of("direct", "stevedore", "baseline", "nginx-1w", "nginx-2w");
+    static final List<String> ALL_PATHS = List.of("direct", "stevedore", "stevedore-proxy", "baseline", "nginx-1w",
+            "nginx-2w");
     static final String BACKEND_IPS = "127.0.0.2,127.0.0.3,127.0.0.4";
 
     @Option(names = "--rounds", defaultValue = "3", description = "Rounds; each measures every path once per shape (default ${DEFAULT-VALUE}).")
@@ -46,7 +47,8 @@ final class Compare implements Callable<Integer> {
     double warmup;
 
     @Option(names = "--paths", defaultValue = "direct,stevedore,nginx-1w,nginx-2w", split = ",",
-            description = "Paths to measure (default ${DEFAULT-VALUE}).")
+            description = "Paths to measure (default ${DEFAULT-VALUE}); also stevedore-proxy (the same daemon writing a "
+                    + "PROXY protocol v2 header before every datagram) and baseline.")
     List<String> paths;
 
     @Option(names = "--stevedore", defaultValue = "bin/stevedore", description = "Stevedore launcher, run as LAUNCHER -c CONFIG (default ${DEFAULT-VALUE}).")
@@ -185,6 +187,7 @@ final class Compare implements Callable<Integer> {
         return switch (key) {
             case "direct" -> ComparePath.direct(backends);
             case "stevedore" -> ComparePath.stevedore(stevedore, parallel, backends, work);
+            case "stevedore-proxy" -> ComparePath.stevedoreProxy(stevedore, parallel, backends, work);
             case "baseline" -> ComparePath.baseline(baseline, baselineParallel == null ? parallel : baselineParallel,
                     backends, work);
             case "nginx-1w" -> ComparePath.nginx(nginx, nginxModule, 1, backends, work, nginxVersion());

@@ -73,7 +73,17 @@ final class ComparePath implements AutoCloseable {
     static ComparePath stevedore(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
             throws IOException {
         return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel, launcher, parallel, backends,
-                work);
+                work, false);
+    }
+
+    /**
+     * The same daemon with {@code "ProxyProtocol": "v2"} on the upstream, beside the path without:
+     * the cost of writing a header before every datagram (the echo answers without it).
+     */
+    static ComparePath stevedoreProxy(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
+            throws IOException {
+        return stevedore("stevedore-proxy", "Stevedore, chash 0:4, ProxyProtocol v2, ListenParallel " + parallel,
+                launcher, parallel, backends, work, true);
     }
 
     /**
@@ -83,18 +93,19 @@ final class ComparePath implements AutoCloseable {
     static ComparePath baseline(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
             throws IOException {
         return stevedore("baseline", "Stevedore baseline (" + launcher + ", ListenParallel " + parallel + ")",
-                launcher, parallel, backends, work);
+                launcher, parallel, backends, work, false);
     }
 
     private static ComparePath stevedore(String key, String label, Path launcher, int parallel,
-                                         List<EchoServer.Listener> backends, Path work) throws IOException {
+                                         List<EchoServer.Listener> backends, Path work, boolean proxyProtocol)
+            throws IOException {
         if (!Files.isExecutable(launcher)) {
             return new ComparePath(key, label, List.of(), null, launcher + " not found");
         }
         InetSocketAddress listen = freePort();
         Path config = work.resolve(key + ".json");
         Files.createDirectories(work);
-        Files.writeString(config, stevedoreConfig(listen, parallel, backends), StandardCharsets.UTF_8);
+        Files.writeString(config, stevedoreConfig(listen, parallel, backends, proxyProtocol), StandardCharsets.UTF_8);
         ChildProcess daemon = ChildProcess.start(key,
                 List.of(launcher.toString(), "-c", config.toString()), work.resolve(key + ".log"));
         return started(key, label, listen, daemon);
@@ -138,7 +149,8 @@ final class ComparePath implements AutoCloseable {
         return new ComparePath(key, label, List.of(), null, reason);
     }
 
-    static String stevedoreConfig(InetSocketAddress listen, int parallel, List<EchoServer.Listener> backends) {
+    static String stevedoreConfig(InetSocketAddress listen, int parallel, List<EchoServer.Listener> backends,
+                                  boolean proxyProtocol) {
         String peers = backends.stream()
                 .map(b -> String.format("        { \"IP\": \"%s\", \"Port\": %d }",
                         b.address().getAddress().getHostAddress(), b.address().getPort()))
@@ -152,7 +164,7 @@ final class ComparePath implements AutoCloseable {
                     "Upstreams": [ {
                       "Name": "echo",
                       "Type": "chash",
-                      "KeyBytes": "0:4",
+                      "KeyBytes": "0:4",%s
                       "Peers": [
                 %s
                       ]
@@ -160,7 +172,8 @@ final class ComparePath implements AutoCloseable {
                   },
                   "Log": { "Level": "warn" }
                 }
-                """.formatted(Addresses.format(listen), parallel, peers);
+                """.formatted(Addresses.format(listen), parallel, proxyProtocol ? "\n          \"ProxyProtocol\": \"v2\"," : "",
+                peers);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.stevedore.loadtool;
 
 import io.netty.buffer.ByteBuf;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -16,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Echo backends for benchmarks and tests: each listener sends every datagram back to its sender
  * with the listener's id written at {@link Wire#BACKEND_OFFSET}, so the client sees which backend
  * served it. Replying to the datagram's source is what makes it work behind a proxy. Datagrams
- * shorter than 8 bytes cannot carry the tag and are echoed unchanged.
+ * shorter than 8 bytes cannot carry the tag and are echoed unchanged. A datagram that starts with a
+ * PROXY protocol v2 header (a Stevedore upstream with {@code ProxyProtocol}) is answered without
+ * it, as a PROXY-aware server answers.
  */
 public final class EchoServer implements AutoCloseable {
 
@@ -108,6 +111,7 @@ public final class EchoServer implements AutoCloseable {
         private final int tag;
         private final AtomicLong echoed;
         private final AtomicLong dropped;
+        private final ProxyHeader.Parsed proxyHeader = new ProxyHeader.Parsed();
         private long pendingEchoed;
         private long pendingDropped;
 
@@ -126,6 +130,9 @@ public final class EchoServer implements AutoCloseable {
                 return;
             }
             ByteBuf content = packet.content();
+            if (ProxyHeader.parse(content, proxyHeader)) {
+                content.skipBytes(proxyHeader.length());
+            }
             if (content.readableBytes() >= Wire.BACKEND_OFFSET + 4) {
                 content.setInt(content.readerIndex() + Wire.BACKEND_OFFSET, tag);
             }

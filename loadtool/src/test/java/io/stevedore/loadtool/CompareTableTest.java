@@ -87,7 +87,7 @@ class CompareTableTest {
                 new EchoServer.Listener(Loopback.socketAddress("127.0.0.3:40002"), "b2"));
         InetSocketAddress listen = Loopback.socketAddress("127.0.0.1:40100");
 
-        String stevedore = ComparePath.stevedoreConfig(listen, 2, backends);
+        String stevedore = ComparePath.stevedoreConfig(listen, 2, backends, false);
         String nginx = ComparePath.nginxConfig(Path.of("/m/stream.so"), 2, Path.of("/p"), listen, backends);
 
         assertThat(stevedore).contains("\"ListenAddr\": \"127.0.0.1:40100\"", "\"KeyBytes\": \"0:4\"",
@@ -96,5 +96,7 @@ class CompareTableTest {
                 "pid /p/logs/nginx.pid;", "hash $remote_addr consistent;", "server 127.0.0.2:40001;",
                 "listen 127.0.0.1:40100 udp reuseport;", "proxy_timeout 30s;");
         assertThat(nginx).doesNotContain("proxy_responses");
+        assertThat(stevedore).doesNotContain("ProxyProtocol");
+        assertThat(ComparePath.stevedoreConfig(listen, 2, backends, true)).contains("\"ProxyProtocol\": \"v2\",");
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -63,6 +64,25 @@ class EchoServerTest {
             byte[] request = "ping!".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
             assertThat(roundTrip(client, echo.listeners().get(0).address(), request)).isEqualTo(request);
+        }
+    }
+
+    @Test
+    void aDatagramBehindAProxyHeaderIsAnsweredWithoutIt() throws IOException {
+        try (EchoServer echo = EchoServer.start(List.of(
+                        new EchoServer.Listener(new InetSocketAddress(Loopback.address("127.0.0.2"), 0), "b1")),
+                1, EchoServer.DEFAULT_MAX_DATAGRAM);
+             DatagramSocket client = new DatagramSocket(new InetSocketAddress(Loopback.address("127.0.0.1"), 0))) {
+            client.setSoTimeout(RECEIVE_TIMEOUT_MILLIS);
+            byte[] header = ProxyHeader.proxy(new InetSocketAddress(Loopback.address("127.0.0.9"), 4000),
+                    new InetSocketAddress(Loopback.address("127.0.0.1"), 2614));
+            byte[] request = ByteBuffer.allocate(header.length + 16).put(header).putInt(42).putInt(0).putLong(7).array();
+
+            byte[] reply = roundTrip(client, echo.listeners().get(0).address(), request);
+
+            assertThat(reply).hasSize(16);
+            assertThat(ByteBuffer.wrap(reply).getInt(Wire.CONV_OFFSET)).isEqualTo(42);
+            assertThat(Wire.name(ByteBuffer.wrap(reply).getInt(Wire.BACKEND_OFFSET))).isEqualTo("b1");
         }
     }
 
