@@ -67,6 +67,8 @@ final class Worker {
     /** The header of the client datagram being handled, from a source of {@code Server.ProxyProtocolFrom}. */
     private final ProxyHeader.Parsed proxyHeader = new ProxyHeader.Parsed();
     private InetSocketAddress lastCarried;
+    /** Where the client datagram being handled was sent, as the listener read it (may be null). */
+    private InetSocketAddress recipient;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private boolean sessionFlushScheduled;
@@ -225,7 +227,8 @@ final class Worker {
     }
 
     void fromClient(Listener via, DatagramPacket packet) {
-        via = listeners.replyingFor(via, packet.recipient());
+        recipient = packet.recipient();
+        via = listeners.replyingFor(via, recipient);
         ByteBuf data = packet.content();
         int length = data.readableBytes();
         counters.received(length);
@@ -378,11 +381,19 @@ final class Worker {
         }
     }
 
-    /** The session's PROXY header, built on its first datagram to such an upstream. */
+    /**
+     * The session's PROXY header, built on its first datagram to such an upstream. Its destination
+     * is the listener's address; for the wildcard socket, the address the datagram was sent to.
+     */
     private byte[] proxyHeaderOf(Session session) {
         byte[] header = session.proxyHeader();
         if (header == null) {
-            header = ProxyHeader.proxy(session.client(), listeners.get(session.replyVia()).channel.localAddress());
+            InetSocketAddress destination = listeners.get(session.replyVia()).channel.localAddress();
+            if (destination.getAddress().isAnyLocalAddress() && recipient != null
+                    && !recipient.getAddress().isAnyLocalAddress()) {
+                destination = new InetSocketAddress(recipient.getAddress(), destination.getPort());
+            }
+            header = ProxyHeader.proxy(session.client(), destination);
             session.proxyHeader(header);
         }
         return header;

@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -96,14 +98,16 @@ class ProxyProtocolTest {
 
     @Test
     void aTrustedFrontTiersHeaderIsTheClientAndRoutesReadThePayloadAfterIt() throws Exception {
+        Queue<SessionLog.ClosedSession> accessLog = new ConcurrentLinkedQueue<>();
+        InetSocketAddress client = new InetSocketAddress("127.0.0.60", 40_000);
         try (HandPeer a = new HandPeer("127.0.0.2");
                 HandPeer b = new HandPeer("127.0.0.3");
                 HandPeer front = new HandPeer("127.0.0.8");
                 Daemon daemon = Daemon.start(new TestConfig().listen("127.0.0.1", 0).proxyProtocolFrom("127.0.0.8/32")
                         .routeEquals(0, 1, ascii("A"), "a").routeEquals(0, 1, ascii("B"), "b").defaultUpstream("deny")
-                        .upstream(proxied(rr("a", peer(a.address())))).upstream(rr("b", peer(b.address()))).build());
+                        .upstream(proxied(rr("a", peer(a.address())))).upstream(rr("b", peer(b.address()))).build(),
+                        Transport.best(), accessLog::add);
                 HandPeer stranger = new HandPeer("127.0.0.9")) {
-            InetSocketAddress client = new InetSocketAddress("127.0.0.60", 40_000);
             InetSocketAddress sentTo = new InetSocketAddress("127.0.0.61", 53);
             front.send(withHeader(ProxyHeader.proxy(client, sentTo), "A-query"), daemon.listenAddress());
             Received got = read(a);
@@ -136,6 +140,11 @@ class ProxyProtocolTest {
             assertThat(direct.client()).isEqualTo(stranger.address());
             assertThat(direct.payload()).isEqualTo("A-direct");
             assertThat(daemon.counters().dropped("proxy_header")).isEqualTo(2);
+
+            // Closed at shutdown: the access log names the front tier's client as the client.
+            daemon.close();
+            assertThat(accessLog).extracting(closed -> closed.session().client())
+                    .containsExactlyInAnyOrder(client, front.address(), stranger.address());
         }
     }
 
