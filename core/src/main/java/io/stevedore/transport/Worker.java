@@ -606,10 +606,15 @@ final class Worker {
         return page;
     }
 
-    /** Whether {@code peer} is the session's last peer, or one it keeps under session affinity. */
+    /**
+     * Whether the session has sent to {@code peer} (so is one of the sessions a draining peer still
+     * serves and {@code stevedore_peer_sessions} counts), or keeps it under session affinity.
+     */
     private boolean uses(Session session, InetSocketAddress peer) {
-        if (forwarding.has(session.lastSlot()) && peer.equals(forwarding.address(session.lastSlot()))) {
-            return true;
+        for (int slot = session.nextUsedSlot(0); slot != Session.NONE; slot = session.nextUsedSlot(slot + 1)) {
+            if (forwarding.has(slot) && peer.equals(forwarding.address(slot))) {
+                return true;
+            }
         }
         for (int u = 0; u < session.keptPeerSlots() && u < forwarding.upstreams.length; u++) {
             int kept = session.keptPeer(u);

@@ -227,6 +227,10 @@ class AdminServerTest {
             String metrics = get(admin.address(), "/metrics").body();
             assertThat(sample(metrics, "stevedore_peer_sessions{" + peer("pool", a) + "}")).isEqualTo(1);
             assertThat(sample(metrics, "stevedore_peer_sessions{" + peer("pool", b) + "}")).isEqualTo(2);
+            JsonNode onA = JsonMapper.builder().build().readTree(get(admin.address(), "/sessions?peer="
+                    + Addresses.format(a.address())).body()).path("sessions");
+            assertThat(onA).as("/sessions lists the sessions the gauge counts, whatever their last peer").hasSize(1);
+            assertThat(onA.path(0).path("client").asText()).isEqualTo(Addresses.format(old.localAddress()));
         }
     }
 

@@ -151,6 +151,35 @@ class AccessLogTest {
     }
 
     @Test
+    void aSessionClosedByAReloadIsLoggedAsReloadWithThePeerItUsed() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (EchoBackend v4 = EchoBackend.start("127.0.0.2", 4);
+                EchoBackend v6 = EchoBackend.start("::1", 6)) {
+            Path file = file(log.toString(), v4, "");
+            Runner runner = Runner.start(file, ConfigLoader.load(file).config(), "test");
+            InetSocketAddress closed;
+            try (Client client = new Client(runner.daemon().listenAddress())) {
+                closed = client.localAddress();
+                client.request(new byte[] {1, 2});
+                // The first IPv6 peer: the live sessions' IPv4 sockets cannot reach it, so the reload closes them.
+                Files.writeString(file, Files.readString(file).replace("\"Port\": " + v4.address().getPort() + "}",
+                        "\"Port\": " + v4.address().getPort() + "}, {\"IP\": \"::1\", \"Port\": "
+                                + v6.address().getPort() + "}"));
+                assertThat(runner.reload()).isTrue();
+                Poll.until("the reload's close is logged", () -> lines(log).size() == 1);
+            } finally {
+                runner.close();
+            }
+            JsonNode reload = lines(log).get(0);
+            assertThat(reload.get("reason").asText()).isEqualTo("reload");
+            assertThat(reload.get("client").asText()).isEqualTo(Addresses.format(closed));
+            assertThat(reload.get("peers").get("pool").asText()).isEqualTo(Addresses.format(v4.address()));
+            assertThat(reload.get("datagrams_in").asLong()).isEqualTo(1);
+            assertThat(reload.get("datagrams_out").asLong()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aReloadThatMovesTheAccessLogLeavesItWhereItStartedUntilARestart() throws Exception {
         Path log = dir.resolve("access.log");
         Path moved = dir.resolve("moved.log");
