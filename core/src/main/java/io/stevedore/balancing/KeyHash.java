@@ -1,6 +1,7 @@
 package io.stevedore.balancing;
 
 import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
 
 /**
  * The 64-bit hash behind {@code chash}: of the key bytes of every datagram, and (with other seeds)
@@ -22,6 +23,8 @@ final class KeyHash {
     /** Seeds for the two independent hashes of a peer address (Maglev offset and skip). */
     static final long OFFSET_SEED = 0x2545F4914F6CDD1DL;
     static final long SKIP_SEED = 0x9E6C63D0676A9A99L;
+    /** Seed for a client's address and port, the key of {@code quic}'s fallback. */
+    static final long CLIENT_SEED = 0x3C6EF372FE94F82BL;
 
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
@@ -45,6 +48,19 @@ final class KeyHash {
             h = mix(h ^ readTail(buf, i, tail));
         }
         return h;
+    }
+
+    /**
+     * Hash of a client's IP address and port. Copies the address's bytes, so the caller runs it
+     * once per session, not per datagram.
+     */
+    static long hash(InetSocketAddress client) {
+        byte[] ip = client.getAddress().getAddress();
+        long h = CLIENT_SEED ^ (ip.length * GOLDEN);
+        for (int i = 0; i < ip.length; i += 4) {
+            h = mix(h ^ ((ip[i] & 0xFFL) << 24 | (ip[i + 1] & 0xFF) << 16 | (ip[i + 2] & 0xFF) << 8 | (ip[i + 3] & 0xFF)));
+        }
+        return mix(h ^ client.getPort());
     }
 
     /** Full-avalanche bijection of 64 bits (SplitMix64's finalizer). */

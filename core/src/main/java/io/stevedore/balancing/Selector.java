@@ -2,6 +2,8 @@ package io.stevedore.balancing;
 
 import io.netty.buffer.ByteBuf;
 import io.stevedore.config.KeyBytes;
+import io.stevedore.quic.ServerIdRouter;
+import java.net.InetSocketAddress;
 import java.util.Arrays;
 
 /**
@@ -32,20 +34,23 @@ public final class Selector {
     private final boolean[] draining;
     /** Picks for new sessions when a peer drains; null when none does. */
     private final Selector fresh;
+    /** {@code quic} upstreams: the connection-ID decoder of this loop; null for the others. */
+    private final ServerIdRouter router;
 
-    Selector(Upstream upstream, KeyBytes key, int peerCount) {
-        this(upstream, key, peerCount, upstream.drainingPeers());
+    Selector(Upstream upstream, KeyBytes key, int peerCount, ServerIdRouter router) {
+        this(upstream, key, peerCount, upstream.drainingPeers(), router);
     }
 
-    private Selector(Upstream upstream, KeyBytes key, int peerCount, boolean[] draining) {
+    private Selector(Upstream upstream, KeyBytes key, int peerCount, boolean[] draining, ServerIdRouter router) {
         this.upstream = upstream;
+        this.router = router;
         this.chash = key != null;
         this.keyStart = chash ? key.start() : 0;
         this.keyLength = chash ? key.length() : 0;
         this.keyEnd = chash ? key.end() : 0;
         this.current = new long[peerCount];
         this.draining = draining;
-        this.fresh = draining == null ? null : new Selector(upstream, key, peerCount, null);
+        this.fresh = draining == null ? null : new Selector(upstream, key, peerCount, null, null);
     }
 
     /** Whether {@code peer} (an index {@link #select} returned) drains. */
@@ -101,5 +106,26 @@ public final class Selector {
             Arrays.fill(current, 0);
         }
         return s.active[SmoothRoundRobin.pick(s.activeWeights, current, s.totalWeight)];
+    }
+
+    /**
+     * {@code quic}: the peer whose server ID the datagram's destination connection ID carries,
+     * while that peer is up (the backup too: a connection stays where it began), else
+     * {@link #NO_PEER}. Reads in place; no allocation, no locks.
+     */
+    public int byServerId(ByteBuf datagram) {
+        int peer = router.route(datagram);
+        return peer != ServerIdRouter.UNROUTABLE && upstream.snapshot().up[peer] ? peer : NO_PEER;
+    }
+
+    /**
+     * {@code quic}'s fallback for a datagram whose connection ID does not route, the QUIC-LB
+     * draft's baseline: Maglev over the client's address and port among the peers that do not
+     * drain, or {@link #NO_PEER}. Copies the address's bytes: the caller remembers the answer in
+     * the session.
+     */
+    public int byClient(InetSocketAddress client) {
+        int[] table = upstream.snapshot().fresh.table;
+        return table == null ? NO_PEER : table[MaglevTable.slot(KeyHash.hash(client), table.length)];
     }
 }

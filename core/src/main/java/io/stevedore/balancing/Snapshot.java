@@ -72,7 +72,7 @@ final class Snapshot {
         if (rotation.isEmpty()) {
             return new Snapshot(up, false, active, null, null, new int[0], 0, fresh);
         }
-        if (type == BalanceType.CHASH) {
+        if (type.maglev()) {
             return new Snapshot(up, onBackup, active, MaglevTable.build(rotation, tableSize), null, new int[0], 0, fresh);
         }
         int[] weights = SmoothRoundRobin.reducedWeights(rotation);

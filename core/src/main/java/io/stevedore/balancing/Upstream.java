@@ -4,6 +4,7 @@ import io.stevedore.config.BalanceType;
 import io.stevedore.config.KeyBytes;
 import io.stevedore.config.PeerConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.quic.ServerIdRouter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -138,7 +139,10 @@ public final class Upstream {
     /** A selector for one event loop; not thread-safe. */
     public Selector newSelector() {
         KeyBytes key = config.type() == BalanceType.CHASH ? config.keyBytes().orElseThrow() : null;
-        return new Selector(this, key, peers.size());
+        ServerIdRouter router = config.type() == BalanceType.QUIC
+                ? new ServerIdRouter(config.quicLb(), config.peers().stream().map(PeerConfig::serverId).toList())
+                : null;
+        return new Selector(this, key, peers.size(), router);
     }
 
     /**
@@ -146,7 +150,7 @@ public final class Upstream {
      * (empty for {@code rr}; all zero when no peer is up).
      */
     public int[] tableEntriesPerPeer() {
-        if (config.type() != BalanceType.CHASH) {
+        if (!config.type().maglev()) {
             return new int[0];
         }
         int[] counts = new int[peers.size()];

@@ -5,7 +5,12 @@ public enum BalanceType {
     /** Smooth weighted round robin. */
     RR("rr"),
     /** Maglev consistent hashing over the payload bytes {@code KeyBytes}. */
-    CHASH("chash");
+    CHASH("chash"),
+    /**
+     * QUIC-LB: the server ID in each datagram's destination connection ID names the peer;
+     * datagrams it cannot route go by Maglev over the client's address and port.
+     */
+    QUIC("quic");
 
     private final String configName;
 
@@ -15,5 +20,10 @@ public enum BalanceType {
 
     public String configName() {
         return configName;
+    }
+
+    /** Whether the upstream keeps a Maglev table over its rotation: {@code chash}'s, {@code quic}'s fallback. */
+    public boolean maglev() {
+        return this != RR;
     }
 }

@@ -73,6 +73,14 @@ final class ByteLiterals {
         return digitsToBytes(digits, 4, 16);
     }
 
+    /** Whole bytes of hex after {@code 0x}, e.g. a QUIC-LB key or server ID. */
+    static byte[] hex(String text) {
+        if (!hasPrefix(text, 'x')) {
+            throw new IllegalArgumentException(Section.quote(text) + " is not 0x followed by hex bytes, e.g. \"0x0a0b\"");
+        }
+        return payload(text);
+    }
+
     private static boolean hasPrefix(String text, char letter) {
         return text.length() >= 2 && text.charAt(0) == '0' && Character.toLowerCase(text.charAt(1)) == letter;
     }

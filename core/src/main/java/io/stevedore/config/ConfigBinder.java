@@ -2,6 +2,7 @@ package io.stevedore.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stevedore.quic.QuicLbConfig;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -43,17 +44,20 @@ final class ConfigBinder {
     private static final Pattern KEY_BYTES = Pattern.compile("(-?\\d{1,9}):(-?\\d{1,9})");
     private static final String KEY_BYTES_FORM = "\"start:end\" with 0 <= start < end, e.g. \"0:4\"";
     private static final String VALUE_FORM = "0x hex, 0b binary or decimal digits, e.g. \"0x01\"";
+    private static final String TYPES = "\"rr\", \"chash\" or \"quic\"";
     private static final String OPERATORS = "==, !==, !=, |=, !|=, &=, !&=, <, <=, >, >=";
     private static final byte[] BROADCAST = {(byte) 255, (byte) 255, (byte) 255, (byte) 255};
     private static final List<String> LEVELS = List.of("trace", "debug", "info", "warn", "error");
 
     private final Problems problems;
+    private final QuicLbBinding quic;
 
     /** {@code Server.ListenAddr}, bound before the peers, which must not name it. */
     private InetSocketAddress listenAddr;
 
     ConfigBinder(Problems problems) {
         this.problems = problems;
+        this.quic = new QuicLbBinding(problems);
     }
 
     /** The bound configuration, or null when {@link Problems} holds errors. */
@@ -413,15 +417,16 @@ final class ConfigBinder {
         }
 
         BalanceType type = null;
-        Optional<String> typeText = u.string(UpstreamConfig.TYPE, "\"rr\" or \"chash\"");
+        Optional<String> typeText = u.string(UpstreamConfig.TYPE, TYPES);
         if (!u.has(UpstreamConfig.TYPE)) {
-            u.errorAt(UpstreamConfig.TYPE, "missing; expected \"rr\" (weighted round robin) or \"chash\" (consistent hashing of KeyBytes)");
+            u.errorAt(UpstreamConfig.TYPE, "missing; expected \"rr\" (weighted round robin), \"chash\" (consistent hashing "
+                    + "of KeyBytes) or \"quic\" (QUIC-LB connection IDs)");
         } else if (typeText.isPresent()) {
             type = Arrays.stream(BalanceType.values())
                     .filter(t -> t.configName().equalsIgnoreCase(typeText.get()))
                     .findFirst().orElse(null);
             if (type == null) {
-                u.error(UpstreamConfig.TYPE, "is not a balancing type; expected \"rr\" or \"chash\"");
+                u.error(UpstreamConfig.TYPE, "is not a balancing type; expected " + TYPES);
             }
         }
 
@@ -430,18 +435,20 @@ final class ConfigBinder {
         if (type == BalanceType.CHASH && !u.has(UpstreamConfig.KEY_BYTES)) {
             u.errorAt(UpstreamConfig.KEY_BYTES, "missing; Type \"chash\" hashes these payload bytes, expected " + KEY_BYTES_FORM);
         }
-        if (type == BalanceType.RR) {
-            for (String key : List.of(UpstreamConfig.KEY_BYTES, UpstreamConfig.TABLE_SIZE.name())) {
-                if (u.has(key)) {
-                    problems.warning(u.pathOf(key) + ": ignored; only Type \"chash\" uses it");
-                }
-            }
+        if (type != null && type != BalanceType.CHASH && u.has(UpstreamConfig.KEY_BYTES)) {
+            problems.warning(u.pathOf(UpstreamConfig.KEY_BYTES) + ": ignored; only Type \"chash\" uses it");
+        }
+        if (type == BalanceType.RR && u.has(UpstreamConfig.TABLE_SIZE.name())) {
+            problems.warning(u.pathOf(UpstreamConfig.TABLE_SIZE.name()) + ": ignored; only Types \"chash\" and \"quic\" use it");
         }
 
-        List<PeerConfig> peers = peers(u);
+        Optional<List<QuicLbConfig>> quicLb = quic.configs(u, type);
+        int serverIdLength = quicLb.filter(configs -> !configs.isEmpty()).map(configs -> configs.get(0).serverIdLength())
+                .orElse(0);
+        List<PeerConfig> peers = peers(u, type, serverIdLength);
         boolean tableFits = true;
         String tableKey = UpstreamConfig.TABLE_SIZE.name();
-        if (type == BalanceType.CHASH && u.has(tableKey) && u.get(tableKey).canConvertToInt()) {
+        if (type != null && type.maglev() && u.has(tableKey) && u.get(tableKey).canConvertToInt()) {
             tableFits = false;
             if (!Primes.isPrime(tableSize)) {
                 int below = Primes.below(tableSize);
@@ -457,15 +464,20 @@ final class ConfigBinder {
 
         HealthCheckConfig health = u.optionalSection(UpstreamConfig.HEALTH_CHECKER, HealthCheckConfig.KEYS).map(this::health).orElse(null);
         Affinity affinity = affinity(u);
+        if (type == BalanceType.QUIC && affinity == Affinity.SESSION) {
+            u.error(UpstreamConfig.AFFINITY, "does not apply to Type \"quic\", which keeps each connection on the server "
+                    + "its connection ID names; expected \"packet\" or no Affinity");
+        }
         boolean latch = u.bool(UpstreamConfig.LATCH);
         boolean proxyProtocol = proxyProtocol(u);
 
-        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && (keyBytes == null || !tableFits))) {
+        if (name.isEmpty() || type == null || (type == BalanceType.CHASH && keyBytes == null) || !tableFits
+                || quicLb.isEmpty() || (type == BalanceType.QUIC && affinity == Affinity.SESSION)) {
             return null;
         }
         return new UpstreamConfig(name.get(), type,
                 type == BalanceType.CHASH ? Optional.of(keyBytes) : Optional.empty(),
-                tableSize, peers, Optional.ofNullable(health), affinity, latch, proxyProtocol);
+                tableSize, peers, Optional.ofNullable(health), affinity, latch, proxyProtocol, quicLb.get());
     }
 
     private boolean proxyProtocol(Section u) {
@@ -478,7 +490,7 @@ final class ConfigBinder {
         return false;
     }
 
-    private List<PeerConfig> peers(Section u) {
+    private List<PeerConfig> peers(Section u, BalanceType type, int serverIdLength) {
         JsonNode node = u.get(UpstreamConfig.PEERS);
         if (node == null) {
             u.errorAt(UpstreamConfig.PEERS, "missing; expected at least one peer { \"IP\": ..., \"Port\": ... }");
@@ -488,6 +500,7 @@ final class ConfigBinder {
         List<PeerConfig> peers = new ArrayList<>();
         Map<InetSocketAddress, String> seen = new HashMap<>();
         String backup = null;
+        Map<String, String> serverIds = new HashMap<>();
         for (Section.Indexed element : u.objects(UpstreamConfig.PEERS, PeerConfig.KEYS)) {
             Section p = element.section();
             InetAddress ip = null;
@@ -509,6 +522,7 @@ final class ConfigBinder {
             int weight = p.integer(PeerConfig.WEIGHT);
             boolean isBackup = p.bool(PeerConfig.BACKUP);
             boolean drain = p.bool(PeerConfig.DRAIN);
+            byte[] serverId = quic.serverId(p, type, serverIdLength, serverIds);
             boolean secondBackup = isBackup && backup != null;
             if (secondBackup) {
                 p.errorAt(PeerConfig.BACKUP.name(), "true makes a second backup peer (" + backup + " is one); expected at most one backup per upstream");
@@ -530,8 +544,8 @@ final class ConfigBinder {
                         + "; expected each IP:Port once per upstream");
             }
             // A peer already reported stays out: an UpstreamConfig holds only a well-formed peer set.
-            if (earlier == null && !secondBackup) {
-                peers.add(new PeerConfig(address, weight, isBackup, drain));
+            if (earlier == null && !secondBackup && (serverId != null || type != BalanceType.QUIC)) {
+                peers.add(new PeerConfig(address, weight, isBackup, drain, serverId));
             }
         }
         if (peers.size() == 1 && peers.get(0).backup()) {

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * A {@link DryRun}'s answer. {@code route} is the index of the matching route as a string, or
  * {@code "default"}, or null when the datagram never reached the routes; {@code peer} is
- * {@code "ip:port"} or null; {@code drop} is the drop reason's metric label or null.
+ * {@code "ip:port"} or null; {@code drop} is the drop reason's metric label or null. Neither a
+ * peer nor a drop: the peer depends on the client's address, which was not given ({@code why}).
  */
 public record Decision(int size, InetSocketAddress from, List<RouteTable.Trial> trials, String route,
         String upstream, String balancing, byte[] key, String peer, boolean backup, String drop, String why) {
@@ -46,6 +47,10 @@ public record Decision(int size, InetSocketAddress from, List<RouteTable.Trial> 
 
         Decision drop(DropReason reason, String why) {
             return new Decision(size, from, trials, route, upstream, balancing, key, null, false, reason.label(), why);
+        }
+
+        Decision undecided(String why) {
+            return new Decision(size, from, trials, route, upstream, balancing, key, null, false, null, why);
         }
 
         Decision peer(String peer, boolean backup) {

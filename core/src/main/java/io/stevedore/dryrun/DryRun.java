@@ -13,6 +13,7 @@ import io.stevedore.metrics.DropReason;
 import io.stevedore.config.Addresses;
 import io.stevedore.routing.RouteTable;
 import java.net.InetSocketAddress;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -67,6 +68,9 @@ public final class DryRun {
         }
         UpstreamConfig chosen = upstreams.get(upstream);
         decision.upstream(chosen.name());
+        if (chosen.type() == BalanceType.QUIC) {
+            return quic(decision, chosen, data, from);
+        }
         if (chosen.type() == BalanceType.CHASH) {
             var key = chosen.keyBytes().orElseThrow();
             if (datagram.length >= key.end()) {
@@ -95,6 +99,27 @@ public final class DryRun {
         }
         if (peer < 0) {
             return decision.drop(DropReason.NO_PEER, "upstream \"" + chosen.name() + "\" has no peer in rotation");
+        }
+        PeerConfig picked = chosen.peers().get(peer);
+        return decision.peer(Addresses.format(picked.address()), picked.backup());
+    }
+
+    /** As {@code Worker.quicPeer} decides for a client's first datagram, every peer up. */
+    private static Decision quic(Decision.Builder decision, UpstreamConfig chosen, ByteBuf data, InetSocketAddress from) {
+        Selector selector = Upstream.of(chosen).newSelector();
+        int peer = selector.byServerId(data);
+        if (peer >= 0) {
+            decision.key(null, "quic: the destination connection ID carries the server ID "
+                    + HexFormat.of().withPrefix("0x").formatHex(chosen.peers().get(peer).serverId()));
+        } else {
+            String unroutable = "quic: the destination connection ID does not route (no connection ID, a config ID "
+                    + "with no QuicLB entry or 0b111, too short, or a server ID no peer has): Maglev over the client's "
+                    + "address and port";
+            decision.key(null, unroutable);
+            if (from == null) {
+                return decision.undecided("the peer depends on the client's address and port; give --from IP:PORT");
+            }
+            peer = selector.byClient(from);
         }
         PeerConfig picked = chosen.peers().get(peer);
         return decision.peer(Addresses.format(picked.address()), picked.backup());

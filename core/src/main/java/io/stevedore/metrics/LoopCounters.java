@@ -39,6 +39,8 @@ public final class LoopCounters {
     private static final int REPLIED_BYTES = PeerCounter.REPLIED_BYTES.ordinal();
     private static final int SEND_ERRORS = PeerCounter.SEND_ERRORS.ordinal();
     private static final int SESSIONS = PeerCounter.SESSIONS.ordinal();
+    private static final int QUIC_SERVER_ID = PeerCounter.QUIC_SERVER_ID.ordinal();
+    private static final int QUIC_FALLBACK = PeerCounter.QUIC_FALLBACK.ordinal();
 
     private static final int RECEIVED_DATAGRAMS = loopIndex(LoopCounter.RECEIVED_DATAGRAMS);
     private static final int RECEIVED_BYTES = loopIndex(LoopCounter.RECEIVED_BYTES);
@@ -133,6 +135,11 @@ public final class LoopCounters {
         int base = PEER_BASE + slot * PEER_STATS;
         add(base + REPLIED_DATAGRAMS, 1);
         add(base + REPLIED_BYTES, bytes);
+    }
+
+    /** A {@code quic} upstream sent a datagram to the peer at {@code slot}, by its server ID or as the fallback. */
+    public void quic(int slot, boolean byServerId) {
+        add(PEER_BASE + slot * PEER_STATS + (byServerId ? QUIC_SERVER_ID : QUIC_FALLBACK), 1);
     }
 
     public void sendError(int slot) {

@@ -50,6 +50,10 @@ public enum Metric {
     PEER_SESSIONS(Type.GAUGE, "stevedore_peer_sessions",
             "Live client sessions that have sent to the peer; a draining peer serves these alone, and has drained "
                     + "at 0", "upstream", "peer"),
+    QUIC_DATAGRAMS(Type.COUNTER, "stevedore_quic_datagrams",
+            "Client datagrams sent on by a quic upstream: to the peer their connection ID's server ID names "
+                    + "(result server_id), or, when it names no peer that is up, to the session's fallback peer "
+                    + "(result fallback)", "upstream", "result"),
     PEER_UP(Type.GAUGE, "stevedore_peer_up", "1 while the peer is up, 0 while it is down", "upstream", "peer"),
     HEALTH_PROBES(Type.COUNTER, "stevedore_health_probes",
             "Active health-probe rounds by result, for upstreams with a HealthChecker", "upstream", "peer", "result"),

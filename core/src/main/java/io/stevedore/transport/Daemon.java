@@ -122,7 +122,7 @@ public final class Daemon implements AutoCloseable {
         List<Worker> workers = new ArrayList<>(parallel);
         RecvBufReport recvBuffers = new RecvBufReport();
         try {
-            int affinityUpstreams = forwarding.anyAffinity ? upstreams.size() : 0;
+            int affinityUpstreams = forwarding.anyKeptPeer ? upstreams.size() : 0;
             int latchSlots = forwarding.anyLatch ? forwarding.slotCount() : 0;
             int index = 0;
             for (EventExecutor executor : group) {

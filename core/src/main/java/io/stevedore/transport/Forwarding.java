@@ -4,6 +4,7 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Affinity;
+import io.stevedore.config.BalanceType;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.routing.RouteTable;
 import java.net.Inet6Address;
@@ -47,7 +48,14 @@ final class Forwarding {
     final boolean[] proxyProtocol;
     /** Sources whose datagrams carry a PROXY header naming the real client ({@code Server.ProxyProtocolFrom}). */
     final TrustedSources proxySources;
-    final boolean anyAffinity;
+    /** {@code quic} upstreams: route by connection ID, and keep each session's fallback peer. */
+    final boolean[] quic;
+    /**
+     * Upstreams whose peer a session remembers: under {@code Affinity: session}, and the fallback
+     * peer of a {@code quic} upstream. Sessions keep a peer per upstream position when any does.
+     */
+    final boolean[] keepsPeer;
+    final boolean anyKeptPeer;
     final boolean anyLatch;
     final SocketProtocolFamily sessionFamily;
     /** {@code Session.SourceAddrs} with port 0, for new session sockets to bind to in turn; empty: the wildcard. */
@@ -97,6 +105,8 @@ final class Forwarding {
         proxyProtocol = new boolean[upstreams.length];
         proxySources = config.server().proxyProtocolFrom().isEmpty() ? TrustedSources.NONE
                 : new TrustedSources(config.server().proxyProtocolFrom());
+        quic = new boolean[upstreams.length];
+        keepsPeer = new boolean[upstreams.length];
         slotAddress = new InetSocketAddress[slotCount];
         slotLatch = new boolean[slotCount];
         slotUpstream = new int[slotCount];
@@ -104,14 +114,16 @@ final class Forwarding {
         Arrays.fill(slotUpstream, ABSENT);
         Arrays.fill(slotPeer, ABSENT);
         Map<InetAddress, List<Integer>> byIp = new LinkedHashMap<>();
-        boolean affinity = false;
+        boolean kept = false;
         boolean latch = false;
         boolean ipv6 = false;
         for (int u = 0; u < upstreams.length; u++) {
             Upstream upstream = upstreams[u];
             sessionAffinity[u] = upstream.config().affinity() == Affinity.SESSION;
             proxyProtocol[u] = upstream.config().proxyProtocol();
-            affinity |= sessionAffinity[u];
+            quic[u] = upstream.config().type() == BalanceType.QUIC;
+            keepsPeer[u] = sessionAffinity[u] || quic[u];
+            kept |= keepsPeer[u];
             latch |= upstream.config().latch();
             for (Peer peer : upstream.peers()) {
                 int slot = slots[u][peer.index()];
@@ -125,7 +137,7 @@ final class Forwarding {
                 ipv6 |= address.getAddress() instanceof Inet6Address;
             }
         }
-        anyAffinity = affinity;
+        anyKeptPeer = kept;
         anyLatch = latch;
         slotsByIp = new HashMap<>();
         byIp.forEach((ip, list) -> slotsByIp.put(ip, list.stream().mapToInt(Integer::intValue).toArray()));

@@ -74,6 +74,8 @@ final class Worker {
     private boolean sessionFlushScheduled;
     private long now;
     private boolean nowFresh;
+    /** Whether the last {@link #quicPeer} went by the connection ID's server ID rather than the fallback. */
+    private boolean byServerId;
     private ScheduledFuture<?> sweeping;
     private int sweepIntervalSec;
 
@@ -170,7 +172,7 @@ final class Worker {
         Forwarding previous = forwarding;
         counters.ensurePeerSlots(next.slotCount());
         int latchSlots = next.anyLatch ? next.slotCount() : 0;
-        sessions.reconfigure(session.timeoutSec(), next.anyAffinity ? next.upstreams.length : 0, latchSlots);
+        sessions.reconfigure(session.timeoutSec(), next.anyKeptPeer ? next.upstreams.length : 0, latchSlots);
         if (reopenSessions) {
             flushSessions();
             sessions.closeAll(CloseReason.RELOAD);
@@ -184,18 +186,18 @@ final class Worker {
 
     private static void carryOver(Session session, Forwarding previous, Forwarding next, int latchSlots) {
         int[] kept = null;
-        if (next.anyAffinity) {
+        if (next.anyKeptPeer) {
             kept = new int[next.upstreams.length];
             Arrays.fill(kept, Session.NONE);
             if (session.keepsPeers()) {
                 for (int u = 0; u < previous.upstreams.length; u++) {
-                    int peer = previous.sessionAffinity[u] ? session.keptPeer(u) : Session.NONE;
+                    int peer = previous.keepsPeer[u] ? session.keptPeer(u) : Session.NONE;
                     if (peer == Session.NONE) {
                         continue;
                     }
                     int slot = previous.slot(u, peer);
                     int upstream = next.upstreamOf(slot);
-                    if (upstream != Forwarding.ABSENT && next.sessionAffinity[upstream]) {
+                    if (upstream != Forwarding.ABSENT && next.keepsPeer[upstream]) {
                         kept[upstream] = next.peerOf(slot);
                     }
                 }
@@ -265,7 +267,8 @@ final class Worker {
         int peer;
         if (session == null) {
             // Choose first: a datagram that cannot go anywhere must not cost a socket.
-            peer = undrained(null, upstream, selectors[upstream].select(data), data);
+            peer = forwarding.quic[upstream] ? quicPeer(upstream, data, client, null)
+                    : undrained(null, upstream, selectors[upstream].select(data), data);
             if (peer < 0) {
                 drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
                 return;
@@ -275,7 +278,7 @@ final class Worker {
                 drop(DropReason.SESSION_LIMIT, data);
                 return;
             }
-            if (forwarding.sessionAffinity[upstream]) {
+            if (forwarding.sessionAffinity[upstream] || forwarding.quic[upstream] && !byServerId) {
                 session.keepPeer(upstream, peer);
             }
         } else {
@@ -298,6 +301,9 @@ final class Worker {
         }
         // A client that writes to another local address gets its next replies from that one.
         session.replyVia(via.index);
+        if (forwarding.quic[upstream]) {
+            counters.quic(forwarding.slot(upstream, peer), byServerId);
+        }
         send(session, upstream, peer, data, forwarding.maxTryTimes, false);
     }
 
@@ -313,6 +319,9 @@ final class Worker {
     }
 
     private int choosePeer(Session session, int upstream, ByteBuf data) {
+        if (forwarding.quic[upstream]) {
+            return quicPeer(upstream, data, session.client(), session);
+        }
         if (!forwarding.sessionAffinity[upstream]) {
             return undrained(session, upstream, selectors[upstream].select(data), data);
         }
@@ -335,6 +344,32 @@ final class Worker {
         if (peer >= 0 && selector.draining(peer)
                 && (session == null || !session.used(forwarding.slot(upstream, peer)))) {
             return selector.fresh(data);
+        }
+        return peer;
+    }
+
+    /**
+     * The peer of a {@code quic} upstream for {@code data}: the one its connection ID names while
+     * that peer is up; else the session's fallback peer while in rotation, so all of a client's
+     * unroutable datagrams (its Initials) reach one server; else a new fallback by the client's
+     * address and port, which the session remembers. Sets {@link #byServerId}.
+     *
+     * @param session the client's session, or null before it has one (the caller keeps the fallback)
+     */
+    private int quicPeer(int upstream, ByteBuf data, InetSocketAddress client, Session session) {
+        Selector selector = selectors[upstream];
+        int peer = selector.byServerId(data);
+        byServerId = peer >= 0;
+        if (byServerId) {
+            return peer;
+        }
+        int kept = session == null ? Session.NONE : session.keptPeer(upstream);
+        if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
+            return kept;
+        }
+        peer = selector.byClient(client);
+        if (session != null) {
+            session.keepPeer(upstream, peer >= 0 ? peer : Session.NONE);
         }
         return peer;
     }

@@ -177,7 +177,7 @@ class ConfigBindingTest {
         assertThat(loaded.config().upload().upstreams().get(0).keyBytes()).isEmpty();
         assertThat(loaded.warnings()).containsExactly(
                 "Upload.Upstreams[0].KeyBytes: ignored; only Type \"chash\" uses it",
-                "Upload.Upstreams[0].TableSize: ignored; only Type \"chash\" uses it");
+                "Upload.Upstreams[0].TableSize: ignored; only Types \"chash\" and \"quic\" use it");
     }
 
     @Test

@@ -99,7 +99,7 @@ class ConfigValidationTest {
                                 + " IPv6 literal, e.g. \"127.0.0.2\" (names are not resolved)"),
                 Arguments.of("unknown Type",
                         withUpstream("{'Name': 'a', 'Type': 'maglev', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]}"),
-                        "Upload.Upstreams[0].Type: \"maglev\" is not a balancing type; expected \"rr\" or \"chash\""),
+                        "Upload.Upstreams[0].Type: \"maglev\" is not a balancing type; expected \"rr\", \"chash\" or \"quic\""),
                 Arguments.of("duplicate upstream name", withUpstream(UPSTREAM + ", " + UPSTREAM.replace("127.0.0.2", "127.0.0.3")),
                         "Upload.Upstreams[1].Name: \"a\" is already the name of Upload.Upstreams[0]; expected a unique name"),
                 Arguments.of("ListenAddr without port", withSection("Server", "{'ListenAddr': '127.0.0.1'}"),

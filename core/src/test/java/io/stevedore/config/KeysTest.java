@@ -13,7 +13,7 @@ class KeysTest {
 
     private static final List<Class<?>> SECTIONS = List.of(StevedoreConfig.class, ServerConfig.class,
             SessionConfig.class, UploadConfig.class, RouteConfig.class, UpstreamConfig.class, PeerConfig.class,
-            HealthCheckConfig.class, LogConfig.class, AdminConfig.class);
+            HealthCheckConfig.class, LogConfig.class, AdminConfig.class, QuicLbKeys.class);
 
     /** Keys match case-insensitively, so two that differ only by case could never both be read. */
     @Test

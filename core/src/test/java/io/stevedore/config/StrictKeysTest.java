@@ -104,7 +104,7 @@ class StrictKeysTest {
                         + " 'Log': {'Lvl': 1, 'Pth': 2, 'Verbos': 3, 'MaxAge': 4, 'Rotation': 5, 'Size': 6,"
                         + " 'Files': 7}}")));
 
-        assertThat(e.warnings()).hasSize(45).allSatisfy(w -> assertThat(w).endsWith("ignored; only Type \"chash\" uses it"));
+        assertThat(e.warnings()).hasSize(45).allSatisfy(w -> assertThat(w).endsWith("ignored; only Types \"chash\" and \"quic\" use it"));
         assertThat(e.errors()).containsExactly(
                 "Log.Lvl: unknown key, did you mean \"Level\"?",
                 "Log.Pth: unknown key, did you mean \"Path\"?",

@@ -24,12 +24,15 @@ class MetricCatalogueTest {
         }
     }
 
-    /** The exposition passes a direction exactly when the counter has one; the labels must agree. */
+    /**
+     * The exposition passes a direction exactly when the counter has one, and sums a counter with a
+     * result over the upstream's peers; the labels must agree.
+     */
     @Test
-    void aPeerCounterHasADirectionExactlyWhenItsMetricIsLabelledByOne() {
+    void aPeerCounterHasADirectionOrAResultExactlyWhenItsMetricIsLabelledByOne() {
         for (PeerCounter counter : PeerCounter.values()) {
-            List<String> expected = counter.direction() == null
-                    ? List.of("upstream", "peer")
+            List<String> expected = counter.result() != null ? List.of("upstream", "result")
+                    : counter.direction() == null ? List.of("upstream", "peer")
                     : List.of("upstream", "peer", "direction");
             assertThat(counter.metric().labels()).as(counter.name()).isEqualTo(expected);
         }

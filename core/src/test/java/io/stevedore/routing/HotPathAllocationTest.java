@@ -14,6 +14,8 @@ import io.stevedore.config.PeerConfig;
 import io.stevedore.config.RouteConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.quic.QuicLbConfig;
+import io.stevedore.quic.ServerIdCodec;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -71,6 +73,50 @@ class HotPathAllocationTest {
 
         assertThat(sink).as("datagrams went to peers").isGreaterThan(200_000);
         assertThat(quietest).as("bytes allocated by 200000 route+select").isLessThan(256);
+    }
+
+    /** A quic upstream decodes each connection ID in place: plaintext, one AES block, and the Feistel rounds. */
+    @Test
+    void routingByServerIdAllocatesNothing() {
+        byte[] key = HexFormat.of().parseHex("8f95f09245765f80256934e50c66207f");
+        List<QuicLbConfig> configs = List.of(QuicLbConfig.plaintext(0, 3, 4), new QuicLbConfig(1, 3, 13, key),
+                new QuicLbConfig(2, 3, 9, key));
+        List<PeerConfig> peers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            peers.add(new PeerConfig(new InetSocketAddress("127.0.0." + (i + 2), 9000), 1, false, false,
+                    new byte[] {0, 1, (byte) i}));
+        }
+        Selector selector = Upstream.of(new UpstreamConfig("quic", BalanceType.QUIC, Optional.empty(), 65537, peers,
+                Optional.empty(), Affinity.PACKET, false, false, configs)).newSelector();
+        ByteBuf[] datagrams = new ByteBuf[configs.size()];
+        for (int c = 0; c < datagrams.length; c++) {
+            byte[] cid = new ServerIdCodec(configs.get(c)).encode(new byte[] {0, 1, (byte) c}, new byte[configs.get(c).nonceLength()], false);
+            byte[] datagram = new byte[1 + cid.length + 30];
+            datagram[0] = 0x41;
+            System.arraycopy(cid, 0, datagram, 1, cid.length);
+            datagrams[c] = Unpooled.wrappedBuffer(datagram);
+        }
+
+        long sink = quicLoop(selector, datagrams, 100_000);
+        long quietest = Long.MAX_VALUE;
+        for (int round = 0; round < 5; round++) {
+            long start = THREADS.getCurrentThreadAllocatedBytes();
+            sink += quicLoop(selector, datagrams, 100_000);
+            quietest = Math.min(quietest, THREADS.getCurrentThreadAllocatedBytes() - start);
+        }
+
+        assertThat(sink).as("every datagram routed to its peer").isEqualTo(6L * 100_000 * (0 + 1 + 2));
+        assertThat(quietest).as("bytes allocated by 300000 decodes").isLessThan(256);
+    }
+
+    private static long quicLoop(Selector selector, ByteBuf[] datagrams, int count) {
+        long sum = 0;
+        for (int i = 0; i < count; i++) {
+            for (ByteBuf datagram : datagrams) {
+                sum += selector.byServerId(datagram);
+            }
+        }
+        return sum;
     }
 
     private static long loop(RouteTable table, Selector[] selectors, ByteBuf datagram, byte[] payload, int count) {

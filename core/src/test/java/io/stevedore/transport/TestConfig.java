@@ -15,6 +15,7 @@ import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UploadConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.quic.QuicLbConfig;
 import io.stevedore.testing.EchoBackend;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -162,6 +163,16 @@ final class TestConfig {
     static UpstreamConfig proxied(UpstreamConfig upstream) {
         return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
                 upstream.peers(), upstream.healthChecker(), upstream.affinity(), upstream.latch(), true);
+    }
+
+    /** A {@code quic} upstream: by connection ID under {@code configs}, each peer with its server ID. */
+    static UpstreamConfig quic(String name, List<QuicLbConfig> configs, PeerConfig... peers) {
+        return new UpstreamConfig(name, BalanceType.QUIC, Optional.empty(), UpstreamConfig.TABLE_SIZE.defaultValue(),
+                List.of(peers), Optional.empty(), Affinity.PACKET, false, false, configs);
+    }
+
+    static PeerConfig peer(InetSocketAddress address, byte[] serverId) {
+        return new PeerConfig(address, PeerConfig.WEIGHT.defaultValue(), false, false, serverId);
     }
 
     static PeerConfig peer(InetSocketAddress address) {

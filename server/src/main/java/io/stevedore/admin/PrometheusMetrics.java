@@ -7,6 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.stevedore.balancing.Peer;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.Addresses;
+import io.stevedore.config.BalanceType;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
@@ -73,6 +74,9 @@ final class PrometheusMetrics {
 
         Map<Metric, List<PeerCounter>> peerMetrics = new EnumMap<>(Metric.class);
         for (PeerCounter counter : PeerCounter.values()) {
+            if (counter.result() != null) {
+                continue;
+            }
             peerMetrics.computeIfAbsent(counter.metric(), m -> new ArrayList<>()).add(counter);
         }
         peerMetrics.forEach((metric, peerCounters) -> register(registry, metric, sample -> {
@@ -91,6 +95,20 @@ final class PrometheusMetrics {
                 }
             }
         }));
+        register(registry, Metric.QUIC_DATAGRAMS, sample -> {
+            for (Upstream upstream : daemon.upstreams()) {
+                if (upstream.config().type() != BalanceType.QUIC) {
+                    continue;
+                }
+                for (PeerCounter counter : List.of(PeerCounter.QUIC_SERVER_ID, PeerCounter.QUIC_FALLBACK)) {
+                    long total = 0;
+                    for (Peer peer : upstream.peers()) {
+                        total += counters.peer(new PeerKey(upstream.name(), peer.address()), counter);
+                    }
+                    sample.call(total, upstream.name(), counter.result());
+                }
+            }
+        });
         register(registry, Metric.PEER_UP, sample -> {
             for (Upstream upstream : daemon.upstreams()) {
                 for (Peer peer : upstream.peers()) {

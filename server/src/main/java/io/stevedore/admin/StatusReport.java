@@ -82,8 +82,8 @@ final class StatusReport {
             node.put("affinity", config.affinity().name().toLowerCase(Locale.ROOT));
             node.put("latch", config.latch());
             node.put("healthChecked", config.healthChecker().isPresent());
-            boolean chash = config.type() == BalanceType.CHASH;
-            if (chash) {
+            boolean maglev = config.type().maglev();
+            if (maglev) {
                 node.put("tableSize", config.tableSize());
             }
             // One snapshot for every peer, so the entries add up to the table size (or to 0 when none is up).
@@ -91,7 +91,7 @@ final class StatusReport {
             ArrayNode peers = node.putArray("peers");
             for (Peer peer : upstream.peers()) {
                 ObjectNode peerNode = peer(observed, counters, upstream, peer);
-                if (chash) {
+                if (maglev) {
                     peerNode.put("tableEntries", entries[peer.index()]);
                 }
                 peers.add(peerNode);
@@ -113,7 +113,11 @@ final class StatusReport {
         node.put("weight", peer.weight());
         node.put("backup", peer.backup());
         node.put("draining", peer.draining());
+        boolean quic = upstream.config().type() == BalanceType.QUIC;
         for (PeerCounter counter : PeerCounter.values()) {
+            if (counter.result() != null && !quic) {
+                continue;
+            }
             ObjectNode in = counter.direction() == null ? node : node.withObjectProperty(counter.direction());
             in.put(counter.statusKey(), counters.peer(key, counter));
         }

@@ -49,7 +49,8 @@ final class ReloadChanges {
     private static List<String> upstream(UpstreamConfig was, UpstreamConfig now) {
         String name = "upstream " + now.name() + ": ";
         List<String> changes = new ArrayList<>();
-        if (was.type() != now.type() || !was.keyBytes().equals(now.keyBytes()) || was.tableSize() != now.tableSize()) {
+        if (was.type() != now.type() || !was.keyBytes().equals(now.keyBytes()) || was.tableSize() != now.tableSize()
+                || !was.quicLb().equals(now.quicLb())) {
             changes.add(name + "balancing changed");
         }
         if (was.affinity() != now.affinity() || was.latch() != now.latch()) {
@@ -76,6 +77,9 @@ final class ReloadChanges {
             }
             if (before.drain() != peer.drain()) {
                 changes.add(name + "peer " + Addresses.format(address) + (peer.drain() ? " drains" : " no longer drains"));
+            }
+            if (!Arrays.equals(before.serverId(), peer.serverId())) {
+                changes.add(name + "peer " + Addresses.format(address) + " ServerId changed");
             }
         });
         return changes;

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
             "Shows what the daemon would do with one datagram from a new client, with every peer up:",
             "each route tried, the upstream, the key bytes and the peer, or why it is dropped. Opens no socket."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:decided (forwarded or dropped)", "1:invalid configuration", "2:invalid command line"})
+        exitCodeList = {"0:decided (forwarded or dropped, or a quic fallback that needs --from)", "1:invalid configuration", "2:invalid command line"})
 final class RouteCommand implements Callable<Integer> {
 
     private static final HexFormat HEX = HexFormat.of();
@@ -135,6 +135,8 @@ final class RouteCommand implements Callable<Integer> {
         }
         if (d.peer() != null) {
             out.append("peer: ").append(d.peer()).append(d.backup() ? " (the backup)" : "").append('\n');
+        } else if (d.drop() == null) {
+            out.append("peer: undecided (").append(d.why()).append(")\n");
         } else {
             out.append("drop: ").append(d.drop()).append(" (").append(d.why()).append(")\n");
         }

@@ -51,6 +51,9 @@ class AdminServerTest {
                       "Name": "pool", "Type": "rr",
                       "HealthChecker": {"HeartbeatIntervalSec": 1, "HeartbeatTimeoutSec": 1},
                       "Peers": [{"IP": "127.0.0.2", "Port": %d, "Drain": %b}, {"IP": "127.0.0.3", "Port": %d, "Weight": 1}]
+                    }, {
+                      "Name": "quic", "Type": "quic", "QuicLB": [{"ConfigId": 0, "ServerIdLength": 1, "NonceLength": 4}],
+                      "Peers": [{"IP": "127.0.0.2", "Port": %1$d, "ServerId": "0x02"}]
                     }]
                   }
                 }
@@ -104,6 +107,9 @@ class AdminServerTest {
                 assertThat(sample(body, "stevedore_peer_up{" + peer("pool", a) + "}")).isEqualTo(1);
                 assertThat(sample(body, "stevedore_health_probes_total{" + peer("pool", a) + ",result=\"success\"}"))
                         .isPositive();
+                assertThat(sample(body, "stevedore_quic_datagrams_total{result=\"server_id\",upstream=\"quic\"}"))
+                        .as("no route leads to the quic upstream").isZero();
+                assertThat(sample(body, "stevedore_quic_datagrams_total{result=\"fallback\",upstream=\"quic\"}")).isZero();
                 assertThat(sample(body, "stevedore_dropped_datagrams_total{reason=\"no_route\"}")).isEqualTo(1);
                 for (DropReason reason : DropReason.values()) {
                     assertThat(body).as("every drop reason is exported").contains(

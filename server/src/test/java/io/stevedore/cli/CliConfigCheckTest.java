@@ -57,6 +57,31 @@ class CliConfigCheckTest {
     }
 
     @Test
+    void aQuicUpstreamPassesTheTest() throws Exception {
+        Path file = Files.writeString(dir.resolve("quic.json"), """
+                {
+                  "Upload": {
+                    "DefaultUpstream": "quic",
+                    "Upstreams": [{
+                      "Name": "quic", "Type": "quic",
+                      "QuicLB": [{"ConfigId": 0, "ServerIdLength": 3, "NonceLength": 4},
+                                 {"ConfigId": 1, "ServerIdLength": 3, "NonceLength": 12,
+                                  "Key": "0x8f95f09245765f80256934e50c66207f"}],
+                      "Peers": [{"IP": "127.0.0.2", "Port": 4433, "ServerId": "0x000001"},
+                                {"IP": "127.0.0.3", "Port": 4433, "ServerId": "0x000002"}]
+                    }]
+                  }
+                }
+                """);
+
+        Finished r = stevedore("-t", "-c", file.toString());
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).isEqualTo("configuration file " + file + " test is successful\n");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
     void anInvalidFileFailsWithOneErrorPerLineOnStderrAndNoStackTrace() throws Exception {
         Path file = Files.writeString(dir.resolve("bad.json"), """
                 {
