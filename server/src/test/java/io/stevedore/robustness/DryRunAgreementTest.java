@@ -4,22 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
-import io.stevedore.dryrun.Decision;
 import io.stevedore.dryrun.DryRun;
 import io.stevedore.metrics.Counters;
-import io.stevedore.metrics.DropReason;
-import io.stevedore.metrics.LoopCounter;
-import io.stevedore.config.Addresses;
 import io.stevedore.testing.NettyLeakCheck;
-import io.stevedore.testing.Poll;
 import io.stevedore.transport.Daemon;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -55,37 +48,20 @@ class DryRunAgreementTest {
                 client.bind(new InetSocketAddress("127.0." + (1 + i % 4) + ".1", 0));
                 clients.add(client);
             }
-            Map<String, Fingerprints> expectedAt = new HashMap<>();
-            Map<String, Long> expectedDrops = new HashMap<>();
+            DryRunLedger ledger = new DryRunLedger();
             Counters counters = daemon.counters();
             for (int n = 1; n <= DATAGRAMS; n++) {
                 byte[] datagram = datagram(random);
-                Decision decision = dryRun.decide(datagram, null);
-                if (decision.peer() != null) {
-                    expectedAt.computeIfAbsent(decision.peer(), p -> new Fingerprints()).add(datagram);
-                } else {
-                    expectedDrops.merge(decision.drop(), 1L, Long::sum);
-                }
+                ledger.record(dryRun.decide(datagram, null), datagram);
                 clients.get(random.nextInt(CLIENTS)).send(ByteBuffer.wrap(datagram), daemon.listenAddress());
                 if (n % 200 == 0) {
-                    long sent = n;
-                    Poll.until(Poll.DEFAULT_TIMEOUT, "the daemon has read and settled " + sent + " datagrams",
-                            () -> counters.total(LoopCounter.RECEIVED_DATAGRAMS) == sent
-                                    && arrived(backends) + dropped(counters) == sent);
+                    DryRunLedger.settle(n, counters, backends);
                 }
             }
-            for (RecordingBackend backend : backends) {
-                String peer = Addresses.format(backend.address());
-                assertThat(backend.received().differenceFrom(expectedAt.getOrDefault(peer, new Fingerprints())))
-                        .as("datagrams at %s against the dry run's", peer).isEmpty();
-            }
-            for (DropReason reason : DropReason.values()) {
-                assertThat(counters.dropped(reason)).as("drops as %s against the dry run's", reason.label())
-                        .isEqualTo(expectedDrops.getOrDefault(reason.label(), 0L));
-            }
-            assertThat(expectedDrops).as("the mix reached every drop a datagram's bytes can cause")
+            ledger.assertTheDaemonAgreed(counters, backends);
+            assertThat(ledger.expectedDrops).as("the mix reached every drop a datagram's bytes can cause")
                     .containsKeys("empty", "oversize", "no_route", "short_key");
-            assertThat(expectedAt).as("the mix reached every primary").hasSize(5);
+            assertThat(ledger.expectedAt).as("the mix reached every primary").hasSize(5);
         } finally {
             if (daemon != null) {
                 daemon.close();
@@ -95,18 +71,6 @@ class DryRunAgreementTest {
             }
             backends.forEach(RecordingBackend::close);
         }
-    }
-
-    private static long arrived(List<RecordingBackend> backends) {
-        return backends.stream().mapToLong(RecordingBackend::count).sum();
-    }
-
-    private static long dropped(Counters counters) {
-        long total = 0;
-        for (DropReason reason : DropReason.values()) {
-            total += counters.dropped(reason);
-        }
-        return total;
     }
 
     /** Random bytes of a size around a field's end or BufSize; the first byte often a routed version. */

@@ -2,28 +2,23 @@ package io.stevedore.robustness;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.dryrun.Decision;
 import io.stevedore.dryrun.DryRun;
 import io.stevedore.metrics.Counters;
-import io.stevedore.metrics.DropReason;
-import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.quic.QuicLbConfig;
 import io.stevedore.quic.ServerIdCodec;
 import io.stevedore.testing.NettyLeakCheck;
-import io.stevedore.testing.Poll;
 import io.stevedore.transport.Daemon;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -61,41 +56,25 @@ class QuicDryRunAgreementTest {
                 client.bind(new InetSocketAddress("127.0." + (1 + i) + ".1", 0));
                 clients.add(client);
             }
-            Map<String, Fingerprints> expectedAt = new HashMap<>();
-            Map<String, Long> expectedDrops = new HashMap<>();
+            DryRunLedger ledger = new DryRunLedger();
             long byServerId = 0;
             Counters counters = daemon.counters();
             for (int n = 1; n <= DATAGRAMS; n++) {
                 byte[] datagram = datagram(random);
                 DatagramChannel client = clients.get(random.nextInt(CLIENTS));
                 Decision decision = dryRun.decide(datagram, (InetSocketAddress) client.getLocalAddress());
-                if (decision.peer() != null) {
-                    expectedAt.computeIfAbsent(decision.peer(), p -> new Fingerprints()).add(datagram);
-                    byServerId += decision.balancing().contains("carries the server ID") ? 1 : 0;
-                } else {
-                    expectedDrops.merge(decision.drop(), 1L, Long::sum);
-                }
+                ledger.record(decision, datagram);
+                byServerId += decision.peer() != null && decision.balancing().contains("carries the server ID") ? 1 : 0;
                 client.send(ByteBuffer.wrap(datagram), daemon.listenAddress());
                 if (n % 200 == 0) {
-                    long sent = n;
-                    Poll.until(Poll.DEFAULT_TIMEOUT, "the daemon has read and settled " + sent + " datagrams",
-                            () -> counters.total(LoopCounter.RECEIVED_DATAGRAMS) == sent
-                                    && arrived(backends) + dropped(counters) == sent);
+                    DryRunLedger.settle(n, counters, backends);
                 }
             }
-            for (RecordingBackend backend : backends) {
-                String peer = Addresses.format(backend.address());
-                assertThat(backend.received().differenceFrom(expectedAt.getOrDefault(peer, new Fingerprints())))
-                        .as("datagrams at %s against the dry run's", peer).isEmpty();
-            }
-            for (DropReason reason : DropReason.values()) {
-                assertThat(counters.dropped(reason)).as("drops as %s against the dry run's", reason.label())
-                        .isEqualTo(expectedDrops.getOrDefault(reason.label(), 0L));
-            }
+            ledger.assertTheDaemonAgreed(counters, backends);
             assertThat(counters.upstream("q", PeerCounter.QUIC_SERVER_ID)).isEqualTo(byServerId);
             assertThat(counters.upstream("q", PeerCounter.QUIC_FALLBACK))
-                    .isEqualTo(arrived(backends) - byServerId).isPositive();
-            assertThat(expectedAt).as("every peer, the backup by its server ID").hasSize(4);
+                    .isEqualTo(DryRunLedger.arrived(backends) - byServerId).isPositive();
+            assertThat(ledger.expectedAt).as("every peer, the backup by its server ID").hasSize(4);
         } finally {
             if (daemon != null) {
                 daemon.close();
@@ -105,18 +84,6 @@ class QuicDryRunAgreementTest {
             }
             backends.forEach(RecordingBackend::close);
         }
-    }
-
-    private static long arrived(List<RecordingBackend> backends) {
-        return backends.stream().mapToLong(RecordingBackend::count).sum();
-    }
-
-    private static long dropped(Counters counters) {
-        long total = 0;
-        for (DropReason reason : DropReason.values()) {
-            total += counters.dropped(reason);
-        }
-        return total;
     }
 
     /** A short or long header to a connection ID of a random server ID (a peer's, mostly), cut or garbled at times. */
@@ -144,7 +111,7 @@ class QuicDryRunAgreementTest {
         }
         System.arraycopy(cid, 0, datagram, header, cid.length);
         int cut = random.nextInt(12) == 0 ? random.nextInt(datagram.length) : datagram.length;
-        return java.util.Arrays.copyOf(datagram, cut);
+        return Arrays.copyOf(datagram, cut);
     }
 
     /** Three primaries and a backup, each with its server ID 0x51NN. */
