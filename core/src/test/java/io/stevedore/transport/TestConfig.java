@@ -156,7 +156,8 @@ final class TestConfig {
 
     static UpstreamConfig checked(UpstreamConfig upstream, HealthCheckConfig check) {
         return new UpstreamConfig(upstream.name(), upstream.type(), upstream.keyBytes(), upstream.tableSize(),
-                upstream.peers(), Optional.of(check), upstream.affinity(), upstream.latch());
+                upstream.peers(), Optional.of(check), upstream.affinity(), upstream.latch(), upstream.proxyProtocol(),
+                upstream.quicLb());
     }
 
     /** {@code "ProxyProtocol": "v2"}: a PROXY header before every datagram to the peers. */
