@@ -26,6 +26,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +157,60 @@ class SignalsTest {
                         .doesNotContain("Exception", "\tat ");
             }
         }
+    }
+
+    @Test
+    void sighupDrainsAPeerItsSessionStaysUntilIdleAndTheLogSaysWhenItHasDrained() throws Exception {
+        try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
+                EchoBackend b3 = EchoBackend.start("127.0.0.3", 3)) {
+            Path file = Files.writeString(dir.resolve("stevedore.json"), affinity(b2, b3, ""));
+            try (Child child = new Child(file).running();
+                    Client old = new Client(child.listen)) {
+                int kept = old.request(new byte[] {1}).backend();
+                EchoBackend draining = kept == 2 ? b2 : b3;
+                String drainingAddress = Addresses.format(draining.address());
+
+                Files.writeString(file, affinity(b2, b3, drainingAddress));
+                child.signal("HUP");
+                child.awaitLine("upstream pool peer " + drainingAddress + " drains: 1 live session(s)");
+                assertThat(status(child)).contains("\"draining\" : true");
+                assertThat(old.request(new byte[] {2}).backend()).as("the live session keeps its peer").isEqualTo(kept);
+                for (int i = 0; i < 4; i++) {
+                    try (Client fresh = new Client(child.listen)) {
+                        assertThat(fresh.request(new byte[] {3}).backend()).as("new session %d", i).isNotEqualTo(kept);
+                    }
+                }
+                assertThat(sample(get(child.admin, "/metrics").body(), "stevedore_peer_sessions{peer=\""
+                        + drainingAddress + "\",upstream=\"pool\"}")).isEqualTo(1);
+
+                child.awaitLine("upstream pool peer " + drainingAddress + " has drained");
+                assertThat(sample(get(child.admin, "/metrics").body(), "stevedore_peer_sessions{peer=\""
+                        + drainingAddress + "\",upstream=\"pool\"}")).isZero();
+                child.signal("TERM");
+                assertThat(child.exitWithin(2)).isZero();
+            }
+        }
+    }
+
+    /**
+     * Two peers under {@code Affinity: session}; {@code draining} names the one that drains. Sessions
+     * idle out after 5 s, time enough for a reload on a busy machine.
+     */
+    private static String affinity(EchoBackend a, EchoBackend b, String draining) {
+        String peers = Stream.of(a, b).map(peer -> "{\"IP\": \"" + peer.address().getHostString() + "\", \"Port\": "
+                + peer.address().getPort() + ", \"Drain\": " + Addresses.format(peer.address()).equals(draining) + "}")
+                .collect(Collectors.joining(", "));
+        return """
+                {
+                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
+                  "Session": {"TimeoutSec": 5, "RecycleIntervalSec": 1},
+                  "Upload": {
+                    "DefaultUpstream": "pool",
+                    "Upstreams": [{"Name": "pool", "Type": "rr", "Affinity": "session", "Peers": [%s]}]
+                  },
+                  "Admin": {"ListenAddr": "127.0.0.1:0"}
+                }
+                """.formatted(peers);
     }
 
     @Test
