@@ -4,6 +4,8 @@ import io.netty.util.NetUtil;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 
 /**
@@ -95,6 +97,32 @@ public final class Addresses {
             return InetAddress.getByAddress(WILDCARD);
         } catch (UnknownHostException impossible) {
             throw new IllegalStateException(impossible);
+        }
+    }
+
+    /**
+     * Whether {@code peer} reaches one of the listening sockets on {@code listenAddr}: that address
+     * itself, or, when it is a wildcard, its port on an address of this host (the loopback network
+     * is all local). Such a peer would send every datagram back to Stevedore as a client's.
+     */
+    public static boolean reachesListener(InetSocketAddress listenAddr, InetSocketAddress peer) {
+        if (peer.getPort() != listenAddr.getPort()) {
+            return false;
+        }
+        InetAddress ip = peer.getAddress();
+        if (ip.equals(listenAddr.getAddress())) {
+            return true;
+        }
+        if (!listenAddr.getAddress().isAnyLocalAddress()) {
+            return false;
+        }
+        if (ip.isLoopbackAddress() || ip.isAnyLocalAddress()) {
+            return true;
+        }
+        try {
+            return NetworkInterface.getByInetAddress(ip) != null;
+        } catch (SocketException e) {
+            return false;
         }
     }
 }

@@ -2,13 +2,12 @@ package io.stevedore.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.stevedore.discovery.RecordType;
 import io.stevedore.quic.QuicLbConfig;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -442,10 +441,15 @@ final class ConfigBinder {
             problems.warning(u.pathOf(UpstreamConfig.TABLE_SIZE.name()) + ": ignored; only Types \"chash\" and \"quic\" use it");
         }
 
+        ResolveConfig resolve = u.optionalSection(UpstreamConfig.RESOLVE, ResolveConfig.KEYS).map(this::resolve).orElse(null);
+        if (type == BalanceType.QUIC && u.has(UpstreamConfig.RESOLVE)) {
+            u.errorAt(UpstreamConfig.RESOLVE, "set on Type \"quic\", whose peers each need their ServerId; expected Peers "
+                    + "alone");
+        }
         Optional<List<QuicLbConfig>> quicLb = quic.configs(u, type);
         int serverIdLength = quicLb.filter(configs -> !configs.isEmpty()).map(configs -> configs.get(0).serverIdLength())
                 .orElse(0);
-        List<PeerConfig> peers = peers(u, type, serverIdLength);
+        List<PeerConfig> peers = peers(u, type, serverIdLength, u.has(UpstreamConfig.RESOLVE));
         boolean tableFits = true;
         String tableKey = UpstreamConfig.TABLE_SIZE.name();
         if (type != null && type.maglev() && u.has(tableKey) && u.get(tableKey).canConvertToInt()) {
@@ -477,7 +481,7 @@ final class ConfigBinder {
         }
         return new UpstreamConfig(name.get(), type,
                 type == BalanceType.CHASH ? Optional.of(keyBytes) : Optional.empty(),
-                tableSize, peers, Optional.ofNullable(health), affinity, latch, proxyProtocol, quicLb.get());
+                tableSize, peers, Optional.ofNullable(health), affinity, latch, proxyProtocol, quicLb.get(), Optional.ofNullable(resolve));
     }
 
     private boolean proxyProtocol(Section u) {
@@ -490,11 +494,94 @@ final class ConfigBinder {
         return false;
     }
 
-    private List<PeerConfig> peers(Section u, BalanceType type, int serverIdLength) {
-        JsonNode node = u.get(UpstreamConfig.PEERS);
+    /** {@code Upstream.Resolve}, or null when it has errors (reported). */
+    private ResolveConfig resolve(Section r) {
+        int errors = problems.errorCount();
+        String name = r.string(ResolveConfig.NAME, "a DNS name, e.g. \"backends.example.\"").orElse(null);
+        if (!r.has(ResolveConfig.NAME)) {
+            r.errorAt(ResolveConfig.NAME, "missing; expected the DNS name whose records name the peers, e.g. \"backends.example.\"");
+        } else if (name != null && !DnsNames.valid(name)) {
+            r.error(ResolveConfig.NAME, "is not a DNS name; expected dot-separated labels of letters, digits, '-' and '_', "
+                    + "each of 1 to 63 characters, at most 253 in all, e.g. \"backends.example.\"");
+        }
+        String types = "\"A\", \"AAAA\" or \"SRV\"";
+        RecordType type = null;
+        Optional<String> typeText = r.string(ResolveConfig.TYPE, types);
+        if (!r.has(ResolveConfig.TYPE)) {
+            r.errorAt(ResolveConfig.TYPE, "missing; expected " + types);
+        } else if (typeText.isPresent()) {
+            type = Arrays.stream(RecordType.values()).filter(t -> t.name().equalsIgnoreCase(typeText.get()))
+                    .findFirst().orElse(null);
+            if (type == null) {
+                r.error(ResolveConfig.TYPE, "is not a record type; expected " + types);
+            }
+        }
+        String portKey = ResolveConfig.PORT.name();
+        int port = 0;
+        if (type == RecordType.SRV && r.has(portKey)) {
+            r.error(portKey, "is set, but SRV records give each target's port; expected no Port with Type \"SRV\"");
+        } else if (type != null && type != RecordType.SRV && !r.has(portKey)) {
+            r.errorAt(portKey, "missing; Type \"" + type + "\" records give addresses only, expected the peers' port "
+                    + "from 1 to 65535");
+        } else if (r.has(portKey)) {
+            port = r.integer(ResolveConfig.PORT);
+        }
+        List<InetSocketAddress> servers = dnsServers(r);
+        int interval = r.integer(ResolveConfig.INTERVAL_SEC);
+        if (problems.errorCount() > errors) {
+            return null;
+        }
+        return new ResolveConfig(name, type, port, servers, interval);
+    }
+
+    /** {@code Resolve.Servers}: empty when absent, the system's resolvers then. */
+    private List<InetSocketAddress> dnsServers(Section r) {
+        JsonNode node = r.get(ResolveConfig.SERVERS);
+        List<InetSocketAddress> servers = new ArrayList<>();
+        String example = "127.0.0.53:53";
         if (node == null) {
+            return servers;
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            r.error(ResolveConfig.SERVERS, "is not a list of servers; expected [ \"ip:port\", ... ], e.g. [\"" + example
+                    + "\"], or no Servers for the system's resolvers");
+            return servers;
+        }
+        for (int i = 0; i < node.size(); i++) {
+            String path = r.pathOf(ResolveConfig.SERVERS) + "[" + i + "]";
+            JsonNode element = node.get(i);
+            String problem = null;
+            InetSocketAddress server = null;
+            if (!element.isTextual()) {
+                problem = "is not a string; expected ip:port or [ipv6]:port, e.g. \"" + example + "\"";
+            } else {
+                try {
+                    server = Addresses.listen(element.textValue(), example);
+                    if (server.getAddress().isAnyLocalAddress() || server.getPort() == 0) {
+                        problem = "is not a server's address; expected a specific IP and a port from 1 to 65535, e.g. \""
+                                + example + "\"";
+                    } else if (servers.contains(server)) {
+                        problem = "is listed twice; expected each server once";
+                    }
+                } catch (IllegalArgumentException e) {
+                    problems.error(path + ": " + e.getMessage());
+                    continue;
+                }
+            }
+            if (problem != null) {
+                problems.error(path + ": " + Section.render(element) + " " + problem);
+            } else {
+                servers.add(server);
+            }
+        }
+        return servers;
+    }
+
+    private List<PeerConfig> peers(Section u, BalanceType type, int serverIdLength, boolean resolved) {
+        JsonNode node = u.get(UpstreamConfig.PEERS);
+        if (node == null && !resolved) {
             u.errorAt(UpstreamConfig.PEERS, "missing; expected at least one peer { \"IP\": ..., \"Port\": ... }");
-        } else if (node.isArray() && node.isEmpty()) {
+        } else if (node != null && node.isArray() && node.isEmpty() && !resolved) {
             u.error(UpstreamConfig.PEERS, "is empty; expected at least one peer { \"IP\": ..., \"Port\": ... }");
         }
         List<PeerConfig> peers = new ArrayList<>();
@@ -533,7 +620,7 @@ final class ConfigBinder {
                 continue;
             }
             InetSocketAddress address = new InetSocketAddress(ip, port);
-            if (isListenAddr(address)) {
+            if (listenAddr != null && Addresses.reachesListener(listenAddr, address)) {
                 problems.error(p.path() + ": " + Addresses.format(address) + " is Stevedore's own Server.ListenAddr "
                         + Addresses.format(listenAddr) + "; expected a backend's address: every datagram sent there would "
                         + "come back as a client's, without end");
@@ -556,31 +643,6 @@ final class ConfigBinder {
                     + " while the live ones keep their peers");
         }
         return peers;
-    }
-
-    /**
-     * Whether {@code peer} reaches one of the listening sockets: {@code ListenAddr} itself, or, when
-     * it is a wildcard, its port on an address of this host (the loopback network is all local).
-     */
-    private boolean isListenAddr(InetSocketAddress peer) {
-        if (listenAddr == null || peer.getPort() != listenAddr.getPort()) {
-            return false;
-        }
-        InetAddress ip = peer.getAddress();
-        if (ip.equals(listenAddr.getAddress())) {
-            return true;
-        }
-        if (!listenAddr.getAddress().isAnyLocalAddress()) {
-            return false;
-        }
-        if (ip.isLoopbackAddress() || ip.isAnyLocalAddress()) {
-            return true;
-        }
-        try {
-            return NetworkInterface.getByInetAddress(ip) != null;
-        } catch (SocketException e) {
-            return false;
-        }
     }
 
     private HealthCheckConfig health(Section h) {

@@ -6,11 +6,17 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * One entry of {@code Upstream.Peers}. A draining peer ({@code Drain}) keeps the sessions that
- * have used it and gets no new one, so it can be taken out once they have idled out.
- * {@code serverId} is the QUIC-LB server ID of a peer of a {@code quic} upstream, null for any other.
+ * A peer of an upstream: an entry of {@code Upstream.Peers}, or one that {@code Upstream.Resolve}
+ * found, whose {@code origin} says where it came from ({@link #FILE}, or the record type and name).
+ * A draining peer ({@code Drain}) keeps the sessions that have used it and gets no new one, so it
+ * can be taken out once they have idled out. {@code serverId} is the QUIC-LB server ID of a peer of
+ * a {@code quic} upstream, null for any other.
  */
-public record PeerConfig(InetSocketAddress address, int weight, boolean backup, boolean drain, byte[] serverId) {
+public record PeerConfig(InetSocketAddress address, int weight, boolean backup, boolean drain, byte[] serverId,
+        String origin) {
+
+    /** The origin of a peer written in {@code Peers}. */
+    public static final String FILE = "file";
 
     static final Keys KEYS = new Keys();
     static final String IP = KEYS.key("IP");
@@ -29,12 +35,17 @@ public record PeerConfig(InetSocketAddress address, int weight, boolean backup, 
         serverId = serverId == null ? null : serverId.clone();
     }
 
-    /** A peer of another type than {@code quic}. */
+    /** A peer written in {@code Peers}. */
+    public PeerConfig(InetSocketAddress address, int weight, boolean backup, boolean drain, byte[] serverId) {
+        this(address, weight, backup, drain, serverId, FILE);
+    }
+
+    /** A peer written in {@code Peers} of another type than {@code quic}. */
     public PeerConfig(InetSocketAddress address, int weight, boolean backup, boolean drain) {
         this(address, weight, backup, drain, null);
     }
 
-    /** A peer that takes new sessions. */
+    /** A peer written in {@code Peers} of another type than {@code quic} that takes new sessions. */
     public PeerConfig(InetSocketAddress address, int weight, boolean backup) {
         this(address, weight, backup, false);
     }
@@ -48,17 +59,18 @@ public record PeerConfig(InetSocketAddress address, int weight, boolean backup, 
     @Override
     public boolean equals(Object other) {
         return other instanceof PeerConfig that && address.equals(that.address) && weight == that.weight
-                && backup == that.backup && drain == that.drain && Arrays.equals(serverId, that.serverId);
+                && backup == that.backup && drain == that.drain && Arrays.equals(serverId, that.serverId)
+                && origin.equals(that.origin);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(address, weight, backup, drain) * 31 + Arrays.hashCode(serverId);
+        return Objects.hash(address, weight, backup, drain, origin) * 31 + Arrays.hashCode(serverId);
     }
 
     @Override
     public String toString() {
         return "PeerConfig[address=" + address + ", weight=" + weight + ", backup=" + backup + ", drain=" + drain
-                + (serverId == null ? "" : ", serverId=0x" + HexFormat.of().formatHex(serverId)) + "]";
+                + (serverId == null ? "" : ", serverId=0x" + HexFormat.of().formatHex(serverId)) + ", origin=" + origin + "]";
     }
 }

@@ -47,6 +47,11 @@ final class Problems {
         return errorCount > 0;
     }
 
+    /** Errors so far, left-out ones included: a section compares it before and after reading itself. */
+    int errorCount() {
+        return errorCount;
+    }
+
     List<String> errors() {
         return List.copyOf(errors);
     }

@@ -14,7 +14,8 @@ import java.util.Set;
  * {@code quicLb} holds the QUIC-LB configurations of a {@link BalanceType#QUIC} upstream (one
  * server ID length, distinct config IDs), whose peers each have a server ID of that length.
  * {@code proxyProtocol}: every datagram to the peers starts with a PROXY protocol v2 header naming
- * the client ({@code "ProxyProtocol": "v2"}).
+ * the client ({@code "ProxyProtocol": "v2"}). With {@code resolve}, {@code peers} are those of the
+ * file until the control plane adds the ones DNS names (and may be none).
  */
 public record UpstreamConfig(
         String name,
@@ -26,7 +27,8 @@ public record UpstreamConfig(
         Affinity affinity,
         boolean latch,
         boolean proxyProtocol,
-        List<QuicLbConfig> quicLb) {
+        List<QuicLbConfig> quicLb,
+        Optional<ResolveConfig> resolve) {
 
     static final Keys KEYS = new Keys();
     static final String NAME = KEYS.key("Name");
@@ -40,6 +42,7 @@ public record UpstreamConfig(
     static final BoolKey LATCH = KEYS.bool("Latch", false);
     static final String PROXY_PROTOCOL = KEYS.key("ProxyProtocol");
     static final String QUIC_LB = KEYS.key("QuicLB");
+    static final String RESOLVE = KEYS.key("Resolve");
 
     /**
      * What the binder guarantees for any file, checked once here so a Maglev table is always a
@@ -111,9 +114,17 @@ public record UpstreamConfig(
         this(name, type, keyBytes, tableSize, peers, healthChecker, affinity, latch, proxyProtocol, List.of());
     }
 
+    /** An upstream whose peers are all in the file. */
+    public UpstreamConfig(String name, BalanceType type, Optional<KeyBytes> keyBytes, int tableSize,
+            List<PeerConfig> peers, Optional<HealthCheckConfig> healthChecker, Affinity affinity, boolean latch,
+            boolean proxyProtocol, List<QuicLbConfig> quicLb) {
+        this(name, type, keyBytes, tableSize, peers, healthChecker, affinity, latch, proxyProtocol, quicLb,
+                Optional.empty());
+    }
+
     /** This upstream with {@code peers} instead. */
     public UpstreamConfig withPeers(List<PeerConfig> peers) {
         return new UpstreamConfig(name, type, keyBytes, tableSize, peers, healthChecker, affinity, latch, proxyProtocol,
-                quicLb);
+                quicLb, resolve);
     }
 }

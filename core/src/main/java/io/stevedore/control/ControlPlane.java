@@ -3,6 +3,7 @@ package io.stevedore.control;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.config.UpstreamConfig;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
@@ -24,8 +25,11 @@ import org.slf4j.LoggerFactory;
  * settings are the running ones, and its event loops see it only as a new plan between two read
  * batches. (It still builds that plan itself, with the {@code PeerStates} and counters it holds.)
  *
- * <p>Reloads are the caller's to serialise (one at a time); {@link #close()} may run during one
- * and never waits for it: a reload that finds the plane closed leaves no health check running.
+ * <p>Peers named by DNS ({@code Upstream.Resolve}) join the file's: {@link PeerDiscovery} follows
+ * the names, and each change of their answer is applied here as a reload of the file's
+ * configuration with the new peers, decided by the same {@link ReloadDecision}. A reload and an
+ * answer's change run one at a time; {@link #close()} may run during either and never waits for
+ * it: one that finds the plane closed leaves no health check running.
  */
 public final class ControlPlane implements AutoCloseable {
 
@@ -37,10 +41,20 @@ public final class ControlPlane implements AutoCloseable {
     private volatile HealthCheckers health;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final DrainWatch drains;
+    private final PeerDiscovery discovery;
+    private final ResolveTotals resolves;
+    /** One change at a time: a reload of the file, or a DNS answer's. */
+    private final Object changes = new Object();
+    /** The configuration as the file asks for it, without the peers DNS names; guarded by {@link #changes}. */
+    private StevedoreConfig asked;
 
-    private ControlPlane(Daemon daemon, HealthCheckers health) {
+    private ControlPlane(Daemon daemon, HealthCheckers health, PeerDiscovery discovery, ResolveTotals resolves,
+            StevedoreConfig asked) {
         this.daemon = daemon;
         this.health = health;
+        this.discovery = discovery;
+        this.resolves = resolves;
+        this.asked = asked;
         probes.track(health, daemon.upstreams());
         drains = new DrainWatch(daemon);
         drains.configured();
@@ -56,15 +70,35 @@ public final class ControlPlane implements AutoCloseable {
         return start(config, SessionLog.OFF);
     }
 
-    /** As {@link #start(StevedoreConfig)}, reporting every session closed to {@code sessionLog}. */
+    /**
+     * As {@link #start(StevedoreConfig)}, reporting every session closed to {@code sessionLog}. The
+     * names of {@code Resolve} are resolved first, for a bounded time: an upstream whose name has no
+     * answer yet starts with the file's peers (none, if it has no {@code Peers}; its datagrams are
+     * then dropped as {@code no_peer}) and gets the peers when the answer comes.
+     */
     public static ControlPlane start(StevedoreConfig config, SessionLog sessionLog) throws InterruptedException {
-        Daemon daemon = Daemon.start(config, Transport.best(), sessionLog);
+        ResolveTotals resolves = new ResolveTotals();
+        PeerDiscovery discovery = new PeerDiscovery(resolves, config.server().listenAddr());
+        Daemon daemon;
         try {
-            return new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams(), daemon.peerStates()));
+            daemon = Daemon.start(discovery.follow(config), Transport.best(), sessionLog);
+        } catch (InterruptedException | RuntimeException e) {
+            discovery.close();
+            throw e;
+        }
+        ControlPlane plane;
+        try {
+            plane = new ControlPlane(daemon, HealthCheckers.start(daemon.upstreams(), daemon.peerStates()), discovery,
+                    resolves, config);
         } catch (RuntimeException e) {
+            discovery.close();
             daemon.close();
             throw e;
         }
+        discovery.onChange(plane::rediscovered);
+        // An answer that came between the start and the line above.
+        plane.rediscovered();
+        return plane;
     }
 
     /**
@@ -75,6 +109,45 @@ public final class ControlPlane implements AutoCloseable {
      * and its health checks go on.
      */
     public ReloadDecision reload(StevedoreConfig next) throws InterruptedException {
+        synchronized (changes) {
+            StevedoreConfig merged = discovery.follow(next);
+            ReloadDecision decision = apply(merged);
+            asked = next;
+            return decision;
+        }
+    }
+
+    /**
+     * Applies the peers DNS names now, if they differ from those running, as a reload of the file's
+     * configuration. On the discovery thread (and once at start).
+     */
+    private void rediscovered() {
+        synchronized (changes) {
+            if (closed.get()) {
+                return;
+            }
+            StevedoreConfig next = discovery.merged(asked);
+            if (samePeers(next, daemon.config())) {
+                return;
+            }
+            try {
+                apply(next);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                if (!closed.get()) {
+                    log.error("the peers DNS names could not be applied: {}; the running peers stay", e.toString());
+                }
+            }
+        }
+    }
+
+    private static boolean samePeers(StevedoreConfig a, StevedoreConfig b) {
+        return a.upload().upstreams().stream().map(UpstreamConfig::peers).toList()
+                .equals(b.upload().upstreams().stream().map(UpstreamConfig::peers).toList());
+    }
+
+    private ReloadDecision apply(StevedoreConfig next) throws InterruptedException {
         StevedoreConfig running = daemon.config();
         health.close();
         probes.retire();
@@ -132,6 +205,11 @@ public final class ControlPlane implements AutoCloseable {
         return daemon;
     }
 
+    /** DNS resolutions per upstream and result over the daemon's life. */
+    public ResolveTotals resolves() {
+        return resolves;
+    }
+
     /** Probe results per peer over the daemon's life, across the reloads' health checkers. */
     public ProbeTotals probes() {
         return probes;
@@ -144,6 +222,7 @@ public final class ControlPlane implements AutoCloseable {
             return;
         }
         drains.close();
+        discovery.close();
         daemon.close();
         health.close();
     }

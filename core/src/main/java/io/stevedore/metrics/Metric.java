@@ -64,6 +64,11 @@ public enum Metric {
     ACCESS_LOG_DROPPED(Type.COUNTER, "stevedore_access_log_dropped",
             "Access-log records lost because the writer fell behind (its queue was full); the sessions were closed "
                     + "all the same"),
+    RESOLVES(Type.COUNTER, "stevedore_resolve",
+            "DNS resolutions of an upstream's Resolve name, by result: changed (the peers changed and were applied), "
+                    + "unchanged, empty (no records: the last good peers stay), failed (no answer: they stay), rejected "
+                    + "(more peers than TableSize: they stay)",
+            "upstream", "result"),
     BUILD_INFO(Type.INFO, "stevedore_build_info", "The running build; the value is always 1",
             "version", "transport", "java");
 

@@ -114,7 +114,10 @@ class QuicLbConfigTest {
                 Arguments.of("Affinity session on quic", withUpstream("{'Name': 'a', 'Type': 'quic', 'QuicLB': " + plain
                                 + ", 'Affinity': 'session', " + PEERS + "}"),
                         at + "Affinity: \"session\" does not apply to Type \"quic\", which keeps each connection on the"
-                                + " server its connection ID names; expected \"packet\" or no Affinity"));
+                                + " server its connection ID names; expected \"packet\" or no Affinity"),
+                Arguments.of("Resolve on quic", withUpstream("{'Name': 'a', 'Type': 'quic', 'QuicLB': " + plain
+                                + ", 'Resolve': {'Name': 'b.example', 'Type': 'A', 'Port': 4001}, " + PEERS + "}"),
+                        at + "Resolve: set on Type \"quic\", whose peers each need their ServerId; expected Peers alone"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -15,6 +15,7 @@ import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.Metric;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.metrics.PeerKey;
+import io.stevedore.metrics.ResolveResult;
 import io.stevedore.transport.Daemon;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -126,6 +127,14 @@ final class PrometheusMetrics {
                     String address = Addresses.format(peer.address());
                     sample.call(observed.probes().count(key, true), upstream.name(), address, "success");
                     sample.call(observed.probes().count(key, false), upstream.name(), address, "failure");
+                }
+            }
+        });
+
+        register(registry, Metric.RESOLVES, sample -> {
+            for (String upstream : observed.resolves().upstreams()) {
+                for (ResolveResult result : ResolveResult.values()) {
+                    sample.call(observed.resolves().count(upstream, result), upstream, result.label());
                 }
             }
         });

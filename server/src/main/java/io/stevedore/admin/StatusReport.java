@@ -14,6 +14,7 @@ import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.metrics.PeerKey;
+import io.stevedore.metrics.ResolveResult;
 import io.stevedore.transport.Daemon;
 import java.net.InetSocketAddress;
 import java.util.Locale;
@@ -73,6 +74,14 @@ final class StatusReport {
             dropped.put(reason.label(), counters.dropped(reason));
         }
 
+        ObjectNode resolves = root.putObject("resolves");
+        for (String upstream : observed.resolves().upstreams()) {
+            ObjectNode counts = resolves.putObject(upstream);
+            for (ResolveResult result : ResolveResult.values()) {
+                counts.put(result.label(), observed.resolves().count(upstream, result));
+            }
+        }
+
         ArrayNode upstreams = root.putArray("upstreams");
         for (Upstream upstream : daemon.upstreams()) {
             UpstreamConfig config = upstream.config();
@@ -109,6 +118,8 @@ final class StatusReport {
         PeerKey key = new PeerKey(upstream.name(), peer.address());
         ObjectNode node = JSON.createObjectNode();
         node.put("address", Addresses.format(peer.address()));
+        // A peer's index is its position in the upstream's configuration.
+        node.put("origin", upstream.config().peers().get(peer.index()).origin());
         node.put("state", upstream.isUp(peer.index()) ? "up" : "down");
         node.put("weight", peer.weight());
         node.put("backup", peer.backup());

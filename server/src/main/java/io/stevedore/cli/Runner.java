@@ -127,13 +127,13 @@ public final class Runner implements AutoCloseable {
             Optional<AdminConfig> adminConfig = config.admin();
             if (adminConfig.isPresent()) {
                 admin = AdminServer.start(adminConfig.get().listenAddr(),
-                        new Observed(daemon, plane.probes(), reloads, version));
+                        new Observed(daemon, plane.probes(), reloads, plane.resolves(), version));
             }
             Runner runner = new Runner(configFile, loader, config, plane, reloads, admin, accessLog);
             log.info("stevedore {} running, pid {}: listening on {} ({} event loop(s), {}); upstreams {}; {}", version,
                     ProcessHandle.current().pid(), Addresses.format(daemon.listenAddress()),
                     daemon.loops(), daemon.transport().name().toLowerCase(java.util.Locale.ROOT),
-                    describe(config), admin == null ? "no admin endpoint"
+                    describe(daemon.config()), admin == null ? "no admin endpoint"
                             : "admin endpoint http://" + Addresses.format(admin.address()) + "/");
             return runner;
         } catch (IOException e) {
@@ -250,7 +250,8 @@ public final class Runner implements AutoCloseable {
         reloads.applied(Instant.now());
         needRestart.forEach(line -> log.warn("reload: {}", line));
         log.info("configuration reloaded from {}: {}; upstreams {}; {} live session(s) kept", configFile,
-                ReloadChanges.describe(before, next.upload()), describe(next), plane.daemon().sessionCount());
+                ReloadChanges.describe(before, decision.applied().upload()), describe(decision.applied()),
+                plane.daemon().sessionCount());
         return true;
     }
 

@@ -41,7 +41,12 @@ public final class EchoBackend implements AutoCloseable {
 
     /** Binds {@code ip} on an ephemeral port and starts answering. */
     public static EchoBackend start(String ip, int id) throws IOException {
-        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), 0));
+        return start(ip, 0, id);
+    }
+
+    /** Binds {@code ip} on {@code port} (peers an A record names share one) and starts answering. */
+    public static EchoBackend start(String ip, int port, int id) throws IOException {
+        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ip), port));
         socket.setReceiveBufferSize(1 << 21);
         EchoBackend backend = new EchoBackend(id, socket);
         backend.server = backend.serve(socket, "echo-" + id);
