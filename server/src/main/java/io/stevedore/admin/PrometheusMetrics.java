@@ -132,6 +132,7 @@ final class PrometheusMetrics {
         });
 
         register(registry, Metric.RESOLVES, sample -> {
+            // Upstreams with Resolve from their first resolution on, and those that had one before a reload.
             for (String upstream : observed.resolves().upstreams()) {
                 for (ResolveResult result : ResolveResult.values()) {
                     sample.call(observed.resolves().count(upstream, result), upstream, result.label());

@@ -137,6 +137,10 @@ class AdminServerTest {
                 assertThat(sample(body, "stevedore_build_info{java=\"" + System.getProperty("java.version")
                         + "\",transport=\"epoll\",version=\"9.9-test\"}")).isEqualTo(1);
                 for (Metric metric : Metric.values()) {
+                    if (metric == Metric.RESOLVES) {
+                        // Samples only for upstreams with Resolve, which this file has not (DnsDiscoveryTest).
+                        continue;
+                    }
                     String exposed = metric.prometheusName() + (metric.type() == Metric.Type.COUNTER ? "_total" : "");
                     assertThat(body).as("every metric of the catalogue is exported")
                             .contains("# HELP " + exposed + " " + metric.help() + "\n");

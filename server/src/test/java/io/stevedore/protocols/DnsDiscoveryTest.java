@@ -13,6 +13,7 @@ import io.stevedore.config.PeerConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.CloseReason;
+import io.stevedore.metrics.Metric;
 import io.stevedore.metrics.ResolveResult;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -121,6 +122,7 @@ class DnsDiscoveryTest {
                     .containsOnly(origin);
             assertThat(status.at("/resolves/game/changed").asLong()).isEqualTo(3);
             assertThat(get(admin, "/metrics"))
+                    .contains("# HELP stevedore_resolve_total " + Metric.RESOLVES.help() + "\n")
                     .contains("stevedore_resolve_total{result=\"changed\",upstream=\"game\"} 3.0")
                     .containsPattern("stevedore_resolve_total\\{result=\"failed\",upstream=\"game\"} [1-9]");
         }
