@@ -276,7 +276,8 @@ class SignalsTest {
                 child.awaitLine("starting with");
                 child.signal("TERM");
 
-                assertThat(child.exitWithin(2)).as(child.wholeLog()).isZero();
+                // The watchdog halts 1.5 s after the signal; a JVM still warming up is given a little more.
+                assertThat(child.exitWithin(3)).as(child.wholeLog()).isZero();
                 assertThat(child.wholeLog()).contains("SIGTERM received").doesNotContain("Exception", "\tat ");
             }
         }
