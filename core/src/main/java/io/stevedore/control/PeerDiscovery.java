@@ -241,10 +241,19 @@ final class PeerDiscovery implements AutoCloseable {
             track.peers = found;
         }
         track.last = result;
-        boolean good = result == ResolveResult.CHANGED || result == ResolveResult.UNCHANGED;
-        long delay = Math.min(track.config.intervalSec(), good ? Math.max(ttl, MIN_INTERVAL_SEC) : MIN_INTERVAL_SEC);
-        track.next = timer().schedule(() -> tick(track), delay, TimeUnit.SECONDS);
+        track.next = timer().schedule(() -> tick(track), nextQuerySec(result, ttl, track.config.intervalSec()),
+                TimeUnit.SECONDS);
         return result;
+    }
+
+    /**
+     * Seconds until a name is asked again after {@code result}: its interval, or the answer's TTL
+     * when shorter but not under {@link #MIN_INTERVAL_SEC}; after a result that kept the last good
+     * peers, soon, since the running set may be stale.
+     */
+    static long nextQuerySec(ResolveResult result, long ttlSeconds, int intervalSec) {
+        boolean good = result == ResolveResult.CHANGED || result == ResolveResult.UNCHANGED;
+        return Math.min(intervalSec, good ? Math.max(ttlSeconds, MIN_INTERVAL_SEC) : MIN_INTERVAL_SEC);
     }
 
     private static void logKept(boolean again, String format, Object... arguments) {

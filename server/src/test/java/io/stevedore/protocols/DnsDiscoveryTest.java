@@ -14,6 +14,7 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Metric;
+import io.stevedore.metrics.PeerKey;
 import io.stevedore.metrics.ResolveResult;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -135,7 +136,7 @@ class DnsDiscoveryTest {
     }
 
     @Test
-    void srvGivesEachTargetItsPortAndWeightAndANewTargetReceives() throws Exception {
+    void srvGivesEachTargetItsPortAndWeightAndANewTargetReceivesAndIsProbed() throws Exception {
         Path hosts = dir.resolve("hosts");
         Files.writeString(hosts, "127.0.0.5 one.stevedore.test\n");
         InetSocketAddress dnsAddress = dnsAddress(55);
@@ -147,7 +148,8 @@ class DnsDiscoveryTest {
                         "--srv-host=" + SERVICE + ",two.stevedore.test," + two.address().getPort() + ",0,1"));
                 ControlPlane plane = ControlPlane.start(config("{'Name': '" + SERVICE + "', 'Type': 'SRV', "
                         + "'Servers': ['" + dnsAddress.getAddress().getHostAddress() + ":" + dnsAddress.getPort()
-                        + "'], 'IntervalSec': 1}", "rr"));
+                        + "'], 'IntervalSec': 1}, 'HealthChecker': {'HeartbeatIntervalSec': 1, 'HeartbeatTimeoutSec': 1}",
+                        "rr"));
                 Client client = new Client(plane.daemon().listenAddress())) {
             assertThat(plane.daemon().config().upload().upstreams().get(0).peers()).as("a target without addresses is no peer")
                     .containsExactly(new PeerConfig(one.address(), 3, false, false, null, "SRV " + SERVICE));
@@ -164,6 +166,8 @@ class DnsDiscoveryTest {
                 answered.merge(client.request(key(i)).backend(), 1L, Long::sum);
             }
             assertThat(answered).as("weighted round robin, 3 to 1").containsEntry(5, 30L).containsEntry(6, 10L);
+            Poll.until(FOLLOW, "the health checks probe the new peer",
+                    () -> plane.probes().count(new PeerKey("game", two.address()), true) > 0);
         }
     }
 
@@ -224,7 +228,10 @@ class DnsDiscoveryTest {
                 .filter(key -> !before.get(key).equals(after.get(key))).count();
     }
 
-    /** An upstream "game" of {@code type} with {@code resolve} and no Peers, behind 127.0.0.1. */
+    /**
+     * An upstream "game" of {@code type} with {@code resolve} (and what follows it in the
+     * upstream's object) and no Peers, behind 127.0.0.1.
+     */
     private static StevedoreConfig config(String resolve, String type) throws Exception {
         String chash = type.equals("chash") ? "'KeyBytes': '0:4', " : "";
         return ConfigLoader.parse(("{'Server': {'ListenAddr': '127.0.0.1:0', 'ListenParallel': 1}, 'Upload': "
