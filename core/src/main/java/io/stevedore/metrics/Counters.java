@@ -30,6 +30,7 @@ public final class Counters {
     private final Map<PeerKey, Integer> slotByKey = new HashMap<>();
     private volatile int slotCount;
     private volatile Layout layout;
+    private volatile SocketDrops socketDrops = SocketDrops.NONE;
 
     public Counters(List<UpstreamConfig> upstreams, int loopCount) {
         if (loopCount < 1) {
@@ -109,7 +110,27 @@ public final class Counters {
     }
 
     public long dropped(DropReason reason) {
-        return sum(LoopCounters.reasonIndex(reason));
+        return switch (reason) {
+            case OVERFLOW -> {
+                long total = 0;
+                for (int loop = 0; loop < loops.length; loop++) {
+                    total += socketDrops.listeners(loop);
+                }
+                yield total;
+            }
+            case SESSION_OVERFLOW -> socketDrops.sessions();
+            default -> sum(LoopCounters.reasonIndex(reason));
+        };
+    }
+
+    /** Client datagrams the kernel dropped at event loop {@code loop}'s full listening sockets. */
+    public long overflow(int loop) {
+        return socketDrops.listeners(loop);
+    }
+
+    /** Where the drops the kernel counts ({@link DropReason#kernel()}) are read from; none until set. */
+    public void socketDrops(SocketDrops drops) {
+        socketDrops = drops;
     }
 
     /** Drops by Prometheus label, e.g. {@code dropped("no_route")}. */

@@ -43,16 +43,39 @@ public enum DropReason {
      * A datagram from a source of {@code Server.ProxyProtocolFrom} that does not start with a valid
      * PROXY protocol v2 header (or has nothing after it): its client is unknown, so it goes nowhere.
      */
-    PROXY_HEADER("proxy_header");
+    PROXY_HEADER("proxy_header"),
+    /**
+     * A client datagram the kernel dropped at a listening socket whose receive buffer
+     * ({@code Server.RecvBufBytes}) was full: counted by the kernel, read from its per-socket drop
+     * counters when the metrics are collected (see {@link SocketDrops}).
+     */
+    OVERFLOW("overflow", true),
+    /**
+     * A peer's reply the kernel dropped at a session socket whose receive buffer
+     * ({@code Session.RecvBufBytes}) was full; read like {@link #OVERFLOW}. The health probes'
+     * sockets count here too.
+     */
+    SESSION_OVERFLOW("session_overflow", true);
 
     private final String label;
+    private final boolean kernel;
 
     DropReason(String label) {
+        this(label, false);
+    }
+
+    DropReason(String label, boolean kernel) {
         this.label = label;
+        this.kernel = kernel;
     }
 
     public String label() {
         return label;
+    }
+
+    /** Whether the kernel drops and counts these, not an event loop. */
+    public boolean kernel() {
+        return kernel;
     }
 
     /** The reason whose label is {@code label}, e.g. {@code "no_route"}. */

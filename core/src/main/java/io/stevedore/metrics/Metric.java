@@ -29,6 +29,9 @@ public enum Metric {
             "ICMP unreachable reports on session sockets that had sent to more than one peer within the last "
                     + "second: no peer is marked down for them, per listening socket", "listener"),
     DROPPED_DATAGRAMS(Type.COUNTER, "stevedore_dropped_datagrams", "Datagrams not delivered, by reason", "reason"),
+    LISTENER_OVERFLOWS(Type.COUNTER, "stevedore_listener_overflows",
+            "Client datagrams the kernel dropped because a listening socket's receive buffer was full "
+                    + "(the reason overflow of stevedore_dropped_datagrams_total), per listening socket", "listener"),
     SESSIONS_OPENED(Type.COUNTER, "stevedore_sessions_opened", "Client sessions opened, per listening socket",
             "listener"),
     SESSIONS_CLOSED(Type.COUNTER, "stevedore_sessions_closed",

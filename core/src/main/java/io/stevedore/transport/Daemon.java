@@ -150,6 +150,10 @@ public final class Daemon implements AutoCloseable {
         }
         Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
                 List.copyOf(workers), guard, sessionLog);
+        if (transport == Transport.EPOLL) {
+            counters.socketDrops(new KernelDrops(workers.size(), loop -> workers.get(loop).listeners().stream()
+                    .mapToInt(listener -> transport.fd(listener.channel)).toArray()));
+        }
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),
                 wildcard ? describeBound(daemon.listenAddresses()) : "");

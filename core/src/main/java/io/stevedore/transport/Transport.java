@@ -111,6 +111,11 @@ public enum Transport {
         }
 
         @Override
+        int fd(DatagramChannel channel) {
+            return ((EpollDatagramChannel) channel).fd().intValue();
+        }
+
+        @Override
         void purgeErrorQueue(DatagramChannel channel) {
             if (channel.isOpen()) {
                 // Clearing IP_RECVERR empties the socket's one error queue, IPv6 reports included.
@@ -184,6 +189,11 @@ public enum Transport {
                 throw cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
             }
             return channel.localAddress();
+        }
+
+        @Override
+        int fd(DatagramChannel channel) {
+            return -1;
         }
 
         @Override
@@ -273,6 +283,9 @@ public enum Transport {
      * @return the address and port it is bound to
      */
     abstract InetSocketAddress bindSessionSocket(DatagramChannel channel, InetSocketAddress local) throws IOException;
+
+    /** The socket's file descriptor, or -1 where the transport does not expose it (NIO). */
+    abstract int fd(DatagramChannel channel);
 
     /**
      * Drops the ICMP error reports queued on a session socket. Netty cannot read them

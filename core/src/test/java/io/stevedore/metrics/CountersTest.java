@@ -60,7 +60,7 @@ class CountersTest {
     void dropReasonsCarryTheirPrometheusLabels() {
         assertThat(DropReason.values()).extracting(DropReason::label).containsExactly(
                 "no_route", "short_key", "oversize", "empty", "session_limit", "no_peer", "send_error", "foreign_reply",
-                "backpressure", "loop", "proxy_header");
+                "backpressure", "loop", "proxy_header", "overflow", "session_overflow");
         assertThatThrownBy(() -> counters.dropped("unknown")).hasMessage("no drop reason \"unknown\"");
         assertThatThrownBy(() -> counters.upstream("ver3", PeerCounter.FORWARDED_BYTES))
                 .hasMessage("no upstream \"ver3\"; upstreams are [ver1, ver2]");

@@ -69,6 +69,12 @@ final class TestConfig {
         return this;
     }
 
+    /** {@code Session.RecvBufBytes}: SO_RCVBUF of new session sockets. */
+    TestConfig sessionRecvBufBytes(int n) {
+        sessionRecvBufBytes = n;
+        return this;
+    }
+
     TestConfig maxTryTimes(int n) {
         maxTryTimes = n;
         return this;

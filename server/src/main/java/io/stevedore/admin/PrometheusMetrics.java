@@ -62,6 +62,11 @@ final class PrometheusMetrics {
                 sample.call(counters.dropped(reason), reason.label());
             }
         });
+        register(registry, Metric.LISTENER_OVERFLOWS, sample -> {
+            for (int i = 0; i < counters.loopCount(); i++) {
+                sample.call(counters.overflow(i), listener(i));
+            }
+        });
         register(registry, Metric.SESSIONS_CLOSED, sample -> {
             for (int i = 0; i < counters.loopCount(); i++) {
                 for (CloseReason reason : CloseReason.values()) {

@@ -57,6 +57,7 @@ final class StatusReport {
                     listener.put("sessions", counters.loop(i, LoopCounter.SESSIONS_OPENED) - counters.loop(i, counter));
                 }
             }
+            listener.put("overflow", counters.overflow(i));
         }
 
         ObjectNode sessions = root.putObject("sessions");

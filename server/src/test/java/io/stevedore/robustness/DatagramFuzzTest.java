@@ -120,8 +120,9 @@ class DatagramFuzzTest {
                 sentBytes += datagram.length;
                 chunkBytes += datagram.length;
                 inChunk++;
-                // Paced so that no socket buffer on the way overflows: a loss there would be the
-                // kernel's, uncounted by anyone, and would hide the daemon's own.
+                // Paced so that no socket buffer on the way overflows (a chunk fits the listeners'
+                // 4 MiB RecvBufBytes): a loss there would be the kernel's (counted as overflow at
+                // our listeners, by nobody elsewhere) and would hide the daemon's own.
                 if (inChunk == 200 || chunkBytes > (1 << 20) || n == DATAGRAMS) {
                     awaitSettled(counters, n, hash, rr);
                     inChunk = 0;
@@ -253,7 +254,8 @@ class DatagramFuzzTest {
             throws Exception {
         String json = """
                 {
-                  "Server": {"ListenAddr": "%s", "ListenParallel": 2, "BatchSize": 16, "BufSize": %d},
+                  "Server": {"ListenAddr": "%s", "ListenParallel": 2, "BatchSize": 16, "BufSize": %d,
+                             "RecvBufBytes": 4194304},
                   "Upload": {
                     "DefaultUpstream": "deny",
                     "Routes": [%s],
