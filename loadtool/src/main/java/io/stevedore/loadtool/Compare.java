@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +64,10 @@ final class Compare implements Callable<Integer> {
             description = "ListenParallel of the Stevedore path (default ${DEFAULT-VALUE}).")
     int parallel;
 
+    @Option(names = "--recv-buf", description = "Server.RecvBufBytes of the Stevedore and baseline paths "
+            + "(default: the daemon's own).")
+    Integer recvBuf;
+
     @Option(names = "--baseline-parallel", description = "ListenParallel of the baseline path (default: --parallel).")
     Integer baselineParallel;
 
@@ -90,6 +95,9 @@ final class Compare implements Callable<Integer> {
         }
         if (parallel < 1 || parallel > 64 || (baselineParallel != null && (baselineParallel < 1 || baselineParallel > 64))) {
             throw new IllegalArgumentException("--parallel, --baseline-parallel: expected 1..64");
+        }
+        if (recvBuf != null && (recvBuf < 4096 || recvBuf > (1 << 30))) {
+            throw new IllegalArgumentException("--recv-buf " + recvBuf + ": expected 4096..1073741824 bytes");
         }
         if (rounds < 1 || rounds > 20) {
             throw new IllegalArgumentException("--rounds " + rounds + ": expected 1..20");
@@ -169,8 +177,12 @@ final class Compare implements Callable<Integer> {
                     List<Long> pids = new ArrayList<>();
                     path.pid().ifPresent(pids::add);
                     pids.add(echoPid);
+                    // The proxy's sockets, or the backends' when there is no proxy.
+                    SocketDropCounter drops = SocketDropCounter.ofTree(path.pid().orElse(echoPid));
+                    Map<Long, Long> dropsBefore = drops.read();
                     LoadResult result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
-                    runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid()));
+                    long overflow = SocketDropCounter.since(dropsBefore, drops.read());
+                    runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid(), overflow));
                     System.err.printf(Locale.ROOT,
                             "[%2d/%d] round %d  %-13s %-9s sent %6s/s  replies %6s/s  lost %5.1f%%  "
                                     + "p50 %7.1f us  p99 %8.1f us%n",
@@ -186,10 +198,10 @@ final class Compare implements Callable<Integer> {
     private ComparePath open(String key, List<EchoServer.Listener> backends) throws IOException, InterruptedException {
         return switch (key) {
             case "direct" -> ComparePath.direct(backends);
-            case "stevedore" -> ComparePath.stevedore(stevedore, parallel, backends, work);
-            case "stevedore-proxy" -> ComparePath.stevedoreProxy(stevedore, parallel, backends, work);
+            case "stevedore" -> ComparePath.stevedore(stevedore, parallel, recvBuf, backends, work);
+            case "stevedore-proxy" -> ComparePath.stevedoreProxy(stevedore, parallel, recvBuf, backends, work);
             case "baseline" -> ComparePath.baseline(baseline, baselineParallel == null ? parallel : baselineParallel,
-                    backends, work);
+                    recvBuf, backends, work);
             case "nginx-1w" -> ComparePath.nginx(nginx, nginxModule, 1, backends, work, nginxVersion());
             case "nginx-2w" -> ComparePath.nginx(nginx, nginxModule, 2, backends, work, nginxVersion());
             default -> throw new IllegalArgumentException("unknown path " + key);
@@ -278,10 +290,10 @@ final class Compare implements Callable<Integer> {
     }
 
     /** A run as written to compare.json. */
-    record JsonRun(String path, String shape, int round, Long proxyPid, LoadResult result) {
+    record JsonRun(String path, String shape, int round, Long proxyPid, long overflow, LoadResult result) {
         static JsonRun of(CompareTable.Run run) {
             return new JsonRun(run.path(), run.shape().name().toLowerCase(Locale.ROOT), run.round(),
-                    run.proxyPid().orElse(null), run.result());
+                    run.proxyPid().orElse(null), run.overflow(), run.result());
         }
     }
 }

@@ -70,33 +70,37 @@ final class ComparePath implements AutoCloseable {
      * The daemon from {@code launcher -c CONFIG} with consistent hashing on bytes 0..4 over the
      * three backends and two listening sockets.
      */
-    static ComparePath stevedore(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
-            throws IOException {
-        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel, launcher, parallel, backends,
-                work, false);
+    static ComparePath stevedore(Path launcher, int parallel, Integer recvBuf, List<EchoServer.Listener> backends,
+            Path work) throws IOException {
+        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel + recvBufLabel(recvBuf),
+                launcher, parallel, recvBuf, backends, work, false);
     }
 
     /**
      * The same daemon with {@code "ProxyProtocol": "v2"} on the upstream, beside the path without:
      * the cost of writing a header before every datagram (the echo answers without it).
      */
-    static ComparePath stevedoreProxy(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
-            throws IOException {
-        return stevedore("stevedore-proxy", "Stevedore, chash 0:4, ProxyProtocol v2, ListenParallel " + parallel,
-                launcher, parallel, backends, work, true);
+    static ComparePath stevedoreProxy(Path launcher, int parallel, Integer recvBuf,
+            List<EchoServer.Listener> backends, Path work) throws IOException {
+        return stevedore("stevedore-proxy", "Stevedore, chash 0:4, ProxyProtocol v2, ListenParallel " + parallel
+                + recvBufLabel(recvBuf), launcher, parallel, recvBuf, backends, work, true);
     }
 
     /**
      * A second Stevedore build (another worktree's or an older package's launcher) measured in the
      * same run, so a change to the data plane is judged against the build before it, alternating.
      */
-    static ComparePath baseline(Path launcher, int parallel, List<EchoServer.Listener> backends, Path work)
-            throws IOException {
-        return stevedore("baseline", "Stevedore baseline (" + launcher + ", ListenParallel " + parallel + ")",
-                launcher, parallel, backends, work, false);
+    static ComparePath baseline(Path launcher, int parallel, Integer recvBuf, List<EchoServer.Listener> backends,
+            Path work) throws IOException {
+        return stevedore("baseline", "Stevedore baseline (" + launcher + ", ListenParallel " + parallel
+                + recvBufLabel(recvBuf) + ")", launcher, parallel, recvBuf, backends, work, false);
     }
 
-    private static ComparePath stevedore(String key, String label, Path launcher, int parallel,
+    private static String recvBufLabel(Integer recvBuf) {
+        return recvBuf == null ? "" : ", RecvBufBytes " + recvBuf;
+    }
+
+    private static ComparePath stevedore(String key, String label, Path launcher, int parallel, Integer recvBuf,
                                          List<EchoServer.Listener> backends, Path work, boolean proxyProtocol)
             throws IOException {
         if (!Files.isExecutable(launcher)) {
@@ -105,7 +109,7 @@ final class ComparePath implements AutoCloseable {
         InetSocketAddress listen = freePort();
         Path config = work.resolve(key + ".json");
         Files.createDirectories(work);
-        Files.writeString(config, stevedoreConfig(listen, parallel, backends, proxyProtocol), StandardCharsets.UTF_8);
+        Files.writeString(config, stevedoreConfig(listen, parallel, recvBuf, backends, proxyProtocol), StandardCharsets.UTF_8);
         ChildProcess daemon = ChildProcess.start(key,
                 List.of(launcher.toString(), "-c", config.toString()), work.resolve(key + ".log"));
         return started(key, label, listen, daemon);
@@ -149,8 +153,9 @@ final class ComparePath implements AutoCloseable {
         return new ComparePath(key, label, List.of(), null, reason);
     }
 
-    static String stevedoreConfig(InetSocketAddress listen, int parallel, List<EchoServer.Listener> backends,
-                                  boolean proxyProtocol) {
+    /** {@code recvBuf}: {@code Server.RecvBufBytes}, or null for the daemon's default. */
+    static String stevedoreConfig(InetSocketAddress listen, int parallel, Integer recvBuf,
+                                  List<EchoServer.Listener> backends, boolean proxyProtocol) {
         String peers = backends.stream()
                 .map(b -> String.format("        { \"IP\": \"%s\", \"Port\": %d }",
                         b.address().getAddress().getHostAddress(), b.address().getPort()))
@@ -158,7 +163,7 @@ final class ComparePath implements AutoCloseable {
         return """
                 {
                   // Written by stevedore-load compare: the echo backends behind one chash upstream.
-                  "Server": { "ListenAddr": "%s", "ListenParallel": %d },
+                  "Server": { "ListenAddr": "%s", "ListenParallel": %d%s },
                   "Upload": {
                     "DefaultUpstream": "echo",
                     "Upstreams": [ {
@@ -172,7 +177,8 @@ final class ComparePath implements AutoCloseable {
                   },
                   "Log": { "Level": "warn" }
                 }
-                """.formatted(Addresses.format(listen), parallel, proxyProtocol ? "\n          \"ProxyProtocol\": \"v2\"," : "",
+                """.formatted(Addresses.format(listen), parallel,
+                recvBuf == null ? "" : ", \"RecvBufBytes\": " + recvBuf, proxyProtocol ? "\n          \"ProxyProtocol\": \"v2\"," : "",
                 peers);
     }
 

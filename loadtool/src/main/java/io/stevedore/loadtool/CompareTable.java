@@ -13,8 +13,13 @@ import java.util.function.ToDoubleFunction;
 /** The comparison's runs, reduced to medians with their range and written as markdown tables. */
 final class CompareTable {
 
-    /** One measurement: a path, a column, a round, what the load tool saw, and the proxy's pid if any. */
-    record Run(String path, CompareShape shape, int round, LoadResult result, Optional<Long> proxyPid) {
+    /**
+     * One measurement: a path, a column, a round, what the load tool saw, the proxy's pid if any,
+     * and the datagrams the kernel dropped at full receive buffers of the proxy's sockets (of the
+     * backends' for the direct path) during the run, warm-up included.
+     */
+    record Run(String path, CompareShape shape, int round, LoadResult result, Optional<Long> proxyPid,
+            long overflow) {
 
         /** CPU seconds the proxy (with its children) used during the window, if there is a proxy. */
         OptionalDouble proxyCpuSeconds() {
@@ -115,7 +120,11 @@ final class CompareTable {
             out.append("| ").append(shape.title()).append(" |");
             nginx.forEach(r -> out.append(' ').append(ratio(headline("stevedore", shape), headline(r.key(), shape)))
                     .append(" |"));
-            out.append("\n| CPU per reply, ").append(shape.title()).append(" |");
+            if (shape == CompareShape.FLOOD) {
+                out.append("\n| flood p99 round trip |");
+                nginx.forEach(r -> out.append(' ').append(ratio(floodP99("stevedore"), floodP99(r.key()))).append(" |"));
+            }
+            out.append("\n| CPU per reply, ").append(shape.load()).append(" |");
             nginx.forEach(r -> out.append(' ').append(ratio(cpuPerReply("stevedore", shape), cpuPerReply(r.key(), shape)))
                     .append(" |"));
             out.append('\n');
@@ -164,6 +173,14 @@ final class CompareTable {
         if (shape == CompareShape.FLOOD) {
             Optional<Spread> loss = spread(path, shape, run -> run.result().lossPercent());
             cell += loss.map(l -> String.format(Locale.ROOT, ", %.0f%% lost", l.median())).orElse("");
+            // In a flood the queue is the receive buffers: how long a reply waited, and what they lost.
+            Optional<Spread> p50 = spread(path, shape, run -> run.result().latencyMicros().p50());
+            Optional<Spread> p99 = spread(path, shape, run -> run.result().latencyMicros().p99());
+            if (p50.isPresent() && p99.isPresent()) {
+                cell += ", p50 " + millis(p50.get().median()) + " ms, p99 " + millis(p99.get().median()) + " ms";
+            }
+            cell += spread(path, shape, run -> run.overflow()).map(o -> ", " + count(o.median()) + " overflowed")
+                    .orElse("");
         }
         if (shape == CompareShape.RATE) {
             // A latency "at 20k/s" means little if the client could not send 20k/s.
@@ -173,6 +190,10 @@ final class CompareTable {
             }
         }
         return cell;
+    }
+
+    private Optional<Spread> floodP99(String path) {
+        return spread(path, CompareShape.FLOOD, run -> run.result().latencyMicros().p99());
     }
 
     private Optional<Spread> cpuPerReply(String path, CompareShape shape) {
@@ -231,6 +252,15 @@ final class CompareTable {
             return String.format(Locale.ROOT, "%.1fk", perSecond / 1000);
         }
         return String.format(Locale.ROOT, "%.0f", perSecond);
+    }
+
+    static String millis(double micros) {
+        return String.format(Locale.ROOT, micros >= 100_000 ? "%,.0f" : "%.1f", micros / 1000);
+    }
+
+    /** A count the way the table reads it: 1.2M, 85k, 9.5k, 840. */
+    static String count(double n) {
+        return n >= 1_000_000 ? String.format(Locale.ROOT, "%.1fM", n / 1e6) : rate(n);
     }
 
     static String micros(double micros) {

@@ -42,11 +42,11 @@ class CompareTableTest {
         double[] stevedore = {150_000, 140_000, 160_000};
         for (int round = 1; round <= 3; round++) {
             for (CompareShape shape : CompareShape.values()) {
-                runs.add(new CompareTable.Run("direct", shape, round, result(300_000, 50, 80, 0), Optional.empty()));
+                runs.add(new CompareTable.Run("direct", shape, round, result(300_000, 50, 80, 0), Optional.empty(), 0));
                 runs.add(new CompareTable.Run("nginx-1w", shape, round,
-                        result(nginx[round - 1], 74, 194, 1.0), Optional.of(77L)));
+                        result(nginx[round - 1], 74, 194, 1.0), Optional.of(77L), 1_200_000));
                 runs.add(new CompareTable.Run("stevedore", shape, round,
-                        result(stevedore[round - 1], 60, 97, 1.0), Optional.of(77L)));
+                        result(stevedore[round - 1], 60, 97, 1.0), Optional.of(77L), 500));
             }
         }
         List<CompareTable.Row> rows = List.of(
@@ -57,8 +57,9 @@ class CompareTableTest {
 
         String report = new CompareTable(rows, List.of(CompareShape.values()), runs, Optional.of(88L)).markdown();
 
-        assertThat(report).contains("| direct, no proxy | 300k/s (300k–300k) | 300k/s (300k–300k), 0% lost "
-                + "| 80.0 µs (80.0–80.0) | 50.0 µs (50.0–50.0) |");
+        assertThat(report).contains("| direct, no proxy | 300k/s (300k–300k) | 300k/s (300k–300k), 0% lost, "
+                + "p50 0.1 ms, p99 0.1 ms, 0 overflowed | 80.0 µs (80.0–80.0) | 50.0 µs (50.0–50.0) |");
+        assertThat(report).contains("68k/s (60k–70k), 0% lost, p50 0.1 ms, p99 0.2 ms, 1.2M overflowed |");
         assertThat(report).contains("| nginx 1 worker | 68k/s (60k–70k) |");
         assertThat(report).contains("| nginx 2 workers | n/a | n/a | n/a | n/a |");
         assertThat(report).contains("n/a for nginx-2w: nginx not found");
@@ -66,13 +67,15 @@ class CompareTableTest {
         assertThat(report).contains("| stevedore | 50% · 3.3 µs/reply |");
         assertThat(report).contains("| closed loop 64 B (64 sockets × 4 in flight) | 2.21× | n/a |");
         assertThat(report).contains("| p99 at 20k/s | 0.50× | n/a |");
+        assertThat(report).contains("| flood p99 round trip | 0.50× | n/a |");
+        assertThat(report).contains("| CPU per reply, 20k/s | 0.45× | n/a |", "| CPU per reply, one at a time |");
         assertThat(report).contains("| direct | b1 100% | 0 | 50% | 75% |");
     }
 
     @Test
     void aRateTheClientCouldNotReachIsSaid() {
         List<CompareTable.Run> runs = List.of(new CompareTable.Run("direct", CompareShape.RATE, 1,
-                result(12_000, 50, 900, 0), Optional.empty()));
+                result(12_000, 50, 900, 0), Optional.empty(), 0));
         List<CompareTable.Row> rows = List.of(new CompareTable.Row("direct", "direct", Optional.empty()));
 
         String report = new CompareTable(rows, List.of(CompareShape.RATE), runs, Optional.empty()).markdown();
@@ -87,16 +90,19 @@ class CompareTableTest {
                 new EchoServer.Listener(Loopback.socketAddress("127.0.0.3:40002"), "b2"));
         InetSocketAddress listen = Loopback.socketAddress("127.0.0.1:40100");
 
-        String stevedore = ComparePath.stevedoreConfig(listen, 2, backends, false);
+        String stevedore = ComparePath.stevedoreConfig(listen, 2, null, backends, false);
         String nginx = ComparePath.nginxConfig(Path.of("/m/stream.so"), 2, Path.of("/p"), listen, backends);
 
         assertThat(stevedore).contains("\"ListenAddr\": \"127.0.0.1:40100\"", "\"KeyBytes\": \"0:4\"",
                 "\"Type\": \"chash\"", "{ \"IP\": \"127.0.0.3\", \"Port\": 40002 }", "\"ListenParallel\": 2");
+        assertThat(stevedore).doesNotContain("RecvBufBytes");
+        assertThat(ComparePath.stevedoreConfig(listen, 2, 65536, backends, false))
+                .contains("\"ListenParallel\": 2, \"RecvBufBytes\": 65536 }");
         assertThat(nginx).contains("load_module /m/stream.so;", "daemon off;", "worker_processes 2;",
                 "pid /p/logs/nginx.pid;", "hash $remote_addr consistent;", "server 127.0.0.2:40001;",
                 "listen 127.0.0.1:40100 udp reuseport;", "proxy_timeout 30s;");
         assertThat(nginx).doesNotContain("proxy_responses");
         assertThat(stevedore).doesNotContain("ProxyProtocol");
-        assertThat(ComparePath.stevedoreConfig(listen, 2, backends, true)).contains("\"ProxyProtocol\": \"v2\",");
+        assertThat(ComparePath.stevedoreConfig(listen, 2, null, backends, true)).contains("\"ProxyProtocol\": \"v2\",");
     }
 }
