@@ -138,10 +138,12 @@ class DropAccountingTest {
         return datagram;
     }
 
+    /** The listeners get 4 MiB (RecvBufBytes): a chunk of 200 datagrams must queue whole, not overflow. */
     private static StevedoreConfig config(List<RecordingBackend> peers) throws Exception {
         String json = """
                 {
-                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2, "BufSize": %d, "MaxTryTimes": 1},
+                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2, "BufSize": %d, "MaxTryTimes": 1,
+                             "RecvBufBytes": 4194304},
                   "Session": {"MaxSessions": %d},
                   "Upload": {
                     "DefaultUpstream": "deny",
