@@ -30,6 +30,8 @@ final class DrainWatch implements AutoCloseable {
     private final Daemon daemon;
     /** The draining peers already reported drained; only the watch's thread touches it. */
     private final Set<PeerKey> drained = new HashSet<>();
+    /** The peers draining as of the last {@link #configured}: a reload that keeps one draining says nothing new. */
+    private Set<PeerKey> announced = Set.of();
     private ScheduledExecutorService thread;
     private boolean closed;
 
@@ -38,21 +40,23 @@ final class DrainWatch implements AutoCloseable {
     }
 
     /**
-     * The running configuration changed (start, reload): logs each draining peer with the sessions
-     * it keeps, and starts watching if one drains. Called by one thread at a time.
+     * The running configuration changed (start, reload, peers from DNS): logs each peer that drains
+     * now and did not before, with the sessions it keeps, and starts watching if one drains.
      */
     synchronized void configured() {
-        boolean any = false;
+        Set<PeerKey> draining = new HashSet<>();
         for (Upstream upstream : daemon.upstreams()) {
             for (Peer peer : upstream.peers()) {
-                if (peer.draining()) {
-                    any = true;
+                PeerKey key = new PeerKey(upstream.name(), peer.address());
+                if (peer.draining() && draining.add(key) && !announced.contains(key)) {
                     log.info("upstream {} peer {} drains: {} live session(s) that have used it keep it, new sessions "
-                            + "go to the other peers", upstream.name(), Addresses.format(peer.address()), sessions(upstream, peer));
+                            + "go to the other peers", upstream.name(), Addresses.format(peer.address()),
+                            sessions(upstream, peer));
                 }
             }
         }
-        if (any && thread == null && !closed) {
+        announced = draining;
+        if (!draining.isEmpty() && thread == null && !closed) {
             thread = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("stevedore-drain", true));
             thread.scheduleWithFixedDelay(this::check, 0, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
         }
