@@ -36,16 +36,31 @@ public final class Demo {
 
     /** Runs both scenarios, printing to {@code out}; returns 0 when every check holds, else 1. */
     public static int run(PrintWriter out) {
-        return new Demo(out).run();
-    }
-
-    private int run() {
+        Demo demo = new Demo(out);
         out.println("Stevedore demo: the KCP example and the protocol-version example of the original Stevedore,"
                 + " replayed on this machine (127.0.0.x only).");
         out.println("Everything below is the real load balancer and real health checks; nothing to configure.");
+        return demo.run(() -> {
+            new KcpFailover(demo).run();
+            new VersionRouting(demo).run();
+        });
+    }
+
+    /** {@code stevedore demo quic}: a QUIC connection through NAT rebindings ({@link QuicRebinding}). */
+    public static int runQuic(PrintWriter out) {
+        Demo demo = new Demo(out);
+        out.println("Stevedore demo quic: real QUIC servers and a client (Netty's QUIC codec) through the load"
+                + " balancer (127.0.0.x only).");
+        return demo.run(() -> new QuicRebinding(demo).run());
+    }
+
+    private interface Scenes {
+        void run() throws DemoException, IOException;
+    }
+
+    private int run(Scenes scenes) {
         try {
-            new KcpFailover(this).run();
-            new VersionRouting(this).run();
+            scenes.run();
         } catch (DemoException e) {
             out.println();
             out.println("demo stopped: " + e.getMessage());

@@ -14,6 +14,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -48,6 +50,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "With --backends: the configuration file whose peers to start (default: ${DEFAULT-VALUE}).")
     private Path configFile;
 
+    @Parameters(arity = "0..1", paramLabel = "SCENE",
+            description = "quic: real QUIC servers and a client instead; a connection keeps its server while its NAT"
+                    + " moves it to a new port (Type quic, QUIC-LB connection IDs).")
+    private String scene;
+
     @Spec
     private CommandSpec spec;
 
@@ -58,7 +65,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         LogSetup.configure(new LogConfig("", verbose ? "info" : "warn", false,
                 LogConfig.MAX_AGE_HOUR.defaultValue(), LogConfig.ROTATION_TIME_HOUR.defaultValue()));
-        return Demo.run(spec.commandLine().getOut());
+        if (scene == null) {
+            return Demo.run(spec.commandLine().getOut());
+        }
+        if (!scene.equals("quic")) {
+            throw new ParameterException(spec.commandLine(), "SCENE \"" + scene + "\" is not a scene; expected quic");
+        }
+        return Demo.runQuic(spec.commandLine().getOut());
     }
 
     private int backends() {

@@ -101,4 +101,19 @@ class DemoCommandTest {
         assertThat(r.out()).contains("demo", "Replays the original Stevedore's two examples (KCP, protocol version)");
         assertThat(CliConfigCheckTest.stevedore("demo", "--help").out()).doesNotContainIgnoringCase("seed");
     }
+
+    @Test
+    void theQuicSceneShowsAConnectionKeepingItsServerAcrossARebinding() throws Exception {
+        Finished r = CliConfigCheckTest.stevedore("demo", "quic");
+
+        assertThat(r.exitCode()).as("exit code; output:%n%s%s", r.out(), r.err()).isZero();
+        assertThat(r.out()).contains("Demo finished in").doesNotContain("FAILED")
+                .contains("ok      QUIC: the servers accepted 1 connection(s), no new one after a rebinding");
+        List<String[]> steps = table(r.out(), "step");
+        assertThat(steps).hasSize(2);
+        assertThat(steps.get(1)[1]).as("the client's address as the load balancer sees it changed")
+                .isNotEqualTo(steps.get(0)[1]);
+        assertThat(steps.get(1)[2]).as("the server that answered").isEqualTo(steps.get(0)[2]);
+        assertThat(r.err()).as("nothing logged at warn or above").isEmpty();
+    }
 }

@@ -1,4 +1,4 @@
-package io.stevedore.testing;
+package io.stevedore.demo;
 
 import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.stevedore.quic.QuicLbConfig;

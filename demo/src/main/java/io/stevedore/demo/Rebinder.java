@@ -1,4 +1,4 @@
-package io.stevedore.testing;
+package io.stevedore.demo;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -95,12 +95,17 @@ public final class Rebinder implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws InterruptedException {
+    public synchronized void close() {
         closed = true;
         inside.close();
         outsides.forEach(DatagramSocket::close);
-        for (Thread thread : threads) {
-            thread.join(2_000);
+        try {
+            for (Thread thread : threads) {
+                thread.join(2_000);
+            }
+        } catch (InterruptedException e) {
+            // Its sockets are closed, so its threads end by themselves.
+            Thread.currentThread().interrupt();
         }
     }
 }

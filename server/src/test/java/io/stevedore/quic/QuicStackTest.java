@@ -3,8 +3,8 @@ package io.stevedore.quic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
-import io.stevedore.testing.QuicPeers;
-import io.stevedore.testing.Rebinder;
+import io.stevedore.demo.QuicPeers;
+import io.stevedore.demo.Rebinder;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;

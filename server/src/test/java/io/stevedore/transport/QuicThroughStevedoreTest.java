@@ -16,8 +16,8 @@ import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.quic.QuicLbConfig;
 import io.stevedore.testing.Poll;
-import io.stevedore.testing.QuicPeers;
-import io.stevedore.testing.Rebinder;
+import io.stevedore.demo.QuicPeers;
+import io.stevedore.demo.Rebinder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -55,7 +55,7 @@ class QuicThroughStevedoreTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             client.close();
             nat.close();
         }

@@ -1,4 +1,4 @@
-package io.stevedore.testing;
+package io.stevedore.demo;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
 
 /**
- * Real QUIC endpoints for tests, from Netty's QUIC codec (quiche and BoringSSL): servers that issue
+ * Real QUIC endpoints for {@code stevedore demo quic} and the QUIC tests, from Netty's QUIC codec (quiche and BoringSSL): servers that issue
  * QUIC-LB connection IDs and answer each stream's line with their name and the line, and clients
  * that open a connection and exchange lines over it. The servers' certificate is made once by the
  * JDK's keytool; the clients trust any certificate.
