@@ -11,8 +11,10 @@ import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.config.Addresses;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import io.stevedore.routing.RouteTable;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -38,7 +40,11 @@ public final class DryRun {
         this.upstreams = config.upload().upstreams();
     }
 
-    /** The decision for {@code datagram} sent by {@code from} (null: an ordinary client). */
+    /**
+     * The decision for {@code datagram} sent by {@code from} (null: an ordinary client). From a
+     * source of {@code Server.ProxyProtocolFrom}, the datagram starts with a PROXY header, which is
+     * read and stripped as the daemon does; the client it names is the client.
+     */
     public Decision decide(byte[] datagram, InetSocketAddress from) {
         Decision.Builder decision = new Decision.Builder(datagram.length, from);
         if (from != null && fromItself(from)) {
@@ -51,6 +57,20 @@ public final class DryRun {
         if (datagram.length > config.server().bufSize()) {
             return decision.drop(DropReason.OVERSIZE, datagram.length + " bytes exceed Server.BufSize "
                     + config.server().bufSize() + "; never forwarded truncated");
+        }
+        InetSocketAddress sender = from;
+        if (sender != null && config.server().proxyProtocolFrom().stream().anyMatch(b -> b.contains(sender.getAddress()))) {
+            ProxyHeader.Parsed header = new ProxyHeader.Parsed();
+            boolean valid = ProxyHeader.parse(Unpooled.wrappedBuffer(datagram), header);
+            if (!valid || header.length() == datagram.length) {
+                return decision.drop(DropReason.PROXY_HEADER, "the source " + Addresses.format(from)
+                        + " is in Server.ProxyProtocolFrom, but " + (valid ? "nothing follows the datagram's PROXY header"
+                                : "the datagram does not start with a valid PROXY header: " + header.problem().description()));
+            }
+            datagram = Arrays.copyOfRange(datagram, header.length(), datagram.length);
+            if (!header.local()) {
+                from = header.client();
+            }
         }
         ByteBuf data = Unpooled.wrappedBuffer(datagram);
         List<RouteTable.Trial> trials = routes.trace(data);

@@ -3,7 +3,9 @@ package io.stevedore.dryrun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.proxyprotocol.ProxyHeader;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
@@ -93,5 +95,29 @@ class DryRunTest {
         assertThat(fromListener.drop()).isEqualTo("loop");
         assertThat(dryRun.decide(new byte[] {1, 2, 3, 4, 5}, new InetSocketAddress("127.0.0.3", 40000)).peer())
                 .as("another port of a peer's address is a client").isNotNull();
+    }
+
+    @Test
+    void aFrontTiersHeaderIsStrippedBeforeTheRoutesAndAMissingOneIsDropped() throws Exception {
+        DryRun behindFront = new DryRun(ConfigLoader.parse(CONFIG.replace("\"BufSize\": 64",
+                "\"BufSize\": 64, \"ProxyProtocolFrom\": [\"127.0.0.8/32\"]")).config());
+        InetSocketAddress front = new InetSocketAddress("127.0.0.8", 40000);
+        byte[] header = ProxyHeader.proxy(new InetSocketAddress("127.0.0.60", 5000), new InetSocketAddress("127.0.0.1", 2614));
+        byte[] payload = HexFormat.of().parseHex("01a1b2c3d4ff");
+        byte[] datagram = Arrays.copyOf(header, header.length + payload.length);
+        System.arraycopy(payload, 0, datagram, header.length, payload.length);
+
+        Decision d = behindFront.decide(datagram, front);
+        assertThat(d.upstream()).isEqualTo("kcp");
+        assertThat(HexFormat.of().formatHex(d.key())).isEqualTo("a1b2c3d4");
+        assertThat(d.peer()).isEqualTo(decide("01a1b2c3d4ff").peer());
+
+        Decision bare = behindFront.decide(payload, front);
+        assertThat(bare.drop()).isEqualTo("proxy_header");
+        assertThat(bare.why()).isEqualTo("the source 127.0.0.8:40000 is in Server.ProxyProtocolFrom, but the datagram does "
+                + "not start with a valid PROXY header: shorter than a PROXY v2 header");
+        assertThat(behindFront.decide(header, front).drop()).isEqualTo("proxy_header");
+        assertThat(behindFront.decide(payload, new InetSocketAddress("127.0.0.9", 40000)).upstream())
+                .as("another source is a client itself").isEqualTo("kcp");
     }
 }
