@@ -24,6 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -211,6 +214,29 @@ class AccessLogTest {
         }
         access.close();
         assertThat(lines(log)).extracting(line -> line.get("datagrams_in").asLong()).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void rotatedAccessLogsAreNamedAndPrunedByTheMainLogsRules() throws Exception {
+        Path log = dir.resolve("access.log");
+        Instant now = Instant.now();
+        Path old = Files.writeString(dir.resolve("access.log." + hourly(now.minus(10, ChronoUnit.HOURS))), "{}\n");
+        Path recent = Files.writeString(dir.resolve("access.log." + hourly(now.minus(2, ChronoUnit.HOURS))), "{}\n");
+
+        AccessLog access = AccessLog.open(new LogConfig("", "info", false, 5, 1, log.toString()));
+        try {
+            // Logback prunes on a background thread: poll, never sleep a fixed time.
+            Poll.until(Duration.ofSeconds(10), "the access log older than MaxAgeHour pruned", () -> !Files.exists(old));
+            assertThat(recent).exists();
+            access.closed(record(7));
+        } finally {
+            access.close();
+        }
+        assertThat(lines(log)).extracting(line -> line.get("datagrams_in").asLong()).containsExactly(7L);
+    }
+
+    private static String hourly(Instant instant) {
+        return DateTimeFormatter.ofPattern("yyyy-MM-dd_HH").format(instant.atZone(ZoneId.systemDefault()));
     }
 
     private static ClosedSession record(int i) {
