@@ -110,8 +110,14 @@ public final class ControlPlane implements AutoCloseable {
      */
     public ReloadDecision reload(StevedoreConfig next) throws InterruptedException {
         synchronized (changes) {
-            StevedoreConfig merged = discovery.follow(next);
-            ReloadDecision decision = apply(merged);
+            ReloadDecision decision;
+            try {
+                decision = apply(discovery.follow(next));
+            } catch (RuntimeException e) {
+                // The running file's names again, so that a later answer is merged into what runs.
+                discovery.follow(asked);
+                throw e;
+            }
             asked = next;
             return decision;
         }
