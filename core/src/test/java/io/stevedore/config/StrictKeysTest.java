@@ -88,8 +88,9 @@ class StrictKeysTest {
         }
         assertThat(e.omitted()).isEqualTo(199_950);
         assertThat(e.getMessage()).hasLineCount(51).endsWith("\n\u2026 and 199950 more");
-        // Generous for a loaded two-core machine; one line per key once took seconds to print alone.
-        assertThat(took).as("time to load and bind").isLessThan(Duration.ofSeconds(10));
+        // A bound against work per key growing with the keys (about 2 s here when the machine is calm),
+        // loose enough for a two-core machine shared with other builds: it took 15 s under a load of 14.
+        assertThat(took).as("time to load and bind").isLessThan(Duration.ofSeconds(40));
     }
 
     @Test
