@@ -1,7 +1,6 @@
 package io.stevedore.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelPromise;
@@ -18,13 +17,15 @@ import java.net.InetSocketAddress;
  * kernel then builds one packet, looks up one route and, on loopback, delivers the run in one pass
  * instead of once per datagram, which is most of a proxy's cost per datagram (docs/performance.md).
  *
- * <p>The buffer is a composite of the datagrams themselves, so nothing is copied. Every segment but
- * the last must be exactly the first one's size; the last may be shorter. A run's datagrams are
- * each kept by one more reference until the send settles: when the kernel refuses the run as a
- * whole (a segment larger than the path's MTU is refused with EINVAL where a lone datagram would
- * be fragmented), each datagram is sent again on its own, and this loop stops combining datagrams
- * of that size and above. Any other error settles the first datagram's promise, as its lone send
- * would have, and the others are sent on their own.
+ * <p>The run is copied into one pooled buffer: a composite of the datagrams themselves would cost
+ * per datagram a component and, when Netty hands it to the kernel, a {@code ByteBuffer} slice, where
+ * the copy is a few dozen bytes of memcpy and nothing on the heap (docs/performance.md). Every segment
+ * but the last must be exactly the first one's size; the last may be shorter. The run buffer is
+ * kept by one more reference until the send settles: when the kernel refuses the run as a whole (a
+ * segment larger than the path's MTU is refused with EINVAL where a lone datagram would be
+ * fragmented), each datagram is sent again on its own, as a slice of it, and this loop stops
+ * combining datagrams of that size and above. Any other error settles the first datagram's
+ * promise, as its lone send would have, and the others are sent on their own.
  */
 final class Segments {
 
@@ -65,19 +66,22 @@ final class Segments {
             return;
         }
         int segment = data[from].readableBytes();
-        CompositeByteBuf run = channel.alloc().compositeDirectBuffer(count);
-        ByteBuf[] kept = new ByteBuf[count];
+        int bytes = 0;
+        for (int i = from; i < from + count; i++) {
+            bytes += data[i].readableBytes();
+        }
+        ByteBuf run = channel.alloc().directBuffer(bytes, bytes);
         ChannelPromise[] each = promises == null ? null : new ChannelPromise[count];
         for (int i = 0; i < count; i++) {
             ByteBuf datagram = data[from + i];
-            kept[i] = datagram.retain();
-            run.addComponent(true, datagram);
+            run.writeBytes(datagram, datagram.readerIndex(), datagram.readableBytes());
+            datagram.release();
             if (each != null) {
                 each[i] = promises[from + i];
             }
         }
-        channel.write(new SegmentedDatagramPacket(run, segment, target),
-                new RunPromise(channel, this, target, kept, each, segment));
+        channel.write(new SegmentedDatagramPacket(run.retain(), segment, target),
+                new RunPromise(channel, this, target, run, count, each, segment));
     }
 
     /**
@@ -103,18 +107,27 @@ final class Segments {
     private static final class RunPromise extends DefaultChannelPromise {
         private final Segments segments;
         private final InetSocketAddress target;
-        private final ByteBuf[] kept;
+        /** The run's bytes, one reference held until the send settles. */
+        private final ByteBuf kept;
+        private final int count;
         private final ChannelPromise[] each;
         private final int segment;
 
-        RunPromise(Channel channel, Segments segments, InetSocketAddress target, ByteBuf[] kept,
+        RunPromise(Channel channel, Segments segments, InetSocketAddress target, ByteBuf kept, int count,
                 ChannelPromise[] each, int segment) {
             super(channel, channel.eventLoop());
             this.segments = segments;
             this.target = target;
             this.kept = kept;
+            this.count = count;
             this.each = each;
             this.segment = segment;
+        }
+
+        /** Datagram {@code i} of the run, as a buffer of its own. */
+        private ByteBuf datagram(int i) {
+            int offset = i * segment;
+            return kept.retainedSlice(offset, Math.min(segment, kept.writerIndex() - offset));
         }
 
         @Override
@@ -122,10 +135,10 @@ final class Segments {
             if (!super.trySuccess(result)) {
                 return false;
             }
-            segments.counters.segmented(kept.length);
-            for (int i = 0; i < kept.length; i++) {
-                kept[i].release();
-                if (each != null) {
+            segments.counters.segmented(count);
+            kept.release();
+            if (each != null) {
+                for (int i = 0; i < count; i++) {
                     each[i].trySuccess();
                 }
             }
@@ -142,13 +155,13 @@ final class Segments {
             if (!segments.refusedAsRun(segment, cause)) {
                 // As a lone send of the first datagram would have failed: its promise gets the error
                 // (a peer's ECONNREFUSED marks it down), the rest go out on their own.
-                kept[0].release();
                 (each == null ? channel.voidPromise() : each[0]).tryFailure(cause);
                 first = 1;
             }
-            for (int i = first; i < kept.length; i++) {
-                channel.write(new DatagramPacket(kept[i], target), each == null ? channel.voidPromise() : each[i]);
+            for (int i = first; i < count; i++) {
+                channel.write(new DatagramPacket(datagram(i), target), each == null ? channel.voidPromise() : each[i]);
             }
+            kept.release();
             // Inside the flush that failed, this marks the writes above for that same flush.
             channel.flush();
             return true;
