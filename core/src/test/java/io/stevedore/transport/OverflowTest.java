@@ -54,9 +54,10 @@ class OverflowTest {
     }
 
     @Test
-    void aFullSessionSocketIsCountedAsSessionOverflow() throws Exception {
+    void aFullSessionSocketIsCountedAsSessionOverflowAndTheCountOutlivesTheSocket() throws Exception {
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().sessionRecvBufBytes(SMALLEST).defaultUpstream("p")
+                Daemon daemon = Daemon.start(new TestConfig().sessionRecvBufBytes(SMALLEST).timeouts(1, 1)
+                        .defaultUpstream("p")
                         .upstream(rr("p", peer(peer.address()))).build(), Transport.EPOLL);
                 Client client = new Client(daemon.listenAddress())) {
             client.send(new byte[] {1});
@@ -72,6 +73,12 @@ class OverflowTest {
                 long counted = daemon.counters().dropped(DropReason.SESSION_OVERFLOW);
                 return counted > SENT / 2 && counted == kernelDrops(session.getPort());
             });
+            long counted = daemon.counters().dropped(DropReason.SESSION_OVERFLOW);
+            // The idle session is swept and its socket, with the kernel's count, is gone.
+            Poll.until(java.time.Duration.ofSeconds(10), "the idle session closed", () -> daemon.sessionCount() == 0);
+            assertThat(kernelDrops(session.getPort())).isZero();
+            assertThat(daemon.counters().dropped(DropReason.SESSION_OVERFLOW)).as("a counter never goes back")
+                    .isEqualTo(counted);
             assertThat(daemon.counters().dropped(DropReason.OVERFLOW)).isZero();
         }
     }
