@@ -124,7 +124,7 @@ public final class DryRun {
         return decision.peer(Addresses.format(picked.address()), picked.backup());
     }
 
-    /** As {@code Worker.quicPeer} decides for a client's first datagram, every peer up. */
+    /** As {@code PeerChoice.forNewClient} decides for a client's first datagram, every peer up. */
     private static Decision quic(Decision.Builder decision, UpstreamConfig chosen, ByteBuf data, InetSocketAddress from) {
         Selector selector = Upstream.of(chosen).newSelector();
         int peer = selector.byServerId(data);

@@ -8,7 +8,7 @@ import io.stevedore.session.Session;
 
 /**
  * Reads what peers send to one session's upstream socket and hands it to the session's worker,
- * with the socket's errors: ICMP reports about earlier datagrams (see {@code Worker.socketError}).
+ * with the socket's errors: ICMP reports about earlier datagrams (see {@code FailedSends.socketError}).
  */
 final class SessionHandler extends ChannelInboundHandlerAdapter {
 

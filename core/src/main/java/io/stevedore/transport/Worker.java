@@ -5,9 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.stevedore.balancing.Selector;
-import io.stevedore.balancing.Upstream;
 import io.stevedore.config.ServerConfig;
 import io.stevedore.config.SessionConfig;
 import io.stevedore.health.PeerStates;
@@ -19,30 +17,24 @@ import io.stevedore.proxyprotocol.ProxyHeader;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
-import io.stevedore.session.SessionView;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The dispatch of one event loop: every datagram the loop reads, from a client or from a peer,
  * goes through here. The loop owns its {@link Listeners}, its sessions and their sockets
- * ({@link SessionSockets}), one {@link Selector} per upstream, the datagrams it holds for the end
- * of a batch ({@link Outbox} upstream, {@link ReplyBatch} downstream) and its counters. Every
- * method runs on {@link #loop}; nothing here is shared with another loop except the read-only
- * {@link Forwarding}, the session cap and the lock-free hand-off of suspected peers to
- * {@link PeerStates}.
+ * ({@link SessionSockets}), its {@link PeerChoice} (one {@link Selector} per upstream), the
+ * datagrams it holds for the end of a batch ({@link Outbox} upstream, {@link ReplyBatch}
+ * downstream) and its counters. Every method runs on {@link #loop}; nothing here is shared with
+ * another loop except the read-only {@link Forwarding}, the session cap and the lock-free hand-off
+ * of suspected peers to {@link PeerStates}.
  *
- * <p>Per client datagram: loop guard, size check, route, session, peer, write. Writes are flushed
+ * <p>Per client datagram: loop guard, size check, PROXY header from a trusted source
+ * ({@link InboundProxy}), route, peer ({@link PeerChoice}), session, write. Writes are flushed
  * once per read batch and replies to clients once per event-loop turn, so the kernel sees sendmmsg
- * batches. A failed send is classified by {@link SendFailure}; a peer it blames is handed to
+ * batches. A failed send goes to {@link FailedSends}; a peer it blames is handed to
  * {@link PeerStates}, which rebuilds the table on its own thread, never on this loop.
  *
  * <p>A reload hands the loop a new {@link Forwarding} through {@link #replan}, a task on the loop
@@ -50,23 +42,20 @@ import org.slf4j.LoggerFactory;
  */
 final class Worker {
 
-    private static final Logger log = LoggerFactory.getLogger(Worker.class);
-
     final EventLoop loop;
     private Forwarding forwarding;
     private final LoopCounters counters;
     private final SessionTable sessions;
-    private Selector[] selectors;
+    private final PeerChoice peers;
+    private final FailedSends failures;
     private final Transport transport;
     private final LoopGuard guard;
-    private final PeerStates peerStates;
     private final Listeners listeners;
     private final SessionSockets sockets;
     private final Outbox outbox;
     private final ReplyBatch replies;
-    /** The header of the client datagram being handled, from a source of {@code Server.ProxyProtocolFrom}. */
-    private final ProxyHeader.Parsed proxyHeader = new ProxyHeader.Parsed();
-    private InetSocketAddress lastCarried;
+    private final InboundProxy inboundProxy = new InboundProxy();
+    private final IdleSweep sweep;
     /** Where the client datagram being handled was sent, as the listener read it (may be null). */
     private InetSocketAddress recipient;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
@@ -74,17 +63,12 @@ final class Worker {
     private boolean sessionFlushScheduled;
     private long now;
     private boolean nowFresh;
-    /** Whether the last {@link #quicPeer} went by the connection ID's server ID rather than the fallback. */
-    private boolean byServerId;
-    private ScheduledFuture<?> sweeping;
-    private int sweepIntervalSec;
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates, SessionLog sessionLog,
             RecvBufReport recvBuffers) {
         this.loop = loop;
         this.guard = guard;
-        this.peerStates = peerStates;
         this.forwarding = forwarding;
         this.counters = counters;
         this.sessions = sessions;
@@ -94,7 +78,9 @@ final class Worker {
         Segments segments = new Segments(transport.segmentation(), counters);
         this.outbox = new Outbox(segments);
         this.replies = new ReplyBatch(loop, segments);
-        this.selectors = selectorsOf(forwarding);
+        this.peers = new PeerChoice(forwarding);
+        this.failures = new FailedSends(this, peers, counters, transport, peerStates);
+        this.sweep = new IdleSweep(loop, sessions);
         if (sessionLog != SessionLog.OFF) {
             // Without an access log, closing a session builds nothing.
             sessions.onClose((session, reason) -> logClosed(sessionLog, session, reason));
@@ -108,16 +94,9 @@ final class Worker {
      */
     private void logClosed(SessionLog sessionLog, Session session, CloseReason reason) {
         long nowNanos = System.nanoTime();
-        sessionLog.closed(new SessionLog.ClosedSession(System.currentTimeMillis(), live(session.view(nowNanos)),
+        sessionLog.closed(new SessionLog.ClosedSession(System.currentTimeMillis(),
+                LiveSessions.of(session.view(nowNanos), forwarding, listeners),
                 reason, session.ageMillis(nowNanos)));
-    }
-
-    private static Selector[] selectorsOf(Forwarding forwarding) {
-        Selector[] selectors = new Selector[forwarding.upstreams.length];
-        for (int i = 0; i < selectors.length; i++) {
-            selectors[i] = forwarding.upstreams[i].newSelector();
-        }
-        return selectors;
     }
 
     /** Binds this loop's listening sockets; see {@link Listeners#listen}. Call on the loop. */
@@ -147,23 +126,13 @@ final class Worker {
 
     /** Sweeps idle sessions every {@code intervalSec}. Call on the loop. */
     void startSweeping(int intervalSec) {
-        if (sweeping != null) {
-            if (intervalSec == sweepIntervalSec) {
-                return;
-            }
-            sweeping.cancel(false);
-        }
-        sweepIntervalSec = intervalSec;
-        sweeping = loop.scheduleAtFixedRate(() -> sessions.sweep(System.nanoTime()), intervalSec, intervalSec,
-                TimeUnit.SECONDS);
+        sweep.every(intervalSec);
     }
+
 
     /**
      * Runs this loop on {@code next} from now on (a reload). Call on the loop. Live sessions keep
-     * their sockets; what they remember is carried over by peer (upstream name and address):
-     * a kept peer ({@code Affinity: session}) that is still configured stays kept, one that is
-     * gone is chosen again on the next datagram; latches of peers still configured with
-     * {@code Latch} stay, the others are forgotten.
+     * their sockets and what they remember, translated to {@code next} ({@link SessionCarryOver}).
      *
      * @param reopenSessions close the live sessions instead, so that their clients' next datagrams
      *     open sockets of the new family (IPv6 peers were added to a configuration of IPv4 ones)
@@ -171,45 +140,17 @@ final class Worker {
     void replan(Forwarding next, SessionConfig session, boolean reopenSessions) {
         Forwarding previous = forwarding;
         counters.ensurePeerSlots(next.slotCount());
-        int latchSlots = next.anyLatch ? next.slotCount() : 0;
-        sessions.reconfigure(session.timeoutSec(), next.anyKeptPeer ? next.upstreams.length : 0, latchSlots);
+        sessions.reconfigure(session.timeoutSec(), next.anyKeptPeer ? next.upstreams.length : 0,
+                SessionCarryOver.latchSlots(next));
         if (reopenSessions) {
             flushSessions();
             sessions.closeAll(CloseReason.RELOAD);
         } else {
-            sessions.forEach(s -> carryOver(s, previous, next, latchSlots));
+            sessions.forEach(s -> SessionCarryOver.apply(s, previous, next));
         }
         forwarding = next;
-        selectors = selectorsOf(next);
-        startSweeping(session.recycleIntervalSec());
-    }
-
-    private static void carryOver(Session session, Forwarding previous, Forwarding next, int latchSlots) {
-        int[] kept = null;
-        if (next.anyKeptPeer) {
-            kept = new int[next.upstreams.length];
-            Arrays.fill(kept, Session.NONE);
-            if (session.keepsPeers()) {
-                for (int u = 0; u < previous.upstreams.length; u++) {
-                    int peer = previous.keepsPeer[u] ? session.keptPeer(u) : Session.NONE;
-                    if (peer == Session.NONE) {
-                        continue;
-                    }
-                    int slot = previous.slot(u, peer);
-                    int upstream = next.upstreamOf(slot);
-                    if (upstream != Forwarding.ABSENT && next.keepsPeer[upstream]) {
-                        kept[upstream] = next.peerOf(slot);
-                    }
-                }
-            }
-        }
-        session.keepPeers(kept);
-        session.resizeLatches(latchSlots);
-        for (int slot = 0; slot < latchSlots; slot++) {
-            if (!next.has(slot) || !next.latch(slot)) {
-                session.latch(slot, null);
-            }
-        }
+        peers.replan(next);
+        sweep.every(session.recycleIntervalSec());
     }
 
     /**
@@ -246,17 +187,12 @@ final class Worker {
         InetSocketAddress client = sender;
         boolean carried = false;
         if (!forwarding.proxySources.isEmpty() && forwarding.proxySources.trusts(sender.getAddress())) {
-            if (!ProxyHeader.parse(data, proxyHeader) || proxyHeader.length() == length) {
+            client = inboundProxy.clientOf(data, sender);
+            if (client == null) {
                 drop(DropReason.PROXY_HEADER, data);
                 return;
             }
-            // Routes and KeyBytes read the client's payload, after the header.
-            data.skipBytes(proxyHeader.length());
-            // LOCAL: the front tier speaks for itself, so its own address is the client.
-            carried = !proxyHeader.local();
-            if (carried) {
-                client = carriedClient();
-            }
+            carried = inboundProxy.carried();
         }
         int upstream = forwarding.routes.route(data);
         if (upstream == RouteTable.NO_ROUTE) {
@@ -267,8 +203,7 @@ final class Worker {
         int peer;
         if (session == null) {
             // Choose first: a datagram that cannot go anywhere must not cost a socket.
-            peer = forwarding.quic[upstream] ? quicPeer(upstream, data, client, null)
-                    : undrained(null, upstream, selectors[upstream].select(data), data);
+            peer = peers.forNewClient(upstream, data, client);
             if (peer < 0) {
                 drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
                 return;
@@ -278,11 +213,9 @@ final class Worker {
                 drop(DropReason.SESSION_LIMIT, data);
                 return;
             }
-            if (forwarding.sessionAffinity[upstream] || forwarding.quic[upstream] && !byServerId) {
-                session.keepPeer(upstream, peer);
-            }
+            peers.opened(session, upstream, peer);
         } else {
-            peer = choosePeer(session, upstream, data);
+            peer = peers.forSession(session, upstream, data);
             if (peer < 0) {
                 drop(peer == Selector.SHORT_KEY ? DropReason.SHORT_KEY : DropReason.NO_PEER, data);
                 return;
@@ -291,10 +224,7 @@ final class Worker {
         sessions.touch(session, now());
         session.received(data.readableBytes());
         if (carried) {
-            session.replyTo(sender);
-            if (!proxyHeader.forwardsAs(session.proxyHeader())) {
-                session.proxyHeader(proxyHeader.forwarded());
-            }
+            inboundProxy.carryTo(session, sender);
         } else if (session.replyVia() != via.index) {
             // The header names the address the client sent to, which is this listener's from now on.
             session.proxyHeader(null);
@@ -302,76 +232,9 @@ final class Worker {
         // A client that writes to another local address gets its next replies from that one.
         session.replyVia(via.index);
         if (forwarding.quic[upstream]) {
-            counters.quic(forwarding.slot(upstream, peer), byServerId);
+            counters.quic(forwarding.slot(upstream, peer), peers.byServerId());
         }
         send(session, upstream, peer, data, forwarding.maxTryTimes, false);
-    }
-
-    /**
-     * The client the header just parsed names, as the session table keys it: the previous
-     * datagram's when it is the same client, so a stream from one client allocates no address.
-     */
-    private InetSocketAddress carriedClient() {
-        if (!proxyHeader.isClient(lastCarried)) {
-            lastCarried = proxyHeader.client();
-        }
-        return lastCarried;
-    }
-
-    private int choosePeer(Session session, int upstream, ByteBuf data) {
-        if (forwarding.quic[upstream]) {
-            return quicPeer(upstream, data, session.client(), session);
-        }
-        if (!forwarding.sessionAffinity[upstream]) {
-            return undrained(session, upstream, selectors[upstream].select(data), data);
-        }
-        int kept = session.keptPeer(upstream);
-        if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
-            return kept;
-        }
-        int peer = undrained(session, upstream, selectors[upstream].select(data), data);
-        session.keepPeer(upstream, peer >= 0 ? peer : Session.NONE);
-        return peer;
-    }
-
-    /**
-     * {@code peer}, the selector's choice, unless it drains and {@code session} (null: one not yet
-     * open) never sent to it: then a peer that does not drain. What a session used is looked up
-     * only when the choice drains.
-     */
-    private int undrained(Session session, int upstream, int peer, ByteBuf data) {
-        Selector selector = selectors[upstream];
-        if (peer >= 0 && selector.draining(peer)
-                && (session == null || !session.used(forwarding.slot(upstream, peer)))) {
-            return selector.fresh(data);
-        }
-        return peer;
-    }
-
-    /**
-     * The peer of a {@code quic} upstream for {@code data}: the one its connection ID names while
-     * that peer is up; else the session's fallback peer while in rotation, so all of a client's
-     * unroutable datagrams (its Initials) reach one server; else a new fallback by the client's
-     * address and port, which the session remembers. Sets {@link #byServerId}.
-     *
-     * @param session the client's session, or null before it has one (the caller keeps the fallback)
-     */
-    private int quicPeer(int upstream, ByteBuf data, InetSocketAddress client, Session session) {
-        Selector selector = selectors[upstream];
-        int peer = selector.byServerId(data);
-        byServerId = peer >= 0;
-        if (byServerId) {
-            return peer;
-        }
-        int kept = session == null ? Session.NONE : session.keptPeer(upstream);
-        if (kept != Session.NONE && forwarding.upstreams[upstream].inRotation(kept)) {
-            return kept;
-        }
-        peer = selector.byClient(client);
-        if (session != null) {
-            session.keepPeer(upstream, peer >= 0 ? peer : Session.NONE);
-        }
-        return peer;
     }
 
     /**
@@ -441,150 +304,29 @@ final class Worker {
         }
     }
 
-    /**
-     * A send failed. {@link SendFailure} says whether the datagram is dropped at once and who is
-     * blamed; otherwise it goes again, while {@code MaxTryTimes} allows, to its peer if that is still
-     * in rotation, else to the next choice. When a peer was handed to {@link PeerStates} as suspect,
-     * the datagram waits, off this loop, until the peer's new state is published and comes back here
-     * ({@link #sendAgain}): the loop never waits for a table rebuild.
-     */
+    /** A send failed: see {@link FailedSends#sendFailed}. */
     void sendFailed(ForwardPromise sent, Throwable cause) {
-        Session session = sent.session;
-        SendFailure failure = SendFailure.of(cause, session.isClosed(), sent.bytes,
-                SocketErrors.maxPayload(forwarding.address(sent.slot)), sent.afterReport);
-        if (failure != SendFailure.SOCKET_CLOSED) {
-            // A failed send may have left a report queued (the kernel queues one for EMSGSIZE, and
-            // the ICMP report behind ECONNREFUSED stays queued after it surfaced).
-            transport.purgeErrorQueue((DatagramChannel) session.channel());
-        }
-        if (failure.dropped != null) {
-            counters.dropped(failure.dropped);
-            release(sent.retry);
-            return;
-        }
-        boolean handedOver = switch (failure.blame) {
-            case NOBODY -> {
-                log.debug("session {}: path MTU report surfaced on a send", session.client());
-                yield false;
-            }
-            case SESSION_HISTORY -> reported(session, cause, sent, failure.report());
-            case THIS_PEER -> {
-                counters.sendError(sent.slot);
-                int upstream = upstreamNow(sent);
-                int peer = peerNow(sent);
-                yield peer != Forwarding.ABSENT
-                        && suspect(upstream, peer, "send error: " + cause.getMessage(), sent, false);
-            }
-        };
-        if (!handedOver) {
-            sendAgain(sent, failure.report());
-        }
+        failures.sendFailed(sent, cause);
     }
 
-    /** The upstream of a failed send in the running configuration (a reload may have come between). */
-    private int upstreamNow(ForwardPromise sent) {
-        if (sent.plan == forwarding) {
-            return sent.upstream;
-        }
-        int upstream = forwarding.upstreamOf(sent.slot);
-        return upstream != Forwarding.ABSENT ? upstream
-                : forwarding.upstreamIndex(sent.plan.upstreams[sent.upstream].name());
+    void socketError(Session session, Throwable cause) {
+        failures.socketError(session, cause);
     }
 
-    /** The peer of a failed send in the running configuration, or {@link Forwarding#ABSENT}. */
-    private int peerNow(ForwardPromise sent) {
-        return sent.plan == forwarding ? sent.peer : forwarding.peerOf(sent.slot);
+    void socketWokeEmpty(Session session) {
+        failures.socketWokeEmpty(session);
     }
 
     /**
-     * Sends a failed datagram again, to its peer if still in rotation, else to the next choice.
-     *
-     * @param report whether the failure may have been a report about an earlier datagram: sent
-     *     again to the same peer, the same errno is then the send's own
+     * Writes a datagram that failed once toward {@code peer} again, flushed by a task of its own:
+     * this runs inside a flush, which may be the last of this turn, or from a task.
      */
-    private void sendAgain(ForwardPromise sent, boolean report) {
-        if (sent.retry == null) {
-            counters.dropped(DropReason.SEND_ERROR);
-            return;
-        }
-        Session session = sent.session;
-        int upstream = upstreamNow(sent);
-        if (session.isClosed() || upstream == Forwarding.ABSENT) {
-            drop(DropReason.SEND_ERROR, sent.retry);
-            return;
-        }
-        int failedPeer = peerNow(sent);
-        int peer = failedPeer != Forwarding.ABSENT && forwarding.upstreams[upstream].inRotation(failedPeer)
-                ? failedPeer : choosePeer(session, upstream, sent.retry);
-        if (peer < 0) {
-            drop(DropReason.SEND_ERROR, sent.retry);
-            return;
-        }
-        send(session, upstream, peer, sent.retry, sent.triesLeft - 1, report && peer == failedPeer);
-        // Called from inside a flush, which may be the last of this turn, or from a task.
+    void sendAgain(Session session, int upstream, int peer, ByteBuf data, int triesLeft, boolean afterReport) {
+        send(session, upstream, peer, data, triesLeft, afterReport);
         if (!sessionFlushScheduled) {
             sessionFlushScheduled = true;
             loop.execute(flushSessionsTask);
         }
-    }
-
-    /**
-     * Hands {@code peer} to {@link PeerStates} as suspect. With a datagram to send again, that
-     * waits for the peer's new state and comes back to this loop; returns whether it went.
-     */
-    private boolean suspect(int upstream, int peer, String reason, ForwardPromise waiting, boolean report) {
-        Upstream suspected = forwarding.upstreams[upstream];
-        if (waiting == null || waiting.retry == null) {
-            peerStates.suspect(suspected, peer, reason);
-            return false;
-        }
-        peerStates.suspect(suspected, peer, reason, loop, () -> sendAgain(waiting, report));
-        return true;
-    }
-
-    /**
-     * A receive on the session's socket failed: with RECVERR set that is an ICMP error report about
-     * a datagram sent earlier (or, for EMSGSIZE, a path that carries less than was sent).
-     */
-    void socketError(Session session, Throwable cause) {
-        if (session.isClosed()) {
-            return;
-        }
-        transport.purgeErrorQueue((DatagramChannel) session.channel());
-        if (SocketErrors.unreachable(SocketErrors.errno(cause))) {
-            reported(session, cause, null, false);
-        } else {
-            log.debug("session {}: socket error", session.client(), cause);
-        }
-    }
-
-    /**
-     * Epoll woke the session's socket and there was nothing to read and no error to return: an
-     * ICMP report is queued whose error a send took without telling (a sendmmsg returns the error
-     * of a datagram after the first as a short count). It can only be dropped.
-     */
-    void socketWokeEmpty(Session session) {
-        if (!session.isClosed()) {
-            transport.purgeErrorQueue((DatagramChannel) session.channel());
-        }
-    }
-
-    /**
-     * An ICMP report (port, host or network unreachable) surfaced on the session's socket. It
-     * names no destination: the peer is suspected only when the session sent to that peer alone
-     * lately ({@link Session#culprit}); otherwise it is counted as ambiguous and left to the active
-     * health checker. Returns whether {@code waiting} went with the suspect (see {@link #suspect}).
-     */
-    private boolean reported(Session session, Throwable cause, ForwardPromise waiting, boolean report) {
-        int slot = session.culprit(now());
-        if (slot == Session.NONE) {
-            counters.count(LoopCounter.PASSIVE_AMBIGUOUS);
-            return false;
-        }
-        counters.sendError(slot);
-        int upstream = forwarding.upstreamOf(slot);
-        return upstream != Forwarding.ABSENT && suspect(upstream, forwarding.peerOf(slot),
-                "unreachable, reported by ICMP: " + cause.getMessage(), waiting, report);
     }
 
     /** A datagram that reached a session socket: relayed to the client if it comes from a peer IP. */
@@ -618,68 +360,9 @@ final class Worker {
         replies.add(listener, session.replyTo(), data);
     }
 
-    /**
-     * The sessions of this loop that {@code query} selects, newest activity first, at most its
-     * limit: run on this loop, so reading the sessions takes no lock. It walks every session of the
-     * loop, which a table of 100,000 costs a few milliseconds of the loop's time, once per request.
-     */
+    /** The sessions of this loop that {@code query} selects ({@link LiveSessions#page}); only on the loop. */
     List<LiveSession> sessions(SessionQuery query) {
-        // Select and order the sessions themselves; only the page's own are copied out.
-        List<Session> found = new ArrayList<>();
-        sessions.forEach(session -> {
-            if (query.matchesClient(session.client()) && query.afterCursor(session.activeSecond(), session.client())
-                    && (query.peer() == null || uses(session, query.peer()))) {
-                found.add(session);
-            }
-        });
-        found.sort(SessionQuery.order(Session::activeSecond, Session::client));
-        long now = System.nanoTime();
-        List<LiveSession> page = new ArrayList<>(Math.min(found.size(), query.limit()));
-        for (int i = 0; i < found.size() && i < query.limit(); i++) {
-            page.add(live(found.get(i).view(now)));
-        }
-        return page;
-    }
-
-    /**
-     * Whether the session has sent to {@code peer} (so is one of the sessions a draining peer still
-     * serves and {@code stevedore_peer_sessions} counts), or keeps it under session affinity.
-     */
-    private boolean uses(Session session, InetSocketAddress peer) {
-        for (int slot = session.nextUsedSlot(0); slot != Session.NONE; slot = session.nextUsedSlot(slot + 1)) {
-            if (forwarding.has(slot) && peer.equals(forwarding.address(slot))) {
-                return true;
-            }
-        }
-        for (int u = 0; u < session.keptPeerSlots() && u < forwarding.upstreams.length; u++) {
-            int kept = session.keptPeer(u);
-            if (kept != Session.NONE && kept < forwarding.upstreams[u].peers().size()
-                    && peer.equals(forwarding.upstreams[u].peer(kept).address())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private LiveSession live(SessionView view) {
-        String lastUpstream = null;
-        InetSocketAddress lastPeer = null;
-        if (forwarding.has(view.lastSlot())) {
-            lastUpstream = forwarding.upstreams[forwarding.upstreamOf(view.lastSlot())].name();
-            lastPeer = forwarding.address(view.lastSlot());
-        }
-        Map<String, InetSocketAddress> kept = new LinkedHashMap<>();
-        int[] keptPeers = view.keptPeers();
-        for (int u = 0; keptPeers != null && u < keptPeers.length && u < forwarding.upstreams.length; u++) {
-            if (keptPeers[u] != Session.NONE && keptPeers[u] < forwarding.upstreams[u].peers().size()) {
-                kept.put(forwarding.upstreams[u].name(), forwarding.upstreams[u].peer(keptPeers[u]).address());
-            }
-        }
-        InetSocketAddress listener = view.listener() < listeners.all().size()
-                ? listeners.get(view.listener()).channel.localAddress() : null;
-        return new LiveSession(view.client(), listener, lastUpstream, lastPeer, kept, view.activeSecond(),
-                view.ageSec(), view.idleSec(), view.datagramsIn(), view.bytesIn(), view.datagramsOut(),
-                view.bytesOut(), view.answered());
+        return LiveSessions.page(sessions, query, forwarding, listeners);
     }
 
     /** A session socket's read ended: the replies it held leave for the client. */
@@ -723,11 +406,6 @@ final class Worker {
         data.release();
     }
 
-    private static void release(ByteBuf data) {
-        if (data != null) {
-            data.release();
-        }
-    }
 
     /** Stops reading, sends what is queued and closes every socket of this loop. */
     void stop() {

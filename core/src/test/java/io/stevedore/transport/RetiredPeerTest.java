@@ -1,13 +1,12 @@
 package io.stevedore.transport;
 
 import static io.stevedore.testing.HandPeer.payload;
+import static io.stevedore.transport.Plans.plan;
 import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.stevedore.balancing.Upstream;
 import io.stevedore.config.StevedoreConfig;
-import io.stevedore.config.UpstreamConfig;
 import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
@@ -18,7 +17,6 @@ import io.stevedore.testing.NettyLeakCheck;
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -91,11 +89,5 @@ class RetiredPeerTest {
         Forwarding back = plan(before, counters, second, reloadAt + 1);
         assertThat(back.upstreamOf(slotOfA)).isZero();
         assertThat(back.retired(reloadAt + 1)).isEmpty();
-    }
-
-    private static Forwarding plan(StevedoreConfig config, Counters counters, Forwarding previous, long now) {
-        List<Upstream> upstreams = config.upload().upstreams().stream().map(Upstream::of).toList();
-        List<UpstreamConfig> configs = config.upload().upstreams();
-        return new Forwarding(config, upstreams, counters.assign(configs), counters.slotCount(), previous, now);
     }
 }
