@@ -27,23 +27,35 @@ class SessionCarryOverTest {
         return config.defaultUpstream("one").build();
     }
 
+    /** A session opened under {@code before}, and the plan a reload to {@code after} brings. */
+    private record Reload(Forwarding previous, Forwarding next, Session session) {
+
+        static Reload of(StevedoreConfig before, StevedoreConfig after) throws Exception {
+            Counters counters = new Counters(before.upload().upstreams(), 1);
+            Forwarding previous = plan(before, counters, null, 0);
+            return new Reload(previous, plan(after, counters, previous, 0), Plans.session(previous, counters, CLIENT));
+        }
+
+        void apply() {
+            SessionCarryOver.apply(session, previous, next);
+        }
+    }
+
     @Test
     void aKeptPeerFollowsItsAddressToItsNewPosition() throws Exception {
         StevedoreConfig before = config(new TestConfig().upstream(sessionAffinity(rr("one", peer(A), peer(B))))
                 .upstream(sessionAffinity(rr("two", peer(C)))));
         StevedoreConfig after = config(new TestConfig().upstream(sessionAffinity(rr("two", peer(C))))
                 .upstream(sessionAffinity(rr("one", peer(B)))));
-        Counters counters = new Counters(before.upload().upstreams(), 1);
-        Forwarding previous = plan(before, counters, null, 0);
-        Forwarding next = plan(after, counters, previous, 0);
-        Session session = session(previous, counters, CLIENT);
+        Reload reload = Reload.of(before, after);
+        Session session = reload.session();
         session.keepPeer(0, 1);
         session.keepPeer(1, 0);
 
-        SessionCarryOver.apply(session, previous, next);
+        reload.apply();
 
-        assertThat(session.keptPeer(next.upstreamIndex("one"))).as("B, now first of one").isZero();
-        assertThat(session.keptPeer(next.upstreamIndex("two"))).as("C, now in the first upstream").isZero();
+        assertThat(session.keptPeer(reload.next().upstreamIndex("one"))).as("B, now first of one").isZero();
+        assertThat(session.keptPeer(reload.next().upstreamIndex("two"))).as("C, now in the first upstream").isZero();
     }
 
     @Test
@@ -52,14 +64,12 @@ class SessionCarryOverTest {
                 .upstream(sessionAffinity(rr("two", peer(C)))));
         StevedoreConfig after = config(new TestConfig().upstream(sessionAffinity(rr("one", peer(B))))
                 .upstream(rr("two", peer(C))));
-        Counters counters = new Counters(before.upload().upstreams(), 1);
-        Forwarding previous = plan(before, counters, null, 0);
-        Forwarding next = plan(after, counters, previous, 0);
-        Session session = session(previous, counters, CLIENT);
+        Reload reload = Reload.of(before, after);
+        Session session = reload.session();
         session.keepPeer(0, 0);
         session.keepPeer(1, 0);
 
-        SessionCarryOver.apply(session, previous, next);
+        reload.apply();
 
         assertThat(session.keptPeer(0)).as("A was reloaded away").isEqualTo(Session.NONE);
         assertThat(session.keptPeer(1)).as("two keeps no peer any more").isEqualTo(Session.NONE);
@@ -69,13 +79,11 @@ class SessionCarryOverTest {
     void withoutAnUpstreamThatKeepsPeersTheSessionKeepsNone() throws Exception {
         StevedoreConfig before = config(new TestConfig().upstream(sessionAffinity(rr("one", peer(A)))));
         StevedoreConfig after = config(new TestConfig().upstream(rr("one", peer(A))));
-        Counters counters = new Counters(before.upload().upstreams(), 1);
-        Forwarding previous = plan(before, counters, null, 0);
-        Forwarding next = plan(after, counters, previous, 0);
-        Session session = session(previous, counters, CLIENT);
+        Reload reload = Reload.of(before, after);
+        Session session = reload.session();
         session.keepPeer(0, 0);
 
-        SessionCarryOver.apply(session, previous, next);
+        reload.apply();
 
         assertThat(session.keepsPeers()).isFalse();
     }
