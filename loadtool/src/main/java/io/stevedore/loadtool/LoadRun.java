@@ -143,7 +143,6 @@ public final class LoadRun {
         long now = System.nanoTime();
         lastReply = now;
         loop.schedule(this::startWindow, spec.warmup().toNanos(), TimeUnit.NANOSECONDS);
-        loop.schedule(this::endWindow, spec.warmup().plus(spec.duration()).toNanos(), TimeUnit.NANOSECONDS);
         switch (spec.shape()) {
             case FLOOD -> loop.execute(floodStep);
             case RATE -> {
@@ -189,6 +188,9 @@ public final class LoadRun {
         selfCpuStart = selfClock.nanos();
         windowStart = nextStampBucket();
         phase = Phase.MEASURE;
+        // Timed from the window's real start: a flood keeps the loop busy, and a timer set for the
+        // end at start-up would close a window that opened late after only part of the duration.
+        loop.schedule(this::endWindow, spec.duration().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void endWindow() {
