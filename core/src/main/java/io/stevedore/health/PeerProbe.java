@@ -142,7 +142,9 @@ final class PeerProbe {
     }
 
     private void conclude(Optional<ProbeResult> ended) {
-        if (ended.isEmpty()) {
+        // A checker being closed (a reload, new peers from DNS, the stop) fails what it still had in
+        // flight: "executor not accepting a task" says nothing of the peer, whose successor probes on.
+        if (ended.isEmpty() || loop.isShuttingDown()) {
             return;
         }
         ProbeResult result = ended.get();
