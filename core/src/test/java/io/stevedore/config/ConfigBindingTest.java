@@ -118,14 +118,14 @@ class ConfigBindingTest {
     @Test
     void proxyProtocolKeysAreReadAndEachBlockHasItsHostBitsCleared() throws Exception {
         StevedoreConfig config = ConfigLoader.parse(json("""
-                {'Server': {'ProxyProtocolFrom': ['127.0.0.9/8', '::1', '10.1.2.3/32']},
+                {'Server': {'ProxyProtocolFrom': ['127.0.0.9/8', '::1', '127.1.2.3/32']},
                  'Upload': {'DefaultUpstream': 'a', 'Upstreams': [
                    {'Name': 'a', 'Type': 'rr', 'ProxyProtocol': 'V2', 'Peers': [{'IP': '127.0.0.2', 'Port': 4001}]},
                    {'Name': 'b', 'Type': 'rr', 'Peers': [{'IP': '127.0.0.3', 'Port': 4001}]}]}}
                 """)).config();
 
         assertThat(config.server().proxyProtocolFrom()).extracting(Cidr::toString)
-                .containsExactly("127.0.0.0/8", "::1/128", "10.1.2.3/32");
+                .containsExactly("127.0.0.0/8", "::1/128", "127.1.2.3/32");
         assertThat(config.upload().upstreams()).extracting(UpstreamConfig::proxyProtocol).containsExactly(true, false);
     }
 
