@@ -63,13 +63,7 @@ class DryRunAgreementTest {
                     .containsKeys("empty", "oversize", "no_route", "short_key");
             assertThat(ledger.expectedAt).as("the mix reached every primary").hasSize(5);
         } finally {
-            if (daemon != null) {
-                daemon.close();
-            }
-            for (DatagramChannel client : clients) {
-                client.close();
-            }
-            backends.forEach(RecordingBackend::close);
+            DryRunLedger.close(daemon, clients, backends);
         }
     }
 

@@ -8,6 +8,9 @@ import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.testing.Poll;
+import io.stevedore.transport.Daemon;
+import java.io.IOException;
+import java.nio.channels.DatagramChannel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +49,17 @@ final class DryRunLedger {
             assertThat(counters.dropped(reason)).as("drops as %s against the dry run's", reason.label())
                     .isEqualTo(expectedDrops.getOrDefault(reason.label(), 0L));
         }
+    }
+
+    /** Ends a run: the daemon (when it started), then the clients and the backends. */
+    static void close(Daemon daemon, List<DatagramChannel> clients, List<RecordingBackend> backends) throws IOException {
+        if (daemon != null) {
+            daemon.close();
+        }
+        for (DatagramChannel client : clients) {
+            client.close();
+        }
+        backends.forEach(RecordingBackend::close);
     }
 
     static long arrived(List<RecordingBackend> backends) {

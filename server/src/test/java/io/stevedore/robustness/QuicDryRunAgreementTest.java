@@ -76,13 +76,7 @@ class QuicDryRunAgreementTest {
                     .isEqualTo(DryRunLedger.arrived(backends) - byServerId).isPositive();
             assertThat(ledger.expectedAt).as("every peer, the backup by its server ID").hasSize(4);
         } finally {
-            if (daemon != null) {
-                daemon.close();
-            }
-            for (DatagramChannel client : clients) {
-                client.close();
-            }
-            backends.forEach(RecordingBackend::close);
+            DryRunLedger.close(daemon, clients, backends);
         }
     }
 
