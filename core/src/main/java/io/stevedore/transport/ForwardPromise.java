@@ -1,7 +1,6 @@
 package io.stevedore.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.DefaultChannelPromise;
 import io.stevedore.session.Session;
 
 /**
@@ -9,35 +8,37 @@ import io.stevedore.session.Session;
  * promise then counts the datagram as forwarded, or reports the failure so the peer is marked down
  * and, while tries remain, the datagram goes to the next peer. For that it holds one extra
  * reference to the payload, {@code retry}, which it gives back on success.
+ *
+ * <p>Its {@link Worker} reuses it for another datagram once it succeeded. A failed one is never
+ * reused: {@link FailedSends} may keep it until the datagram goes again, and failures are rare.
  */
-final class ForwardPromise extends DefaultChannelPromise {
+final class ForwardPromise extends LoopPromise {
 
-    final Worker worker;
+    private final Worker worker;
     /** The configuration the datagram was sent under: {@link #upstream} and {@link #peer} are its positions. */
-    final Forwarding plan;
-    final Session session;
-    final int upstream;
-    final int peer;
-    final int slot;
-    final int bytes;
-    final int triesLeft;
+    Forwarding plan;
+    Session session;
+    int upstream;
+    int peer;
+    int slot;
+    int bytes;
+    int triesLeft;
     /** The payload kept for another try, or null on the last try. */
-    final ByteBuf retry;
+    ByteBuf retry;
     /**
      * This is the datagram sent again to the same peer after an ICMP report's errno surfaced on its
      * send (the report then purged): the same errno now is this send's own.
      */
-    final boolean afterReport;
+    boolean afterReport;
 
-    ForwardPromise(Worker worker, Forwarding plan, Session session, int upstream, int peer, int slot, int bytes,
-            int triesLeft, ByteBuf retry) {
-        this(worker, plan, session, upstream, peer, slot, bytes, triesLeft, retry, false);
+    ForwardPromise(Worker worker) {
+        this.worker = worker;
     }
 
-    ForwardPromise(Worker worker, Forwarding plan, Session session, int upstream, int peer, int slot, int bytes,
-            int triesLeft, ByteBuf retry, boolean afterReport) {
-        super(session.channel(), worker.loop);
-        this.worker = worker;
+    /** Makes this the promise of one datagram's send on {@code session}'s socket. */
+    ForwardPromise arm(Forwarding plan, Session session, int upstream, int peer, int slot, int bytes, int triesLeft,
+            ByteBuf retry, boolean afterReport) {
+        arm(session.channel());
         this.plan = plan;
         this.session = session;
         this.upstream = upstream;
@@ -47,23 +48,20 @@ final class ForwardPromise extends DefaultChannelPromise {
         this.triesLeft = triesLeft;
         this.retry = retry;
         this.afterReport = afterReport;
+        return this;
     }
 
     @Override
-    public boolean trySuccess(Void result) {
-        if (!super.trySuccess(result)) {
-            return false;
-        }
+    void succeeded() {
         worker.forwarded(this);
-        return true;
+        plan = null;
+        session = null;
+        retry = null;
+        worker.reuse(this);
     }
 
     @Override
-    public boolean tryFailure(Throwable cause) {
-        if (!super.tryFailure(cause)) {
-            return false;
-        }
+    void failed(Throwable cause) {
         worker.sendFailed(this, cause);
-        return true;
     }
 }

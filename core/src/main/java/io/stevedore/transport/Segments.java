@@ -3,13 +3,13 @@ package io.stevedore.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 
 /**
  * UDP generic segmentation offload ({@code UDP_SEGMENT}) for one event loop: datagrams of one size
@@ -40,6 +40,8 @@ final class Segments {
     private final boolean supported;
     private final LoopCounters counters;
     private int maxSegment = MAX_RUN_BYTES;
+    /** Promises of runs settled, for the next runs. */
+    private final FreeList<RunPromise> runs = new FreeList<>(1024);
 
     Segments(boolean supported, LoopCounters counters) {
         this.supported = supported;
@@ -71,17 +73,20 @@ final class Segments {
             bytes += data[i].readableBytes();
         }
         ByteBuf run = channel.alloc().directBuffer(bytes, bytes);
-        ChannelPromise[] each = promises == null ? null : new ChannelPromise[count];
+        RunPromise promise = runs.take();
+        if (promise == null) {
+            promise = new RunPromise(this);
+        }
+        promise.arm(channel, target, run, count, promises != null, segment);
         for (int i = 0; i < count; i++) {
             ByteBuf datagram = data[from + i];
             run.writeBytes(datagram, datagram.readerIndex(), datagram.readableBytes());
             datagram.release();
-            if (each != null) {
-                each[i] = promises[from + i];
+            if (promises != null) {
+                promise.each[i] = promises[from + i];
             }
         }
-        channel.write(new SegmentedDatagramPacket(run.retain(), segment, target),
-                new RunPromise(channel, this, target, run, count, each, segment));
+        channel.write(new SegmentedDatagramPacket(run.retain(), segment, target), promise);
     }
 
     /**
@@ -103,24 +108,31 @@ final class Segments {
         return true;
     }
 
-    /** Settles a run: each datagram's promise on success, each datagram sent alone on failure. */
-    private static final class RunPromise extends DefaultChannelPromise {
+    /**
+     * Settles a run: each datagram's promise on success, each datagram sent alone on failure. The
+     * loop reuses it for a later run once settled.
+     */
+    private static final class RunPromise extends LoopPromise {
         private final Segments segments;
-        private final InetSocketAddress target;
+        private final ChannelPromise[] each = new ChannelPromise[MAX_SEGMENTS];
+        private InetSocketAddress target;
         /** The run's bytes, one reference held until the send settles. */
-        private final ByteBuf kept;
-        private final int count;
-        private final ChannelPromise[] each;
-        private final int segment;
+        private ByteBuf kept;
+        private int count;
+        /** Whether {@link #each} holds the datagrams' promises; if not, nobody waits for them. */
+        private boolean waited;
+        private int segment;
 
-        RunPromise(Channel channel, Segments segments, InetSocketAddress target, ByteBuf kept, int count,
-                ChannelPromise[] each, int segment) {
-            super(channel, channel.eventLoop());
+        RunPromise(Segments segments) {
             this.segments = segments;
+        }
+
+        void arm(Channel channel, InetSocketAddress target, ByteBuf kept, int count, boolean waited, int segment) {
+            arm(channel);
             this.target = target;
             this.kept = kept;
             this.count = count;
-            this.each = each;
+            this.waited = waited;
             this.segment = segment;
         }
 
@@ -130,41 +142,48 @@ final class Segments {
             return kept.retainedSlice(offset, Math.min(segment, kept.writerIndex() - offset));
         }
 
+        private ChannelPromise promise(int i) {
+            return waited ? each[i] : channel().voidPromise();
+        }
+
         @Override
-        public boolean trySuccess(Void result) {
-            if (!super.trySuccess(result)) {
-                return false;
-            }
+        void succeeded() {
             segments.counters.segmented(count);
             kept.release();
-            if (each != null) {
+            if (waited) {
                 for (int i = 0; i < count; i++) {
                     each[i].trySuccess();
                 }
             }
-            return true;
+            reuse();
         }
 
         @Override
-        public boolean tryFailure(Throwable cause) {
-            if (!super.tryFailure(cause)) {
-                return false;
-            }
+        void failed(Throwable cause) {
             Channel channel = channel();
             int first = 0;
             if (!segments.refusedAsRun(segment, cause)) {
                 // As a lone send of the first datagram would have failed: its promise gets the error
                 // (a peer's ECONNREFUSED marks it down), the rest go out on their own.
-                (each == null ? channel.voidPromise() : each[0]).tryFailure(cause);
+                promise(0).tryFailure(cause);
                 first = 1;
             }
             for (int i = first; i < count; i++) {
-                channel.write(new DatagramPacket(datagram(i), target), each == null ? channel.voidPromise() : each[i]);
+                channel.write(new DatagramPacket(datagram(i), target), promise(i));
             }
             kept.release();
             // Inside the flush that failed, this marks the writes above for that same flush.
             channel.flush();
-            return true;
+            reuse();
+        }
+
+        private void reuse() {
+            if (waited) {
+                Arrays.fill(each, 0, count, null);
+            }
+            target = null;
+            kept = null;
+            segments.runs.give(this);
         }
     }
 }

@@ -56,6 +56,8 @@ final class Worker {
     private final ReplyBatch replies;
     private final InboundProxy inboundProxy = new InboundProxy();
     private final IdleSweep sweep;
+    /** Promises of sends settled, for the next ones; more than a read batch's worth are kept. */
+    private final FreeList<ForwardPromise> promises = new FreeList<>(4096);
     /** Where the client datagram being handled was sent, as the listener read it (may be null). */
     private InetSocketAddress recipient;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
@@ -272,8 +274,12 @@ final class Worker {
         if (wire != data) {
             data.release();
         }
-        outbox.add(session, target, wire, new ForwardPromise(this, forwarding, session, upstream, peer,
-                slot, wire.readableBytes(), triesLeft, retry, afterReport));
+        ForwardPromise promise = promises.take();
+        if (promise == null) {
+            promise = new ForwardPromise(this);
+        }
+        outbox.add(session, target, wire, promise.arm(forwarding, session, upstream, peer, slot,
+                wire.readableBytes(), triesLeft, retry, afterReport));
         if (session.markFlushPending()) {
             pendingFlush.add(session);
         }
@@ -302,6 +308,11 @@ final class Worker {
         if (sent.retry != null) {
             sent.retry.release();
         }
+    }
+
+    /** A send succeeded and {@code sent} was done with: it serves a later one. */
+    void reuse(ForwardPromise sent) {
+        promises.give(sent);
     }
 
     /** A send failed: see {@link FailedSends#sendFailed}. */

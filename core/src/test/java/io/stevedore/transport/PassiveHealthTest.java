@@ -228,8 +228,8 @@ class PassiveHealthTest {
                 Session session = worker.sessions().get(client.localAddress());
                 Forwarding plan = worker.forwarding();
                 ByteBuf payload = Unpooled.directBuffer(1).writeByte(7);
-                ForwardPromise sent = new ForwardPromise(worker, plan, session, 0, peer, plan.slot(0, peer), 1, 2,
-                        payload);
+                ForwardPromise sent = new ForwardPromise(worker).arm(plan, session, 0, peer, plan.slot(0, peer), 1, 2,
+                        payload, false);
                 sent.tryFailure(Errors.newIOException("sendmsg", -SocketErrors.EHOSTUNREACH));
             }).get(5, TimeUnit.SECONDS);
 
@@ -247,8 +247,8 @@ class PassiveHealthTest {
                 Session session = worker.sessions().get(client.localAddress());
                 Forwarding plan = worker.forwarding();
                 ByteBuf payload = Unpooled.directBuffer(1).writeByte(8);
-                ForwardPromise retried = new ForwardPromise(worker, plan, session, 0, peer, plan.slot(0, peer), 1, 2,
-                        payload, true);
+                ForwardPromise retried = new ForwardPromise(worker).arm(plan, session, 0, peer, plan.slot(0, peer), 1,
+                        2, payload, true);
                 retried.tryFailure(Errors.newIOException("sendmsg", -SocketErrors.EHOSTUNREACH));
             }).get(5, TimeUnit.SECONDS);
             Client.Reply moved = client.awaitReply();
