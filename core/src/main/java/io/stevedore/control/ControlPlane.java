@@ -4,9 +4,13 @@ import io.stevedore.config.Addresses;
 import io.stevedore.config.SessionConfig;
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.balancing.Upstream;
 import io.stevedore.health.HealthCheckers;
+import io.stevedore.health.PeerStates;
+import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerKey;
 import io.stevedore.transport.Daemon;
+import io.stevedore.transport.Forwarding;
 import io.stevedore.transport.SessionLog;
 import io.stevedore.transport.SocketBudget;
 import io.stevedore.transport.Transport;
@@ -18,12 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The owner of the configuration's life: it starts the data plane and the active health checks on
- * a configuration, and on a reload decides what changes ({@link ReloadDecision}) before anything
- * does, hands the data plane what to apply, and restarts the health checks it must. The data plane
- * ({@link Daemon}) decides nothing about a reload: it applies a configuration whose listening
- * settings are the running ones, and its event loops see it only as a new plan between two read
- * batches. (It still builds that plan itself, with the {@code PeerStates} and counters it holds.)
+ * The owner of the configuration's life: it compiles a configuration into the data plane's
+ * {@link Forwarding} plan, over the peer health ({@link PeerStates}) and the {@link Counters} it
+ * creates, starts the data plane on it and the active health checks, and on a reload decides what
+ * changes ({@link ReloadDecision}) before anything does, compiles the next plan, hands it to the data
+ * plane and restarts the health checks it must. The data plane ({@link Daemon}) decides and builds
+ * nothing: it starts, applies a plan (its event loops see it between two read batches) and closes.
  *
  * <p>Peers named by DNS ({@code Upstream.Resolve}) join the file's: {@link PeerDiscovery} follows
  * the names, and each change of their answer is applied here as a reload of the file's
@@ -81,7 +85,7 @@ public final class ControlPlane implements AutoCloseable {
         PeerDiscovery discovery = new PeerDiscovery(resolves, config.server().listenAddr());
         Daemon daemon;
         try {
-            daemon = Daemon.start(discovery.follow(config), Transport.best(), sessionLog);
+            daemon = startDataPlane(discovery.follow(config), Transport.best(), sessionLog);
         } catch (InterruptedException | RuntimeException e) {
             discovery.close();
             throw e;
@@ -99,6 +103,50 @@ public final class ControlPlane implements AutoCloseable {
         // An answer that came between the start and the line above.
         plane.rediscovered();
         return plane;
+    }
+
+    /** As {@link #startDataPlane(StevedoreConfig, Transport, SessionLog)}, on epoll (NIO where it is missing). */
+    public static Daemon startDataPlane(StevedoreConfig config) throws InterruptedException {
+        return startDataPlane(config, Transport.best(), SessionLog.OFF);
+    }
+
+    /** As {@link #startDataPlane(StevedoreConfig, Transport, SessionLog)}, reporting sessions nowhere. */
+    public static Daemon startDataPlane(StevedoreConfig config, Transport transport) throws InterruptedException {
+        return startDataPlane(config, transport, SessionLog.OFF);
+    }
+
+    /**
+     * The data plane alone, without health checks or DNS, on the plan of {@code config}: every peer
+     * up, a {@link PeerStates} and {@link Counters} of its own. {@link #start} begins with it; tests
+     * and the demo drive it directly, reloading it with {@link #replan}. Closing the daemon closes
+     * the {@code PeerStates} once the loops stopped reading and before they end, so that a datagram
+     * a loop handed over with a suspect peer comes back to its loop to be released.
+     *
+     * @throws io.stevedore.transport.ListenException if {@code Server.ListenAddr} cannot be bound
+     */
+    public static Daemon startDataPlane(StevedoreConfig config, Transport transport, SessionLog sessionLog)
+            throws InterruptedException {
+        List<UpstreamConfig> upstreams = config.upload().upstreams();
+        PeerStates peerStates = PeerStates.start(upstreams);
+        try {
+            Counters counters = new Counters(upstreams, Daemon.loopCount(config.server(), transport));
+            return Daemon.start(compile(config, peerStates.upstreams(), counters, null), peerStates, counters,
+                    transport, sessionLog, peerStates::close);
+        } catch (InterruptedException | RuntimeException e) {
+            peerStates.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The plan of {@code config} over {@code upstreams} (its upstreams, as {@link PeerStates}
+     * publishes them), replacing {@code previous} (null at start): each peer gets its counters'
+     * slot, the one it had if {@code previous} had it.
+     */
+    private static Forwarding compile(StevedoreConfig config, List<Upstream> upstreams, Counters counters,
+            Forwarding previous) {
+        return new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()), counters.slotCount(),
+                previous, System.nanoTime());
     }
 
     /**
@@ -170,13 +218,18 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     /**
-     * The data plane's part of a reload, without the health checks: decided here, applied by every
-     * event loop (see {@link Daemon#apply}).
+     * The data plane's part of a reload, without the health checks: decided and compiled here,
+     * applied by every event loop (see {@link Daemon#apply}). One at a time: the plan compiled
+     * replaces the one running when it started. The upstreams are built on the peer-state thread,
+     * where a peer kept in an upstream with a {@code HealthChecker} stays down if it is down
+     * ({@link PeerStates#next}); the others start up.
      */
     public static ReloadDecision replan(Daemon daemon, StevedoreConfig next) throws InterruptedException {
         ReloadDecision decision = ReloadDecision.of(daemon.config(), next);
-        daemon.apply(decision.applied(), decision.reopenSessions());
-        SessionConfig session = decision.applied().session();
+        StevedoreConfig applied = decision.applied();
+        List<Upstream> upstreams = daemon.peerStates().next(applied.upload().upstreams());
+        daemon.apply(compile(applied, upstreams, daemon.counters(), daemon.plan()), decision.reopenSessions());
+        SessionConfig session = applied.session();
         if (decision.sessionBudgetChanged()) {
             SocketBudget.logShortfalls(session);
         }

@@ -38,30 +38,31 @@ public final class Daemon implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
-    private volatile StevedoreConfig config;
     private final Transport transport;
     private final PeerStates peerStates;
-    /** Guarded by this: only {@link #apply} replaces it. */
-    private Forwarding forwarding;
+    /** Only {@link #apply} replaces it; read anywhere. */
+    private volatile Forwarding plan;
     private final Counters counters;
     private final SessionLimit sessionLimit;
     private final MultiThreadIoEventLoopGroup group;
     private final List<Worker> workers;
     private final LoopGuard guard;
     private final SessionLog sessionLog;
+    /** The owner's part of {@link #close()}, run once the loops stopped reading and before they end. */
+    private final Runnable beforeLoopsEnd;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** The longest {@link #close()} waits for each of its parts: the sessions and listeners, then the loops. */
     static final long CLOSE_PART_MILLIS = 500;
 
-    private Daemon(StevedoreConfig config, Transport transport, PeerStates peerStates, Forwarding forwarding,
-            Counters counters, SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers,
-            LoopGuard guard, SessionLog sessionLog) {
+    private Daemon(Forwarding plan, Transport transport, PeerStates peerStates, Counters counters,
+            SessionLimit sessionLimit, MultiThreadIoEventLoopGroup group, List<Worker> workers, LoopGuard guard,
+            SessionLog sessionLog, Runnable beforeLoopsEnd) {
         this.sessionLog = sessionLog;
-        this.config = config;
+        this.beforeLoopsEnd = beforeLoopsEnd;
         this.transport = transport;
         this.peerStates = peerStates;
-        this.forwarding = forwarding;
+        this.plan = plan;
         this.counters = counters;
         this.sessionLimit = sessionLimit;
         this.group = group;
@@ -69,28 +70,36 @@ public final class Daemon implements AutoCloseable {
         this.guard = guard;
     }
 
-    /** Starts on native epoll, or on NIO with a warning where epoll is unavailable. */
-    public static Daemon start(StevedoreConfig config) throws InterruptedException {
-        return start(config, Transport.best());
+    /**
+     * The event loops the data plane runs on {@code server} over {@code transport}: {@code ListenParallel},
+     * or one where the platform has no SO_REUSEPORT. The owner sizes the {@link Counters} by it.
+     */
+    public static int loopCount(ServerConfig server, Transport transport) {
+        return transport.reusePort() ? server.listenParallel() : 1;
     }
 
     /**
-     * Starts on the given transport ({@link Transport#NIO} forces the fallback).
+     * Starts the data plane on {@code plan}: binds every listener, then returns. The control plane
+     * owns what it hands in: {@code peerStates}, to which the loops report the peers they suspect
+     * and whose upstreams {@code plan} holds, the {@code counters} ({@link #loopCount} loops, and
+     * the slots of {@code plan}), and {@code beforeLoopsEnd}, its part of {@link #close()}. If the
+     * start fails, nothing of it runs and what was handed in is the caller's to close.
      *
+     * @param transport {@link Transport#best()}, or {@link Transport#NIO} to force the fallback
+     * @param sessionLog where every closed session is reported ({@link SessionLog#OFF}: nowhere)
      * @throws ListenException if {@code Server.ListenAddr} cannot be bound, e.g. it is in use
      */
-    public static Daemon start(StevedoreConfig config, Transport transport) throws InterruptedException {
-        return start(config, transport, SessionLog.OFF);
-    }
-
-    /** As {@link #start(StevedoreConfig, Transport)}, reporting every session closed to {@code sessionLog}. */
-    public static Daemon start(StevedoreConfig config, Transport transport, SessionLog sessionLog)
-            throws InterruptedException {
+    public static Daemon start(Forwarding plan, PeerStates peerStates, Counters counters, Transport transport,
+            SessionLog sessionLog, Runnable beforeLoopsEnd) throws InterruptedException {
+        StevedoreConfig config = plan.config();
         ServerConfig server = config.server();
-        int parallel = server.listenParallel();
-        if (parallel > 1 && !transport.reusePort()) {
-            log.warn("Server.ListenParallel {}: this platform has no SO_REUSEPORT, listening on one socket", parallel);
-            parallel = 1;
+        int parallel = loopCount(server, transport);
+        if (parallel < server.listenParallel()) {
+            log.warn("Server.ListenParallel {}: this platform has no SO_REUSEPORT, listening on one socket",
+                    server.listenParallel());
+        }
+        if (counters.loopCount() != parallel) {
+            throw new IllegalArgumentException("counters for " + counters.loopCount() + " loop(s), not " + parallel);
         }
         InetSocketAddress address = server.listenAddr();
         boolean wildcard = address.getAddress().isAnyLocalAddress();
@@ -110,11 +119,6 @@ public final class Daemon implements AutoCloseable {
             checkFree(address);
         }
 
-        PeerStates peerStates = PeerStates.start(config.upload().upstreams());
-        List<Upstream> upstreams = peerStates.upstreams();
-        Counters counters = new Counters(config.upload().upstreams(), parallel);
-        Forwarding forwarding = new Forwarding(config, upstreams, counters.assign(config.upload().upstreams()),
-                counters.slotCount());
         SessionLimit limit = new SessionLimit(config.session().maxSessions());
         LoopGuard guard = new LoopGuard(hostAddresses());
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(parallel,
@@ -122,14 +126,14 @@ public final class Daemon implements AutoCloseable {
         List<Worker> workers = new ArrayList<>(parallel);
         RecvBufReport recvBuffers = new RecvBufReport();
         try {
-            int affinityUpstreams = forwarding.anyKeptPeer ? upstreams.size() : 0;
-            int latchSlots = forwarding.anyLatch ? forwarding.slotCount() : 0;
+            int affinityUpstreams = plan.anyKeptPeer ? plan.upstreams.length : 0;
+            int latchSlots = plan.anyLatch ? plan.slotCount() : 0;
             int index = 0;
             for (EventExecutor executor : group) {
                 EventLoop loop = (EventLoop) executor;
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
-                Worker worker = new Worker(loop, forwarding, counters.loop(index), table, transport, server, guard,
+                Worker worker = new Worker(loop, plan, counters.loop(index), table, transport, server, guard,
                         peerStates, sessionLog, recvBuffers);
                 workers.add(worker);
                 InetSocketAddress asked = address;
@@ -145,11 +149,10 @@ public final class Daemon implements AutoCloseable {
             }
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
-            peerStates.close();
             throw e;
         }
-        Daemon daemon = new Daemon(config, transport, peerStates, forwarding, counters, limit, group,
-                List.copyOf(workers), guard, sessionLog);
+        Daemon daemon = new Daemon(plan, transport, peerStates, counters, limit, group, List.copyOf(workers), guard,
+                sessionLog, beforeLoopsEnd);
         if (transport == Transport.EPOLL) {
             counters.socketDrops(new KernelDrops(workers.size(), loop -> workers.get(loop).listeners().stream()
                     .mapToInt(listener -> transport.fd(listener.channel)).toArray()));
@@ -201,28 +204,25 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Runs {@code applied} from now on, without dropping a session: routes, upstreams, peers,
+     * Runs {@code next} from now on, without dropping a session: routes, upstreams, peers,
      * weights, {@code Affinity}, {@code Latch}, {@code MaxTryTimes} and the {@code Session} section
      * change ({@code SourceAddrs} for new sessions: live ones keep their sockets). Each event loop
-     * switches between two read batches, so every datagram is handled by one configuration whole;
-     * a session's next datagram follows the new routes, and a removed peer gets no new datagram.
-     * Peers kept in an upstream with a {@code HealthChecker} keep their health (a peer down stays
-     * down until its checker brings it back); the others start up. Counters are kept per peer
-     * (upstream name and address). A wildcard {@code ListenAddr} gets sockets on the local
-     * addresses that appeared since start and that no loop serves yet.
+     * switches between two read batches, so every datagram is handled by one plan whole; a
+     * session's next datagram follows the new routes, and a removed peer gets no new datagram.
+     * Counters are kept per peer (upstream name and address). A wildcard {@code ListenAddr} gets
+     * sockets on the local addresses that appeared since start and that no loop serves yet.
      *
-     * <p>What changes is the control plane's decision ({@code control.ReloadDecision}): the listening
-     * settings of {@code applied} must be the running ones, since sockets cannot change while they serve.
+     * <p>What changes is the control plane's decision ({@code control.ReloadDecision}), and
+     * {@code next} its compilation, which replaces {@link #plan()}: the listening settings of its
+     * configuration must be the running ones, since sockets cannot change while they serve.
      *
      * @param reopenSessions close the live sessions, whose sockets cannot reach the new peers
      */
-    public synchronized void apply(StevedoreConfig applied, boolean reopenSessions) throws InterruptedException {
+    public synchronized void apply(Forwarding next, boolean reopenSessions) throws InterruptedException {
         if (closed.get()) {
             throw new IllegalStateException("the daemon is stopped");
         }
-        List<Upstream> nextUpstreams = peerStates.next(applied.upload().upstreams());
-        Forwarding plan = new Forwarding(applied, nextUpstreams, counters.assign(applied.upload().upstreams()),
-                counters.slotCount(), forwarding, System.nanoTime());
+        StevedoreConfig applied = next.config();
         guard.locals(hostAddresses());
         if (reopenSessions && sessionLimit.live() > 0) {
             log.warn("the new configuration has peers the {} live session(s) cannot reach (IPv6 peers for IPv4 "
@@ -232,13 +232,12 @@ public final class Daemon implements AutoCloseable {
         sessionLimit.setMax(applied.session().maxSessions());
         List<Future<?>> switched = new ArrayList<>(workers.size());
         for (Worker worker : workers) {
-            switched.add(worker.loop.submit(() -> worker.replan(plan, applied.session(), reopenSessions)));
+            switched.add(worker.loop.submit(() -> worker.replan(next, applied.session(), reopenSessions)));
         }
         for (Future<?> done : switched) {
             done.sync();
         }
-        forwarding = plan;
-        config = applied;
+        plan = next;
         // Every loop runs the new configuration from here on: binding new addresses is best effort.
         try {
             bindNewLocalAddresses();
@@ -289,7 +288,12 @@ public final class Daemon implements AutoCloseable {
      * settings that need a restart (see {@link #apply}).
      */
     public StevedoreConfig config() {
-        return config;
+        return plan.config();
+    }
+
+    /** The plan the loops run: the last one applied. */
+    public Forwarding plan() {
+        return plan;
     }
 
     public Transport transport() {
@@ -439,8 +443,8 @@ public final class Daemon implements AutoCloseable {
             log.warn("{} event loop(s) did not close their sockets within {} ms; stopping without waiting", late,
                     CLOSE_PART_MILLIS);
         }
-        // Before the loops end: what the loops reported is handed back to them, to be released.
-        peerStates.close();
+        // Before the loops end: what the loops handed over (a suspect's datagram) comes back to be released.
+        beforeLoopsEnd.run();
         if (!group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
                 .awaitUninterruptibly(CLOSE_PART_MILLIS, TimeUnit.MILLISECONDS)) {
             log.warn("the event loops did not end within {} ms; stopping without waiting", CLOSE_PART_MILLIS);

@@ -19,9 +19,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What one configuration means to the data plane, computed once and shared read-only by every
- * event loop: the route table, the upstreams, and the peer "slots" with the lookups the reply path
- * needs to name the peer that answered. A reload builds a new one and hands it to every loop.
+ * The forwarding plan: what one configuration means to the data plane, compiled once by the control
+ * plane and shared read-only by every event loop: the route table, the upstreams, and the peer
+ * "slots" with the lookups the reply path needs to name the peer that answered. A reload compiles
+ * a new one, which {@link Daemon#apply} hands to every loop. Immutable once built.
  *
  * <p>A slot names one peer of one upstream (its {@code metrics.PeerKey}) for the daemon's whole
  * life: the counters count by it, and sessions remember latches and the last peer by it, so a
@@ -32,13 +33,14 @@ import java.util.concurrent.TimeUnit;
  * after the reload its replies are still relayed (the datagrams sent to it before the reload are
  * owed an answer), though no new datagram goes to it.
  */
-final class Forwarding {
+public final class Forwarding {
 
     /** The position of an upstream or peer that this configuration lacks (see {@link #upstreamOf}). */
     static final int ABSENT = -1;
     /** What {@link #replySlot} says of a source that is no peer's, current or retired; never a slot. */
     static final int NOT_A_PEER = -2;
 
+    private final StevedoreConfig config;
     final RouteTable routes;
     final Upstream[] upstreams;
     final int bufSize;
@@ -80,20 +82,19 @@ final class Forwarding {
     private final Map<InetAddress, Integer> retiredByIp = new HashMap<>();
 
     /**
+     * The plan of {@code config}. When it replaces {@code previous} (a reload) at {@code nowNanos},
+     * the peers of {@code previous} that it lacks, and those {@code previous} still had retired, are
+     * retired here until {@code Session.TimeoutSec} from now, or their earlier term if shorter.
+     *
+     * @param upstreamList the upstreams of {@code config}, in its order, whose health the loops read
      * @param slots the slot of each peer, by upstream position then peer position
+     *     ({@code metrics.Counters.assign})
      * @param slotCount slots handed out so far; every slot in {@code slots} is below it
+     * @param previous the plan this one replaces; null at start
      */
-    Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount) {
-        this(config, upstreamList, slots, slotCount, null, 0);
-    }
-
-    /**
-     * A configuration that replaces {@code previous} (a reload) at {@code nowNanos}: the peers of
-     * {@code previous} that it lacks, and those {@code previous} still had retired, are retired
-     * here until {@code Session.TimeoutSec} from now, or their earlier term if shorter.
-     */
-    Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount,
+    public Forwarding(StevedoreConfig config, List<Upstream> upstreamList, int[][] slots, int slotCount,
             Forwarding previous, long nowNanos) {
+        this.config = config;
         routes = RouteTable.compile(config.upload());
         upstreams = upstreamList.toArray(new Upstream[0]);
         bufSize = config.server().bufSize();
@@ -167,6 +168,14 @@ final class Forwarding {
         for (InetSocketAddress address : slotByAddress.keySet()) {
             markPeerPort(address.getPort());
         }
+    }
+
+    /**
+     * The configuration this plan was compiled from; its listening settings are those the data plane
+     * runs (see {@link Daemon#apply}).
+     */
+    public StevedoreConfig config() {
+        return config;
     }
 
     private void retire(int slot, InetSocketAddress address, long until) {

@@ -102,7 +102,7 @@ class ReloadedHealthTest {
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
                 StateLog log = new StateLog();
-                Daemon daemon = Daemon.start(
+                Daemon daemon = ControlPlane.startDataPlane(
                         parse(config("ping", null, 1, b2.address(), b3.address())));
                 Client client = new Client(daemon.listenAddress())) {
             b3.stop();
@@ -141,7 +141,7 @@ class ReloadedHealthTest {
         Scripted script = new Scripted();
         try (UdpBackend peer = UdpBackend.open("127.0.0.2", script);
                 StateLog log = new StateLog();
-                Daemon daemon = Daemon.start(
+                Daemon daemon = ControlPlane.startDataPlane(
                         parse(config("ping", "pong", 3, peer.address())))) {
             String file = config("ping", "pong", 3, peer.address());
             HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
@@ -176,7 +176,7 @@ class ReloadedHealthTest {
         InetSocketAddress dead = UdpBackend.closedPort("127.0.0.3");
         try (UdpBackend peer = UdpBackend.open("127.0.0.2", script);
                 StateLog log = new StateLog();
-                Daemon daemon = Daemon.start(
+                Daemon daemon = ControlPlane.startDataPlane(
                         parse(config("ping", "pong", 2, peer.address(), dead)))) {
             HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             try {

@@ -9,6 +9,7 @@ import static io.stevedore.transport.TestConfig.sessionAffinity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -24,7 +25,7 @@ class AffinityTest {
     void sessionAffinityKeepsThePeerWhileItIsUpAndMovesOnlyWhenItGoesDown() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(sessionAffinity(rr("pool", peer(a.address()), peer(b.address())))).build());
                 Client client = new Client(daemon.listenAddress())) {
             Upstream pool = daemon.upstreams().get(0);
@@ -49,7 +50,7 @@ class AffinityTest {
         try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
                 EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.4", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(sessionAffinity(rr("pool", backup(spare.address()), peer(b2.address()),
                                 peer(b3.address())))).build());
                 Client client = new Client(daemon.listenAddress())) {
@@ -72,7 +73,7 @@ class AffinityTest {
         try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
                 EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.4", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("kcp")
                         .upstream(chash("kcp", 0, 4, backup(spare.address()), peer(b2.address()), peer(b3.address())))
                         .build());
                 Client client = new Client(daemon.listenAddress())) {

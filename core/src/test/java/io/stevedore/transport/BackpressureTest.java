@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
@@ -101,7 +102,7 @@ class BackpressureTest {
     @Test
     void theDaemonsSocketsCarryTheirMarks() throws Exception {
         try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             client.setSoTimeout(3000);
@@ -119,7 +120,7 @@ class BackpressureTest {
     @Test
     void burstsFarAboveTheMarksAreForwardedWholeBothWays() throws Exception {
         try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             client.setSoTimeout(3000);

@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ResourceLeakDetector;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.session.Session;
 import java.lang.management.ManagementFactory;
@@ -56,7 +57,7 @@ class DataPathAllocationTest {
         // Neither socket is read: the kernel drops what overflows them, and no ICMP comes back.
         try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build())) {
             Worker worker = daemon.worker(0);
             Listener listener = worker.listeners().get(0);

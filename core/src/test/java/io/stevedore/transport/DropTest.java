@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
@@ -33,7 +34,7 @@ class DropTest {
     @Test
     void oversizeDatagramsAreCountedNotForwardedAndForwardingGoesOn() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().bufSize(100).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().bufSize(100).defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(101, 1));
@@ -58,7 +59,7 @@ class DropTest {
     @Test
     void emptyDatagramsAreCountedAndForwardingGoesOn() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(new byte[0]);
@@ -71,7 +72,7 @@ class DropTest {
     @Test
     void datagramsShorterThanTheHashKeyAreCountedAndOpenNoSession() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("kcp")
                         .upstream(chash("kcp", 0, 4, peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(3, 1));
@@ -85,7 +86,7 @@ class DropTest {
     @Test
     void withEveryPeerDownDatagramsAreDroppedAsNoPeer() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             daemon.upstreams().get(0).setPeerUp(0, false, "test");
@@ -99,7 +100,7 @@ class DropTest {
     @Test
     void aSendErrorMarksThePeerDownAndTheDatagramGoesToTheNextPeer() throws Exception {
         try (EchoBackend good = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(UNSENDABLE), peer(good.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             for (int i = 0; i < 4; i++) {
@@ -116,7 +117,7 @@ class DropTest {
     @Test
     void whenEveryTryFailsTheDatagramIsDroppedAsSendError() throws Exception {
         try (EchoBackend good = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().maxTryTimes(1).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().maxTryTimes(1).defaultUpstream("echo")
                         .upstream(rr("echo", peer(UNSENDABLE), peer(good.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(bytes(10, 1));

@@ -18,6 +18,7 @@ import io.netty.buffer.Unpooled;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.health.PeerStates;
 import io.stevedore.health.ProbeCounts;
@@ -197,7 +198,7 @@ class FailoverEndToEndTest {
             b = EchoBackend.start("127.0.0.3", 3);
             c = EchoBackend.start("127.0.0.4", 4);
             spare = EchoBackend.start("127.0.0.5", 5);
-            daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
+            daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).defaultUpstream("kcp")
                     .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address()),
                             peer(c.address()), backup(spare.address())), CHECK)).build());
             checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
@@ -277,7 +278,7 @@ class FailoverEndToEndTest {
         HealthCheckConfig slow = new HealthCheckConfig(5, 1, 3, 1, "heartbeat".getBytes(US_ASCII), Optional.empty());
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("kcp")
                         .upstream(checked(chash("kcp", 0, 4, peer(a.address()), peer(b.address())), slow)).build());
                 HealthCheckers checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
                 Conversations conversations = new Conversations(daemon.listenAddress())) {
@@ -302,9 +303,9 @@ class FailoverEndToEndTest {
     @Test
     void aSendErrorTakesThePeerDownAtOnceAndWithAHealthCheckerNoTimerBringsItBack() throws Exception {
         try (EchoBackend good = EchoBackend.start("127.0.0.2", 2);
-                Daemon withChecker = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon withChecker = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(checked(rr("pool", peer(UNSENDABLE), peer(good.address())), CHECK)).build());
-                Daemon withoutChecker = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon withoutChecker = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(UNSENDABLE), peer(good.address()))).build());
                 Client checkedClient = new Client(withChecker.listenAddress());
                 Client plainClient = new Client(withoutChecker.listenAddress())) {

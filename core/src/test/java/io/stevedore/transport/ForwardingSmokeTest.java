@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -19,7 +20,7 @@ class ForwardingSmokeTest {
     @Test
     void aDatagramReachesThePeerAndTheReplyReachesTheClient() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);

@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.chash;
 import static io.stevedore.transport.TestConfig.peer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -40,7 +41,7 @@ class KcpScenarioTest {
         try (EchoBackend spare = EchoBackend.start("127.0.0.2", 1);
                 EchoBackend b2 = EchoBackend.start("127.0.0.3", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.4", 3);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).defaultUpstream("kcp")
                         .upstream(chash("kcp", 0, 4, backup(spare.address()), peer(b2.address()), peer(b3.address())))
                         .build())) {
             List<Client> clients = new ArrayList<>();

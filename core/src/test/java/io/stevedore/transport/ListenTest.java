@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -25,10 +26,10 @@ class ListenTest {
     @Test
     void anAddressInUseIsAClearErrorEvenWithReusePort() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon first = Daemon.start(config(0, 2, backend))) {
+                Daemon first = ControlPlane.startDataPlane(config(0, 2, backend))) {
             int port = first.listenAddress().getPort();
             for (int parallel : new int[] {1, 2}) {
-                assertThatThrownBy(() -> Daemon.start(config(port, parallel, backend)))
+                assertThatThrownBy(() -> ControlPlane.startDataPlane(config(port, parallel, backend)))
                         .isInstanceOf(ListenException.class)
                         .hasMessage("cannot listen on 127.0.0.1:" + port + ": address already in use");
             }
@@ -38,14 +39,14 @@ class ListenTest {
     @Test
     void closeIsIdempotentAndReleasesThePort() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2)) {
-            Daemon daemon = Daemon.start(config(0, 2, backend));
+            Daemon daemon = ControlPlane.startDataPlane(config(0, 2, backend));
             int port = daemon.listenAddress().getPort();
             try (Client client = new Client(daemon.listenAddress())) {
                 client.request("x".getBytes(StandardCharsets.US_ASCII));
             }
             daemon.close();
             daemon.close();
-            try (Daemon again = Daemon.start(config(port, 2, backend))) {
+            try (Daemon again = ControlPlane.startDataPlane(config(port, 2, backend))) {
                 assertThat(again.listenAddress().getPort()).isEqualTo(port);
             }
         }
@@ -54,7 +55,7 @@ class ListenTest {
     @Test
     void theNioFallbackForwardsAndDropsOversizeDatagrams() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).bufSize(50).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).bufSize(50).defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build(), Transport.NIO);
                 Client client = new Client(daemon.listenAddress())) {
             assertThat(daemon.transport()).isEqualTo(Transport.NIO);

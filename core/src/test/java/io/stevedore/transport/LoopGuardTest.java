@@ -6,6 +6,7 @@ import static io.stevedore.testing.HandPeer.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.HandPeer;
@@ -49,7 +50,7 @@ class LoopGuardTest {
     @Test
     void aDatagramFromAPeerIsDroppedAsLoop() throws Exception {
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build())) {
             peer.send(FORGED, daemon.listenAddress());
             Poll.equal("loop drops", 1, () -> daemon.counters().dropped("loop"));
@@ -62,7 +63,7 @@ class LoopGuardTest {
     @Test
     void anotherPortOfAPeersAddressIsAClient() throws Exception {
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build());
                 Client client = new Client(daemon.listenAddress(), "127.0.0.2")) {
             client.send(MARKER);
@@ -77,7 +78,7 @@ class LoopGuardTest {
     void aDatagramForgedFromTheListenerIsDroppedAsLoop(String listenIp) throws Exception {
         assumeTrue(Spoof.possible(), "forging a source address takes a raw socket: root only");
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().listen(listenIp, 0).defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen(listenIp, 0).defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build())) {
             int port = daemon.listenAddress().getPort();
             InetSocketAddress listener = new InetSocketAddress("127.0.0.1", port);
@@ -99,7 +100,7 @@ class LoopGuardTest {
     void aDatagramForgedFromASessionSocketIsDroppedAsLoop() throws Exception {
         assumeTrue(Spoof.possible(), "forging a source address takes a raw socket: root only");
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build())) {
             InetSocketAddress sessionSocket = markerGoesThrough(daemon, peer);
             Spoof.send(sessionSocket, daemon.listenAddress(), FORGED);
@@ -115,7 +116,7 @@ class LoopGuardTest {
     void aSessionSocketBoundToASourceAddressIsThatAddressOnly() throws Exception {
         assumeTrue(Spoof.possible(), "forging a source address takes a raw socket: root only");
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().sourceAddrs("127.0.3.1").defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().sourceAddrs("127.0.3.1").defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build())) {
             InetSocketAddress sessionSocket = markerGoesThrough(daemon, peer);
             assertThat(sessionSocket.getAddress().getHostAddress()).isEqualTo("127.0.3.1");
@@ -132,7 +133,7 @@ class LoopGuardTest {
     void aClosedSessionsPortIsForgotten() throws Exception {
         assumeTrue(Spoof.possible(), "forging a source address takes a raw socket: root only");
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().timeouts(1, 1).defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().timeouts(1, 1).defaultUpstream("pool")
                         .upstream(rr("pool", peer(peer.address()))).build())) {
             InetSocketAddress sessionSocket = markerGoesThrough(daemon, peer);
             Poll.equal("sessions", 0, daemon::sessionCount);

@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.HandPeer;
@@ -31,7 +32,7 @@ class OverflowTest {
 
     @Test
     void aFullListenerIsCountedAsOverflowPerListener() throws Exception {
-        try (Daemon daemon = Daemon.start(new TestConfig().recvBufBytes(SMALLEST).build(), Transport.EPOLL);
+        try (Daemon daemon = ControlPlane.startDataPlane(new TestConfig().recvBufBytes(SMALLEST).build(), Transport.EPOLL);
                 Client client = new Client(daemon.listenAddress())) {
             int port = daemon.listenAddress().getPort();
             assertThat(daemon.worker(0).listeners().get(0).channel.config().getReceiveBufferSize())
@@ -56,7 +57,7 @@ class OverflowTest {
     @Test
     void aFullSessionSocketIsCountedAsSessionOverflowAndTheCountOutlivesTheSocket() throws Exception {
         try (HandPeer peer = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().sessionRecvBufBytes(SMALLEST).timeouts(1, 1)
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().sessionRecvBufBytes(SMALLEST).timeouts(1, 1)
                         .defaultUpstream("p")
                         .upstream(rr("p", peer(peer.address()))).build(), Transport.EPOLL);
                 Client client = new Client(daemon.listenAddress())) {

@@ -17,6 +17,7 @@ import io.netty.channel.unix.Errors;
 import io.stevedore.balancing.Selector;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.LoopCounter;
@@ -55,7 +56,7 @@ class PassiveHealthTest {
     void aChashPeerWhosePortClosedGoesDownWithoutAHealthCheckerAndItsKeysMoveToTheOtherPeer() throws Exception {
         try (EchoBackend live = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend dead = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("kcp")
                         .upstream(chash("kcp", 0, 4, peer(live.address()), peer(dead.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             Upstream kcp = daemon.upstreams().get(0);
@@ -78,7 +79,7 @@ class PassiveHealthTest {
     void withAHealthCheckerAPeerDownPassivelyComesBackWhenItsPortOpensAgain() throws Exception {
         try (EchoBackend live = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend dead = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("kcp")
                         .upstream(checked(chash("kcp", 0, 4, peer(live.address()), peer(dead.address())), PATIENT))
                         .build());
                 Client client = new Client(daemon.listenAddress())) {
@@ -105,7 +106,7 @@ class PassiveHealthTest {
     void anRrSessionAlternatingBetweenALiveAndADeadPeerTakesNeitherDown() throws Exception {
         try (EchoBackend live = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend dead = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(live.address()), peer(dead.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             dead.stop();
@@ -147,7 +148,7 @@ class PassiveHealthTest {
         config.batchSize = 1;
         try (EchoBackend live = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend dead = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config
+                Daemon daemon = ControlPlane.startDataPlane(config
                         .upstream(chash("kcp", 0, 4, peer(live.address()), peer(dead.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             Upstream kcp = daemon.upstreams().get(0);
@@ -182,7 +183,7 @@ class PassiveHealthTest {
         config.batchSize = 1;
         try (EchoBackend live = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend dead = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config
+                Daemon daemon = ControlPlane.startDataPlane(config
                         .upstream(rr("pool", peer(live.address()), peer(dead.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             dead.stop();
@@ -215,7 +216,7 @@ class PassiveHealthTest {
     void aHostUnreachableReportSurfacingOnASendIsNotPinnedOnThatSendsPeer() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(a.address()), peer(b.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             int first = client.request(new byte[] {0}).backend();
@@ -265,7 +266,7 @@ class PassiveHealthTest {
         try (EchoBackend live = EchoBackend.start("::1", 6);
                 EchoBackend dead6 = EchoBackend.start("::1", 7);
                 EchoBackend dead4 = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().listen("::1", 0).defaultUpstream("kcp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("::1", 0).defaultUpstream("kcp")
                         .upstream(chash("kcp", 0, 4, peer(live.address()), peer(dead6.address()),
                                 peer(dead4.address())))
                         .build());
@@ -300,7 +301,7 @@ class PassiveHealthTest {
     void aDatagramTooLargeForThePathIsDroppedAsOversizeAndThePeerStaysUp() throws Exception {
         try (EchoBackend v4 = EchoBackend.start("127.0.0.2", 4);
                 EchoBackend v6 = EchoBackend.start("::1", 6);
-                Daemon daemon = Daemon.start(new TestConfig().listen("::1", 0).bufSize(65535)
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("::1", 0).bufSize(65535)
                         .defaultUpstream("kcp").upstream(chash("kcp", 0, 4, peer(v4.address()), peer(v6.address())))
                         .build());
                 Client client = new Client(daemon.listenAddress())) {

@@ -3,6 +3,7 @@ package io.stevedore.transport;
 import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
@@ -37,7 +38,7 @@ public final class PortExhaustionMain {
             echoing.start();
             TestConfig config = new TestConfig().listen("127.0.0.1", FIRST_FIXED_PORT + 1).defaultUpstream("echo")
                     .upstream(rr("echo", peer((InetSocketAddress) echo.getLocalSocketAddress())));
-            try (Daemon daemon = Daemon.start(config.build())) {
+            try (Daemon daemon = ControlPlane.startDataPlane(config.build())) {
                 List<DatagramSocket> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < CLIENTS; i++) {

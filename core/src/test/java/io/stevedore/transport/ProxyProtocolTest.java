@@ -6,6 +6,7 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.proxyprotocol.ProxyHeader;
 import io.stevedore.testing.HandPeer;
 import io.stevedore.testing.NettyLeakCheck;
@@ -62,7 +63,7 @@ class ProxyProtocolTest {
     @Test
     void eachDatagramToTheUpstreamNamesItsClientAndRepliesPassUnchanged() throws Exception {
         try (HandPeer backend = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().listen("127.0.0.1", 0).defaultUpstream("dns")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("127.0.0.1", 0).defaultUpstream("dns")
                         .upstream(proxied(rr("dns", peer(backend.address())))).build());
                 HandPeer client = new HandPeer("127.0.0.50")) {
             for (String payload : List.of("first", "second")) {
@@ -81,7 +82,7 @@ class ProxyProtocolTest {
     @Test
     void aDatagramTheHeaderWouldPushOverTheLargestUdpPayloadIsDroppedNotTruncated() throws Exception {
         try (HandPeer backend = new HandPeer("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().listen("127.0.0.1", 0).bufSize(65535).defaultUpstream("a")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("127.0.0.1", 0).bufSize(65535).defaultUpstream("a")
                         .upstream(proxied(rr("a", peer(backend.address())))).build());
                 HandPeer client = new HandPeer("127.0.0.50")) {
             client.send(new byte[SocketErrors.maxPayload(backend.address())], daemon.listenAddress());
@@ -103,7 +104,7 @@ class ProxyProtocolTest {
         try (HandPeer a = new HandPeer("127.0.0.2");
                 HandPeer b = new HandPeer("127.0.0.3");
                 HandPeer front = new HandPeer("127.0.0.8");
-                Daemon daemon = Daemon.start(new TestConfig().listen("127.0.0.1", 0).proxyProtocolFrom("127.0.0.8/32")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("127.0.0.1", 0).proxyProtocolFrom("127.0.0.8/32")
                         .routeEquals(0, 1, ascii("A"), "a").routeEquals(0, 1, ascii("B"), "b").defaultUpstream("deny")
                         .upstream(proxied(rr("a", peer(a.address())))).upstream(rr("b", peer(b.address()))).build(),
                         Transport.best(), accessLog::add);
@@ -151,9 +152,9 @@ class ProxyProtocolTest {
     @Test
     void twoBalancersInARowKeepTheClientsAddress() throws Exception {
         try (HandPeer server = new HandPeer("127.0.0.2");
-                Daemon back = Daemon.start(new TestConfig().listen("127.0.0.1", 0).proxyProtocolFrom("127.0.0.0/8")
+                Daemon back = ControlPlane.startDataPlane(new TestConfig().listen("127.0.0.1", 0).proxyProtocolFrom("127.0.0.0/8")
                         .defaultUpstream("servers").upstream(proxied(rr("servers", peer(server.address())))).build());
-                Daemon front = Daemon.start(new TestConfig().listen("127.0.0.1", 0).defaultUpstream("tier2")
+                Daemon front = ControlPlane.startDataPlane(new TestConfig().listen("127.0.0.1", 0).defaultUpstream("tier2")
                         .upstream(proxied(rr("tier2", peer(back.listenAddress())))).build());
                 HandPeer client = new HandPeer("127.0.0.51")) {
             for (int i = 0; i < 3; i++) {

@@ -6,6 +6,7 @@ import static io.stevedore.transport.TestConfig.quic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.quic.QuicLbConfig;
@@ -52,7 +53,7 @@ class QuicRoutingTest {
             for (int i = 0; i < 3; i++) {
                 backends.add(EchoBackend.start("127.0.0." + (2 + i), 2 + i));
             }
-            try (Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("q").parallel(2)
+            try (Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("q").parallel(2)
                     .upstream(quic("q", List.of(PLAIN, ENCRYPTED), peer(backends.get(0).address(), SERVER_IDS[0]),
                             peer(backends.get(1).address(), SERVER_IDS[1]), peer(backends.get(2).address(), SERVER_IDS[2])))
                     .build())) {

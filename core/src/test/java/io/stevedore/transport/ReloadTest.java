@@ -52,7 +52,7 @@ class ReloadTest {
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
                 EchoBackend b5 = EchoBackend.start("127.0.0.5", 5);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).defaultUpstream("pool")
                         .routeEquals(0, 1, KIND_TWO, "other")
                         .upstream(rr("pool", peer(b2.address()), peer(b3.address())))
                         .upstream(rr("other", peer(b5.address()))).build());
@@ -141,7 +141,7 @@ class ReloadTest {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(sessionAffinity(rr("pool", peer(b2.address()), peer(b3.address())))).build());
                 Client first = new Client(daemon.listenAddress());
                 Client second = new Client(daemon.listenAddress())) {
@@ -171,7 +171,7 @@ class ReloadTest {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
                 EchoBackend b4 = EchoBackend.start("127.0.0.4", 4);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("checked")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("checked")
                         .upstream(checked(rr("checked", peer(b2.address()), peer(b3.address())), CHECK))
                         .upstream(rr("unchecked", peer(b2.address()), peer(b3.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
@@ -209,7 +209,7 @@ class ReloadTest {
     @Test
     void listeningSettingsNeedARestartWhileMaxTryTimesAndTheSessionSectionApply() throws Exception {
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool").maxSessions(10)
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool").maxSessions(10)
                         .upstream(rr("pool", peer(b2.address()))).build());
                 Client client = new Client(daemon.listenAddress());
                 Client late = new Client(daemon.listenAddress())) {
@@ -240,7 +240,7 @@ class ReloadTest {
     void addingIpv6PeersReopensTheIpv4SessionsOnTheirNextDatagram() throws Exception {
         try (EchoBackend v4 = EchoBackend.start("127.0.0.2", 4);
                 EchoBackend v6 = EchoBackend.start("::1", 6);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(v4.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             assertThat(client.request(new byte[] {1}).backend()).isEqualTo(4);
@@ -261,7 +261,7 @@ class ReloadTest {
     void aLatchSurvivesAReloadThatKeepsItsPeerLatchedAndIsForgottenWhenLatchIsTurnedOff() throws Exception {
         try (EchoBackend tftp = EchoBackend.start("127.0.0.2", 7).answerFromNewPort();
                 EchoBackend other = EchoBackend.start("127.0.0.3", 8);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("tftp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("tftp")
                         .upstream(TestConfig.sessionLatched(rr("tftp", peer(tftp.address())))).build());
                 Client client = new Client(daemon.listenAddress())) {
             assertThat(client.request(new byte[] {'R'}).backend()).isEqualTo(7);

@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.rr;
 import static io.stevedore.transport.TestConfig.sessionLatched;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -32,7 +33,7 @@ class ReplyPathTest {
     @Test
     void aReplyFromAnotherPortOfThePeerReachesTheClientFromTheListenAddress() throws Exception {
         try (EchoBackend tftp = EchoBackend.start("127.0.0.2", 7).answerFromNewPort();
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("tftp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("tftp")
                         .upstream(rr("tftp", peer(tftp.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             Client.Reply reply = client.request(text("RRQ file"));
@@ -51,7 +52,7 @@ class ReplyPathTest {
     void withSessionAffinityAndLatchTheNextDatagramReachesThePortThePeerAnsweredFrom() throws Exception {
         try (EchoBackend tftp = EchoBackend.start("127.0.0.2", 7).answerFromNewPort();
                 EchoBackend other = EchoBackend.start("127.0.0.3", 8);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("tftp")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("tftp")
                         .upstream(sessionLatched(rr("tftp", peer(tftp.address()), peer(other.address()))))
                         .build());
                 Client client = new Client(daemon.listenAddress())) {
@@ -71,7 +72,7 @@ class ReplyPathTest {
     @Test
     void aDatagramFromAnAddressThatIsNoPeerIsDroppedAndCounted() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build());
                 Client client = new Client(daemon.listenAddress());
                 DatagramSocket stranger = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.9"), 0))) {
@@ -89,7 +90,7 @@ class ReplyPathTest {
     @Test
     void aReplyFromAPeerInTwoUpstreamsIsCreditedToTheUpstreamTheSessionSentThrough() throws Exception {
         try (EchoBackend shared = EchoBackend.start("127.0.0.2", 7);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("first")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("first")
                         .routeEquals(0, 1, new byte[] {'B'}, "second")
                         .upstream(rr("first", peer(shared.address())))
                         .upstream(rr("second", peer(shared.address()))).build());

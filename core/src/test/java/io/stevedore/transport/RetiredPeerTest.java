@@ -34,7 +34,7 @@ class RetiredPeerTest {
     void aReplyOwedByAPeerReloadedAwayReachesItsClient() throws Exception {
         try (HandPeer slow = new HandPeer("127.0.0.2");
                 HandPeer other = new HandPeer("127.0.0.3");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(slow.address()))).build());
                 Client client = new Client(daemon.listenAddress())) {
             client.send(REQUEST);

@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.Counters;
 import io.stevedore.testing.NettyLeakCheck;
@@ -44,7 +45,7 @@ class SegmentsTest {
             sent.add(datagram(i, i == burst - 1 ? 40 : 100));
         }
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = socket("127.0.0.1")) {
             Worker worker = daemon.worker(0);
@@ -80,7 +81,7 @@ class SegmentsTest {
             sent.add(datagram(i, sizes[i]));
         }
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = socket("127.0.0.1")) {
             try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
@@ -99,7 +100,7 @@ class SegmentsTest {
     @Test
     void datagramsOfTwoSessionsInOneBatchEachLeaveInTheirOwnRun() throws Exception {
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket one = socket("127.0.0.1");
                 DatagramSocket two = socket("127.0.0.1")) {

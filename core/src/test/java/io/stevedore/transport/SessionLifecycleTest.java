@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
 import io.stevedore.testing.NettyLeakCheck;
@@ -59,7 +60,7 @@ class SessionLifecycleTest {
     void idleSessionsAreSweptAndTheirSocketsReleased() throws Exception {
         List<Client> clients = new ArrayList<>();
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().timeouts(1, 1).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().timeouts(1, 1).defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build())) {
             for (int i = 0; i < 20; i++) {
                 clients.add(new Client(daemon.listenAddress()));
@@ -89,7 +90,7 @@ class SessionLifecycleTest {
     void maxSessionsDropsNewClientsWhileEarlierOnesKeepBeingServed() throws Exception {
         List<Client> clients = new ArrayList<>();
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).maxSessions(10).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).maxSessions(10).defaultUpstream("echo")
                         .upstream(rr("echo", peer(backend.address()))).build())) {
             for (int i = 0; i < 20; i++) {
                 clients.add(new Client(daemon.listenAddress()));

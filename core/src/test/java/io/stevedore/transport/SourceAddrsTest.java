@@ -58,7 +58,7 @@ class SourceAddrsTest {
     @EnumSource(Transport.class)
     void successiveSessionsLeaveFromTheSourceAddressesInTurn(Transport transport) throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .sourceAddrs("127.0.0.21", "127.0.0.22", "127.0.0.23")
                         .upstream(rr("pool", peer(backend.address()))).build(), transport)) {
             Set<InetSocketAddress> seen = new HashSet<>();
@@ -84,7 +84,7 @@ class SourceAddrsTest {
     @EnumSource(Transport.class)
     void aReloadChangesTheSourceAddressesOfNewSessionsOnly(Transport transport) throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .sourceAddrs("127.0.0.21", "127.0.0.22")
                         .upstream(rr("pool", peer(backend.address()))).build(), transport)) {
             Set<InetSocketAddress> seen = new HashSet<>();
@@ -123,7 +123,7 @@ class SourceAddrsTest {
     @EnumSource(Transport.class)
     void anAddressThatCannotBeBoundIsPassedOver(Transport transport) throws Exception {
         try (EchoBackend backend = EchoBackend.start("::1", 6);
-                Daemon daemon = Daemon.start(new TestConfig().listen("::1", 0).defaultUpstream("v6")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("::1", 0).defaultUpstream("v6")
                         .sourceAddrs("::2", "::1")
                         .upstream(rr("v6", peer(backend.address()))).build(), transport)) {
             Set<InetSocketAddress> seen = new HashSet<>();
@@ -141,7 +141,7 @@ class SourceAddrsTest {
     @EnumSource(Transport.class)
     void whenNoAddressCanBeBoundTheDatagramIsDroppedAsSessionLimit(Transport transport) throws Exception {
         try (EchoBackend backend = EchoBackend.start("::1", 6);
-                Daemon daemon = Daemon.start(new TestConfig().listen("::1", 0).defaultUpstream("v6")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("::1", 0).defaultUpstream("v6")
                         .sourceAddrs("::2", "::3")
                         .upstream(rr("v6", peer(backend.address()))).build(), transport)) {
             Client client = new Client(daemon.listenAddress());

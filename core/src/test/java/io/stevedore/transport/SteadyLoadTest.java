@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.PeerCounter;
@@ -44,7 +45,7 @@ class SteadyLoadTest {
         AtomicLong replies = new AtomicLong();
         try (EchoBackend b2 = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b3 = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).defaultUpstream("echo")
                         .upstream(rr("echo", peer(b2.address()), peer(b3.address()))).build());
                 SteadyStream stream = new SteadyStream(CLIENTS, PER_SECOND, 100, reply -> replies.incrementAndGet())) {
             InetSocketAddress target = daemon.listenAddress();

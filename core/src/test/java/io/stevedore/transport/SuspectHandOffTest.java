@@ -5,6 +5,7 @@ import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.balancing.Upstream;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -31,7 +32,7 @@ class SuspectHandOffTest {
     @Test
     void theLoopHandsASuspectedPeerToThePeerStateThreadAndNeverWaitsForIt() throws Exception {
         try (EchoBackend good = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("pool")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("pool")
                         .upstream(rr("pool", peer(UNSENDABLE), peer(good.address())))
                         .upstream(rr("spare", peer(new InetSocketAddress("127.0.0.9", 9)))).build());
                 Client client = new Client(daemon.listenAddress())) {

@@ -4,6 +4,7 @@ import static io.stevedore.transport.TestConfig.peer;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -32,7 +33,7 @@ class VersionRoutingTest {
                 EchoBackend v1b = EchoBackend.start("127.0.0.3", 12);
                 EchoBackend v2a = EchoBackend.start("127.0.0.4", 21);
                 EchoBackend v2b = EchoBackend.start("127.0.0.5", 22);
-                Daemon daemon = Daemon.start(new TestConfig().defaultUpstream("deny")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("deny")
                         .routeEquals(4, 6, new byte[] {0, 1}, "ver1")
                         .routeEquals(4, 6, new byte[] {0, 2}, "ver2")
                         .upstream(rr("ver1", peer(v1a.address()), peer(v1b.address())))

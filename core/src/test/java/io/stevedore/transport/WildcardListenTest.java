@@ -75,7 +75,7 @@ class WildcardListenTest {
     @Test
     void clientsConnectedToTwoLoopbackAddressesOfAnIpv4WildcardGetTheirReplies() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("0.0.0.0", 2, backend))) {
+                Daemon daemon = ControlPlane.startDataPlane(config("0.0.0.0", 2, backend))) {
             int port = daemon.listenAddress().getPort();
             assertThat(daemon.listenAddress().getAddress().isAnyLocalAddress()).isTrue();
             assertThat(daemon.listenAddresses()).contains(at("127.0.0.1", port))
@@ -104,7 +104,7 @@ class WildcardListenTest {
     @Test
     void anIpv6WildcardAnswersIpv6AndIpv4Clients() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("::", 2, backend))) {
+                Daemon daemon = ControlPlane.startDataPlane(config("::", 2, backend))) {
             int port = daemon.listenAddress().getPort();
             assertThat(daemon.listenAddresses()).contains(at("::1", port), at("127.0.0.1", port));
             try (DatagramSocket v6 = connectedTo(at("::1", port));
@@ -122,7 +122,7 @@ class WildcardListenTest {
     @Test
     void aClientThatWritesToAnotherAddressKeepsItsSessionAndGetsRepliesFromThere() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("0.0.0.0", 1, backend));
+                Daemon daemon = ControlPlane.startDataPlane(config("0.0.0.0", 1, backend));
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             client.setSoTimeout(TIMEOUT_MS);
             int port = daemon.listenAddress().getPort();
@@ -139,7 +139,7 @@ class WildcardListenTest {
     @Test
     void pastTheCapLateAddressesAreServedByTheWildcardSocket() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("0.0.0.0", 1, backend));
+                Daemon daemon = ControlPlane.startDataPlane(config("0.0.0.0", 1, backend));
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             client.setSoTimeout(TIMEOUT_MS);
             int port = daemon.listenAddress().getPort();
@@ -165,7 +165,7 @@ class WildcardListenTest {
     @Test
     void aReloadKeepsTheBoundAddressesAndTheSessions() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("0.0.0.0", 2, backend))) {
+                Daemon daemon = ControlPlane.startDataPlane(config("0.0.0.0", 2, backend))) {
             int port = daemon.listenAddress().getPort();
             try (DatagramSocket five = connectedTo(at("127.0.0.5", port))) {
                 send(five, "before", at("127.0.0.5", port));
@@ -183,7 +183,7 @@ class WildcardListenTest {
     @Test
     void aSpecificListenAddrBindsThatAddressAlone() throws Exception {
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(config("127.0.0.3", 2, backend))) {
+                Daemon daemon = ControlPlane.startDataPlane(config("127.0.0.3", 2, backend))) {
             int port = daemon.listenAddress().getPort();
             assertThat(daemon.listenAddresses()).containsExactly(at("127.0.0.3", port));
             try (DatagramSocket client = connectedTo(at("127.0.0.3", port))) {

@@ -3,6 +3,7 @@ package io.stevedore.demo;
 import io.stevedore.config.ConfigException;
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.transport.Daemon;
 import io.stevedore.transport.ListenException;
 import java.io.IOException;
@@ -105,7 +106,7 @@ public final class Demo {
     /** Starts the load balancer from a config text whose {@code ListenAddr} lets the system pick the port. */
     static Daemon startLoadBalancer(String json) throws DemoException {
         try {
-            return Daemon.start(parse(json));
+            return ControlPlane.startDataPlane(parse(json));
         } catch (ListenException e) {
             throw new DemoException("cannot start the load balancer: " + e.getMessage());
         } catch (InterruptedException e) {

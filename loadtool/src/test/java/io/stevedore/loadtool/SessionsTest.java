@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.transport.Daemon;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -38,7 +39,7 @@ class SessionsTest {
                       "Upload": { "DefaultUpstream": "echo", "Upstreams": [ { "Name": "echo", "Type": "chash",
                         "KeyBytes": "0:4", "Peers": [ { "IP": "127.0.0.2", "Port": %d }, { "IP": "127.0.0.3", "Port": %d } ] } ] } }
                     """.formatted(b1.getPort(), b2.getPort());
-            try (Daemon daemon = Daemon.start(ConfigLoader.parse(json).config())) {
+            try (Daemon daemon = ControlPlane.startDataPlane(ConfigLoader.parse(json).config())) {
                 int exit = execute("sessions", "--target", Addresses.format(daemon.listenAddress()), "--count", "300",
                         "--source-ips", "127.0.1.1-127.0.1.3", "--first-port", "20000", "--hold", "0");
 

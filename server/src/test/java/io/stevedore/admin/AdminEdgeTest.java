@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.testing.NettyLeakCheck;
 import io.stevedore.testing.Poll;
@@ -53,7 +54,7 @@ class AdminEdgeTest {
 
     @BeforeAll
     static void startDaemon() throws Exception {
-        daemon = Daemon.start(ConfigLoader.parse("""
+        daemon = ControlPlane.startDataPlane(ConfigLoader.parse("""
                 {
                   "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
                   "Upload": {"DefaultUpstream": "pool",

@@ -73,7 +73,7 @@ class AdminServerTest {
     void metricsStatusAndHealthzReportTheRunningDaemon() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config(a, b));
+                Daemon daemon = ControlPlane.startDataPlane(config(a, b));
                 HealthCheckers health = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
                 Client client = new Client(daemon.listenAddress())) {
             ProbeTotals probes = new ProbeTotals();
@@ -202,7 +202,7 @@ class AdminServerTest {
     void aPeerDownShowsInTheGaugeAndTheStatus() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config(a, b));
+                Daemon daemon = ControlPlane.startDataPlane(config(a, b));
                 AdminServer admin = adminOf(daemon)) {
             daemon.upstreams().get(0).setPeerUp(1, false, "test");
 
@@ -217,7 +217,7 @@ class AdminServerTest {
     void aDrainingPeerShowsInTheStatusAndTheGaugeWithTheSessionsItKeeps() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config(a, b));
+                Daemon daemon = ControlPlane.startDataPlane(config(a, b));
                 AdminServer admin = adminOf(daemon);
                 Client old = new Client(daemon.listenAddress());
                 Client fresh = new Client(daemon.listenAddress())) {
@@ -260,7 +260,7 @@ class AdminServerTest {
                   }
                 }
                 """).config();
-        try (Daemon daemon = Daemon.start(config);
+        try (Daemon daemon = ControlPlane.startDataPlane(config);
                 AdminServer admin = adminOf(daemon)) {
             JsonNode kcp = status(admin).path("upstreams").path(0);
             assertThat(kcp.path("tableSize").asInt()).isEqualTo(1009);
@@ -296,7 +296,7 @@ class AdminServerTest {
     void anAdminAddressInUseIsOneClearError() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config(a, b))) {
+                Daemon daemon = ControlPlane.startDataPlane(config(a, b))) {
             Observed observed = new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test");
             try (AdminServer first = AdminServer.start(ANY_PORT, observed)) {
                 InetSocketAddress taken = first.address();
@@ -311,7 +311,7 @@ class AdminServerTest {
     void probeCountsKeepGrowingAcrossHealthCheckerRestarts() throws Exception {
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(config(a, b))) {
+                Daemon daemon = ControlPlane.startDataPlane(config(a, b))) {
             PeerKey peer = new PeerKey("pool", a.address());
             ProbeTotals probes = new ProbeTotals();
             // A quarter-second "second": probes with a timeout that a loaded machine still meets, since a

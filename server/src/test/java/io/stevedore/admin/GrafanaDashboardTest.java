@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.PeerKey;
@@ -48,7 +49,7 @@ class GrafanaDashboardTest {
         assertThat(queried).as("the dashboard's metrics").hasSizeGreaterThan(10);
 
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
-                Daemon daemon = Daemon.start(ConfigLoader.parse("""
+                Daemon daemon = ControlPlane.startDataPlane(ConfigLoader.parse("""
                         {
                           "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
                           "Upload": {"DefaultUpstream": "pool", "Upstreams": [{

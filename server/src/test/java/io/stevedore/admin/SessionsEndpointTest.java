@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ConfigLoader;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.EchoBackend;
@@ -34,7 +35,7 @@ class SessionsEndpointTest {
         List<Client> clients = new ArrayList<>();
         try (EchoBackend a = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend b = EchoBackend.start("127.0.0.3", 3);
-                Daemon daemon = Daemon.start(ConfigLoader.parse("""
+                Daemon daemon = ControlPlane.startDataPlane(ConfigLoader.parse("""
                         {
                           "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2},
                           "Upload": {"DefaultUpstream": "kcp", "Upstreams": [{

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.admin.AdminServer;
 import io.stevedore.admin.Observed;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.admin.Reloads;
 import io.stevedore.config.Addresses;
@@ -46,7 +47,7 @@ class StatusPageInBrowserTest {
         try (EchoBackend up = EchoBackend.start("127.0.0.2", 2);
                 EchoBackend backup = EchoBackend.start("127.0.0.4", 4);
                 EchoBackend draining = EchoBackend.start("127.0.0.5", 5);
-                Daemon daemon = Daemon.start(ConfigLoader.parse("""
+                Daemon daemon = ControlPlane.startDataPlane(ConfigLoader.parse("""
                         {
                           "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 1},
                           "Upload": {"DefaultUpstream": "game", "Upstreams": [{

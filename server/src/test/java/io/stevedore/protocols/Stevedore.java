@@ -2,6 +2,7 @@ package io.stevedore.protocols;
 
 import io.stevedore.config.StevedoreConfig;
 import io.stevedore.config.UpstreamConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
 import io.stevedore.transport.Daemon;
@@ -17,7 +18,7 @@ final class Stevedore implements AutoCloseable {
     }
 
     static Stevedore start(StevedoreConfig config) throws InterruptedException {
-        return new Stevedore(Daemon.start(config));
+        return new Stevedore(ControlPlane.startDataPlane(config));
     }
 
     /** Where clients send. */

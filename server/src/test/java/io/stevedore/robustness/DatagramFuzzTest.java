@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -89,7 +90,7 @@ class DatagramFuzzTest {
                 rr.add(RecordingBackend.start("127.0.0." + (2 + i), 12 + i));
             }
             boolean v6 = listenIp.contains(":");
-            daemon = Daemon.start(config(v6 ? "[::1]:0" : "127.0.0.1:0", hash, rr), transport);
+            daemon = ControlPlane.startDataPlane(config(v6 ? "[::1]:0" : "127.0.0.1:0", hash, rr), transport);
             for (int i = 0; i < CLIENTS; i++) {
                 // Clients from several loopback addresses, so the kernel spreads them over both listeners.
                 DatagramChannel client =

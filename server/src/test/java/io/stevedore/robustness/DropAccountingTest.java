@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -63,7 +64,7 @@ class DropAccountingTest {
                 peers.add(RecordingBackend.start("127.0.0." + (2 + i), 2 + i)
                         .answering(request -> new RecordingBackend.Answer(new byte[] {1}, false)));
             }
-            daemon = Daemon.start(config(peers));
+            daemon = ControlPlane.startDataPlane(config(peers));
             daemon.upstreams().get(1).setPeerUp(0, false, "taken down by the test");
             for (int i = 0; i < CLIENTS; i++) {
                 DatagramChannel client = DatagramChannel.open();

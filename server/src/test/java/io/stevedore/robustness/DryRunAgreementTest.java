@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.dryrun.DryRun;
 import io.stevedore.metrics.Counters;
 import io.stevedore.testing.NettyLeakCheck;
@@ -42,7 +43,7 @@ class DryRunAgreementTest {
             }
             StevedoreConfig config = config(backends);
             DryRun dryRun = new DryRun(config);
-            daemon = Daemon.start(config);
+            daemon = ControlPlane.startDataPlane(config);
             for (int i = 0; i < CLIENTS; i++) {
                 DatagramChannel client = DatagramChannel.open();
                 client.bind(new InetSocketAddress("127.0." + (1 + i % 4) + ".1", 0));

@@ -57,7 +57,7 @@ class ReloadUnderTrafficTest {
             }
             StevedoreConfig a = config(A, hash.subList(0, 2), rr.subList(0, 1));
             StevedoreConfig b = config(B, hash.subList(1, 3), rr.subList(0, 2));
-            daemon = Daemon.start(a);
+            daemon = ControlPlane.startDataPlane(a);
             for (int i = 0; i < CLIENTS; i++) {
                 DatagramChannel client = DatagramChannel.open();
                 client.bind(new InetSocketAddress("127.0." + (1 + i % 3) + ".1", 0));

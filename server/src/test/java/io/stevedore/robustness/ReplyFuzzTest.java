@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.config.ConfigLoader;
 import io.stevedore.config.StevedoreConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
@@ -56,7 +57,7 @@ class ReplyFuzzTest {
             for (int i = 0; i < 2; i++) {
                 peers.add(RecordingBackend.start("127.0.0." + (2 + i), 2 + i).answering(ReplyFuzzTest::answer));
             }
-            daemon = Daemon.start(config(peers), transport);
+            daemon = ControlPlane.startDataPlane(config(peers), transport);
             for (int i = 0; i < CLIENTS; i++) {
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
                 client.setReceiveBufferSize(4 << 20);

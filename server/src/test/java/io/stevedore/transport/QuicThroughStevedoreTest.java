@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.stevedore.balancing.Upstream;
 import io.stevedore.config.HealthCheckConfig;
 import io.stevedore.config.PeerConfig;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.health.HealthCheckers;
 import io.stevedore.metrics.Counters;
 import io.stevedore.metrics.PeerCounter;
@@ -73,7 +74,7 @@ class QuicThroughStevedoreTest {
                 servers.add(new QuicPeers.Server("127.0.0." + (2 + i), NAMES[i], CONFIG, serverId(i)));
                 peers.add(peer(servers.get(i).address(), serverId(i)));
             }
-            daemon = Daemon.start(new TestConfig().defaultUpstream("quic").parallel(2)
+            daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("quic").parallel(2)
                     .upstream(checked(quic("quic", List.of(CONFIG), peers.toArray(new PeerConfig[0])), CHECK)).build());
             checkers = HealthCheckers.start(daemon.upstreams(), SECOND, daemon.peerStates());
             for (int n = 0; n < CLIENTS; n++) {

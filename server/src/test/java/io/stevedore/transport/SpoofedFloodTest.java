@@ -8,6 +8,7 @@ import io.stevedore.admin.AdminHttp;
 import io.stevedore.admin.AdminServer;
 import io.stevedore.admin.Observed;
 import io.stevedore.admin.Reloads;
+import io.stevedore.control.ControlPlane;
 import io.stevedore.control.ProbeTotals;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.Counters;
@@ -68,7 +69,7 @@ class SpoofedFloodTest {
     void theFloodEvictsItselfNewClientsAreServedAndAnsweredOnesKeepTheirSessions() throws Exception {
         List<Client> clients = new ArrayList<>();
         try (EchoBackend backend = EchoBackend.start("127.0.0.2", 2).answerOnly(MAGIC);
-                Daemon daemon = Daemon.start(new TestConfig().parallel(2).maxSessions(MAX_SESSIONS)
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().parallel(2).maxSessions(MAX_SESSIONS)
                         .defaultUpstream("app").upstream(rr("app", peer(backend.address()))).build());
                 AdminServer admin = AdminServer.start(new InetSocketAddress("127.0.0.1", 0),
                         new Observed(daemon, new ProbeTotals(), new Reloads(Instant.now()), "test"))) {
