@@ -13,7 +13,6 @@ import io.stevedore.metrics.CloseReason;
 import io.stevedore.metrics.DropReason;
 import io.stevedore.metrics.LoopCounter;
 import io.stevedore.metrics.LoopCounters;
-import io.stevedore.proxyprotocol.ProxyHeader;
 import io.stevedore.routing.RouteTable;
 import io.stevedore.session.Session;
 import io.stevedore.session.SessionTable;
@@ -55,11 +54,10 @@ final class Worker {
     private final Outbox outbox;
     private final ReplyBatch replies;
     private final InboundProxy inboundProxy = new InboundProxy();
+    private final OutboundProxy outboundProxy;
     private final IdleSweep sweep;
     /** Promises of sends settled, for the next ones; more than a read batch's worth are kept. */
     private final FreeList<ForwardPromise> promises = new FreeList<>(4096);
-    /** Where the client datagram being handled was sent, as the listener read it (may be null). */
-    private InetSocketAddress recipient;
     private final ArrayList<Session> pendingFlush = new ArrayList<>();
     private final Runnable flushSessionsTask = this::flushSessionsTask;
     private boolean sessionFlushScheduled;
@@ -76,6 +74,7 @@ final class Worker {
         this.sessions = sessions;
         this.transport = transport;
         this.listeners = new Listeners(loop, transport, server, this, recvBuffers);
+        this.outboundProxy = new OutboundProxy(index -> listeners.get(index).channel.localAddress());
         this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers);
         Segments segments = new Segments(transport.segmentation(), counters);
         this.outbox = new Outbox(segments);
@@ -172,7 +171,8 @@ final class Worker {
     }
 
     void fromClient(Listener via, DatagramPacket packet) {
-        recipient = packet.recipient();
+        InetSocketAddress recipient = packet.recipient();
+        outboundProxy.received(recipient);
         via = listeners.replyingFor(via, recipient);
         ByteBuf data = packet.content();
         int length = data.readableBytes();
@@ -256,7 +256,7 @@ final class Worker {
         InetSocketAddress target = latched == null ? forwarding.address(slot) : latched;
         ByteBuf wire = data;
         if (forwarding.proxyProtocol[upstream]) {
-            byte[] header = proxyHeaderOf(session);
+            byte[] header = outboundProxy.headerOf(session);
             if (header.length + data.readableBytes() > SocketErrors.maxPayload(target)) {
                 // Never truncated: the peer would take the cut payload for the client's.
                 drop(DropReason.OVERSIZE, data);
@@ -283,24 +283,6 @@ final class Worker {
         if (session.markFlushPending()) {
             pendingFlush.add(session);
         }
-    }
-
-    /**
-     * The session's PROXY header, built on its first datagram to such an upstream. Its destination
-     * is the listener's address; for the wildcard socket, the address the datagram was sent to.
-     */
-    private byte[] proxyHeaderOf(Session session) {
-        byte[] header = session.proxyHeader();
-        if (header == null) {
-            InetSocketAddress destination = listeners.get(session.replyVia()).channel.localAddress();
-            if (destination.getAddress().isAnyLocalAddress() && recipient != null
-                    && !recipient.getAddress().isAnyLocalAddress()) {
-                destination = new InetSocketAddress(recipient.getAddress(), destination.getPort());
-            }
-            header = ProxyHeader.proxy(session.client(), destination);
-            session.proxyHeader(header);
-        }
-        return header;
     }
 
     void forwarded(ForwardPromise sent) {
