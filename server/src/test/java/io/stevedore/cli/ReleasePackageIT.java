@@ -153,7 +153,7 @@ class ReleasePackageIT {
             assertThat(limits[1]).as("soft limit, raised from 256").isEqualTo(limits[2]);
         }
         assertThat(lines.subList(1, lines.size())).containsExactly(
-                "-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
+                "-XX:+UseParallelGC", "-XX:MaxTenuringThreshold=1", "-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
                 "-Dio.netty.leakDetection.level=disabled", "-Dio.netty.allocator.lowMemory=false",
                 "-Dstevedore.config=" + home.toRealPath().resolve("etc/stevedore.json"),
                 "-Xmx2g", "-Dextra=1",
