@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * The running data plane: {@code ListenParallel} event-loop threads, each with its own listening
  * sockets and sessions (see {@link Worker}). A specific {@code ListenAddr} gets one socket per loop;
  * a wildcard one gets, per loop, a socket on the wildcard and one on each local address (see
- * {@link LocalAddresses}), so every reply leaves from the address its client wrote to. {@link #start} returns once
- * every listener is bound; {@link #apply} swaps routes, upstreams and peers while sessions keep
- * flowing; {@link #close()} stops it.
+ * {@link LocalAddresses}), so every reply leaves from the address its client wrote to. It decides
+ * and builds nothing of a configuration: the control plane compiles each {@link Forwarding} plan.
+ * {@link #start} returns once every listener is bound on the first; {@link #apply} switches the
+ * loops to the next while sessions keep flowing; {@link #close()} stops it.
  */
 public final class Daemon implements AutoCloseable {
 
@@ -309,8 +310,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The one writer of peer health: the event loops report the peers they suspect to it, and the
-     * health checks (which the control plane starts) hand it their verdicts.
+     * The one writer of peer health, the control plane's: the event loops report the peers they
+     * suspect to it, and the health checks (which the control plane starts) hand it their verdicts.
      */
     public PeerStates peerStates() {
         return peerStates;
