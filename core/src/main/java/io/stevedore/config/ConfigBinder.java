@@ -100,7 +100,8 @@ final class ConfigBinder {
                 problems.note(s.pathOf(key) + ": a tuning knob of the Go original, not applicable here; ignored");
             }
         }
-        return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s), recvBuf);
+        return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s), recvBuf,
+                s.bool(ServerConfig.ADAPTIVE_BATCH));
     }
 
     /** The valid blocks of {@code Server.ProxyProtocolFrom}, in order; each invalid one is reported. */

@@ -8,6 +8,8 @@ import java.util.List;
  *
  * @param proxyProtocolFrom the sources whose every datagram starts with a PROXY protocol v2 header
  *     naming the real client (a trusted front tier); empty: none
+ * @param adaptiveBatch whether each read offers as many of the {@code BatchSize} slots as the
+ *     socket's last reads needed (one, read with recvmsg, where traffic is light), rather than all
  */
 public record ServerConfig(
         InetSocketAddress listenAddr,
@@ -16,7 +18,8 @@ public record ServerConfig(
         int bufSize,
         int maxTryTimes,
         List<Cidr> proxyProtocolFrom,
-        int recvBufBytes) {
+        int recvBufBytes,
+        boolean adaptiveBatch) {
 
     public static final int DEFAULT_PORT = 2614;
 
@@ -36,6 +39,7 @@ public record ServerConfig(
      */
     public static final IntKey RECV_BUF_BYTES = KEYS.integer("RecvBufBytes", RecvBuffers.LISTENER_DEFAULT,
             RecvBuffers.MIN, RecvBuffers.MAX);
+    static final BoolKey ADAPTIVE_BATCH = KEYS.bool("AdaptiveBatch", true);
     // The Go original's event loop and task pool; Netty's event loops replace them.
     static final String EVENT_SIZE = KEYS.ignored("EventSize");
     static final String EVENT_CHAN_SIZE = KEYS.ignored("EventChanSize");
@@ -48,12 +52,13 @@ public record ServerConfig(
 
     /** A section that trusts no source with a PROXY header, with the default receive buffer. */
     public ServerConfig(InetSocketAddress listenAddr, int listenParallel, int batchSize, int bufSize, int maxTryTimes) {
-        this(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, List.of(), RECV_BUF_BYTES.defaultValue());
+        this(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, List.of(), RECV_BUF_BYTES.defaultValue(),
+                ADAPTIVE_BATCH.defaultValue());
     }
 
     /** This section listening on {@code listenAddr} instead. */
     public ServerConfig listeningOn(InetSocketAddress listenAddr) {
         return new ServerConfig(listenAddr, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom,
-                recvBufBytes);
+                recvBufBytes, adaptiveBatch);
     }
 }

@@ -39,6 +39,7 @@ final class Listeners {
     private final ServerConfig server;
     private final Worker worker;
     private final RecvBufReport recvBuffers;
+    private final ReadPace pace;
     /** Indexed by {@link Listener#index}; grows only, on the loop; volatile for the admin endpoint. */
     private volatile Listener[] listeners = new Listener[0];
     /** The listener of each local address, null-free; late ones without a socket map to {@link #wildcard}. */
@@ -52,8 +53,10 @@ final class Listeners {
     private InetAddress listenIp;
     private int lateAddresses;
 
-    Listeners(EventLoop loop, Transport transport, ServerConfig server, Worker worker, RecvBufReport recvBuffers) {
+    Listeners(EventLoop loop, Transport transport, ServerConfig server, Worker worker, RecvBufReport recvBuffers,
+            ReadPace pace) {
         this.recvBuffers = recvBuffers;
+        this.pace = pace;
         this.loop = loop;
         this.transport = transport;
         this.server = server;
@@ -116,7 +119,7 @@ final class Listeners {
         try {
             Transport.configureAnyListener(channel, server);
             recvBuffers.granted(RecvBufReport.Kind.LISTENER, server.recvBufBytes(), channel);
-            transport.configureListener(channel, server, shared);
+            transport.configureListener(channel, server, shared, pace);
             if (listener.isWildcard()) {
                 transport.recordDestination(channel);
             }

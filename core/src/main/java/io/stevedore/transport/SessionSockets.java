@@ -42,14 +42,14 @@ final class SessionSockets implements SessionTable.SocketOpener {
     private long lastOpenFailureLog = Long.MIN_VALUE;
 
     SessionSockets(EventLoop loop, Transport transport, ServerConfig server, LoopGuard guard, Worker worker,
-            RecvBufReport recvBuffers) {
+            RecvBufReport recvBuffers, ReadPace pace) {
         this.recvBuffers = recvBuffers;
         this.loop = loop;
         this.transport = transport;
         this.server = server;
         this.guard = guard;
         this.worker = worker;
-        this.allocator = transport.sessionAllocator(server);
+        this.allocator = transport.sessionAllocator(server, pace);
     }
 
     /**

@@ -49,18 +49,17 @@ public enum Transport {
         }
 
         @Override
-        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared) {
+        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared, ReadPace pace) {
             int slot = server.bufSize() + 1;
             if (shared) {
                 channel.config().setOption(EpollChannelOption.SO_REUSEPORT, true);
             }
             // With a payload size set and a buffer of several slots, Netty reads with recvmmsg,
-            // each datagram a slice of the one buffer.
+            // each datagram a slice of the one buffer; with one slot, with recvmsg.
             channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
-            channel.config().setRecvByteBufAllocator(
-                    new FixedRecvByteBufAllocator(server.batchSize() * slot).maxMessagesPerRead(1));
-            // Level-triggered: one recvmmsg per wake-up, then the batch is flushed; epoll reports the
-            // socket again if datagrams remain. Edge-triggered would add a recvmmsg that finds nothing.
+            channel.config().setRecvByteBufAllocator(slots(slot, server.batchSize(), server, pace, true));
+            // Level-triggered: one read per wake-up, then the batch is flushed; epoll reports the
+            // socket again if datagrams remain. Edge-triggered would add a read that finds nothing.
             channel.config().setOption(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED);
         }
 
@@ -77,10 +76,8 @@ public enum Transport {
         }
 
         @Override
-        RecvByteBufAllocator sessionAllocator(ServerConfig server) {
-            int slot = server.bufSize() + 1;
-            return new LoopRecvAllocator(new FixedRecvByteBufAllocator(sessionBatch(server) * slot)
-                    .maxMessagesPerRead(1));
+        RecvByteBufAllocator sessionAllocator(ServerConfig server, ReadPace pace) {
+            return new LoopRecvAllocator(slots(server.bufSize() + 1, sessionBatch(server), server, pace, false));
         }
 
         @Override
@@ -146,7 +143,7 @@ public enum Transport {
         }
 
         @Override
-        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared) {
+        void configureListener(DatagramChannel channel, ServerConfig server, boolean shared, ReadPace pace) {
             if (shared) {
                 channel.config().setOption(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
             }
@@ -166,7 +163,7 @@ public enum Transport {
         }
 
         @Override
-        RecvByteBufAllocator sessionAllocator(ServerConfig server) {
+        RecvByteBufAllocator sessionAllocator(ServerConfig server, ReadPace pace) {
             return new LoopRecvAllocator(new FixedRecvByteBufAllocator(server.bufSize() + 1)
                     .maxMessagesPerRead(sessionBatch(server)));
         }
@@ -201,6 +198,16 @@ public enum Transport {
             // Java NIO cannot set RECVERR: no ICMP error is queued on its sockets.
         }
     };
+
+    /**
+     * Reads of {@code maxSlots} slots, or of one where traffic is light ({@code Server.AdaptiveBatch});
+     * see {@link SlotRecvAllocator} for {@code pace} and {@code listener}.
+     */
+    private static RecvByteBufAllocator slots(int slotBytes, int maxSlots, ServerConfig server, ReadPace pace,
+            boolean listener) {
+        return server.adaptiveBatch() ? new SlotRecvAllocator(slotBytes, maxSlots, pace, listener)
+                : new FixedRecvByteBufAllocator(maxSlots * slotBytes).maxMessagesPerRead(1);
+    }
 
     /** {@code IP_RECVERR} (linux/in.h), at level {@code SOL_IP}. */
     private static final IntegerUnixChannelOption IP_RECVERR = new IntegerUnixChannelOption("IP_RECVERR", 0, 11);
@@ -241,8 +248,11 @@ public enum Transport {
     /** Whether several sockets can share the listening address (SO_REUSEPORT). */
     abstract boolean reusePort();
 
-    /** Options of a listening socket; {@code shared} when several listeners bind the same address. */
-    abstract void configureListener(DatagramChannel channel, ServerConfig server, boolean shared);
+    /**
+     * Options of a listening socket; {@code shared} when several listeners bind the same address;
+     * {@code pace} is its event loop's ({@link SlotRecvAllocator}).
+     */
+    abstract void configureListener(DatagramChannel channel, ServerConfig server, boolean shared, ReadPace pace);
 
     /**
      * Makes a wildcard listening socket report each datagram's destination address as the
@@ -268,8 +278,8 @@ public enum Transport {
         return Math.min(server.batchSize(), SESSION_BATCH);
     }
 
-    /** The receive allocator every session socket of one loop shares; one per loop. */
-    abstract RecvByteBufAllocator sessionAllocator(ServerConfig server);
+    /** The receive allocator every session socket of one loop shares; one per loop, with the loop's {@code pace}. */
+    abstract RecvByteBufAllocator sessionAllocator(ServerConfig server, ReadPace pace);
 
     /** Options of a session's upstream socket, of {@code family}. */
     abstract void configureSessionSocket(DatagramChannel channel, SocketProtocolFamily family,

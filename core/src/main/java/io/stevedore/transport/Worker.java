@@ -73,9 +73,10 @@ final class Worker {
         this.counters = counters;
         this.sessions = sessions;
         this.transport = transport;
-        this.listeners = new Listeners(loop, transport, server, this, recvBuffers);
+        ReadPace pace = new ReadPace();
+        this.listeners = new Listeners(loop, transport, server, this, recvBuffers, pace);
         this.outboundProxy = new OutboundProxy(index -> listeners.get(index).channel.localAddress());
-        this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers);
+        this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers, pace);
         Segments segments = new Segments(transport.segmentation(), counters);
         this.outbox = new Outbox(segments);
         this.replies = new ReplyBatch(loop, segments);

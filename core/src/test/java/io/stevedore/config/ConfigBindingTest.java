@@ -111,7 +111,7 @@ class ConfigBindingTest {
                  'Upload': {'DefaultUpstream': 'a', 'Upstreams': [%s]}}
                 """.formatted(UPSTREAM))).config();
 
-        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5, List.of(), 65536));
+        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5, List.of(), 65536, true));
         assertThat(config.session()).isEqualTo(new SessionConfig(60, 5, 7, List.of(), 8192));
     }
 

@@ -117,6 +117,8 @@ class ConfigValidationTest {
                 Arguments.of("a session's receive buffer above 1 GiB",
                         withSection("Session", "{'RecvBufBytes': 2147483647}"),
                         "Session.RecvBufBytes: 2147483647 is out of range; expected an integer from 4096 to 1073741824"),
+                Arguments.of("AdaptiveBatch not a boolean", withSection("Server", "{'AdaptiveBatch': 'on'}"),
+                        "Server.AdaptiveBatch: \"on\" is not a boolean; expected true or false"),
                 Arguments.of("a receive buffer that is not an integer", withSection("Session", "{'RecvBufBytes': '1m'}"),
                         "Session.RecvBufBytes: \"1m\" is not an integer; expected an integer from 4096 to 1073741824"),
                 Arguments.of("negative TimeoutSec", withSection("Session", "{'TimeoutSec': -5}"),

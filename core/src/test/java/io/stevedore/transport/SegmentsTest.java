@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Datagrams of one size for one address leave in one segmented send (UDP GSO), both ways, whole and
  * in order; a run the kernel refuses is sent again datagram by datagram. Each burst is made to
- * arrive in one receive batch by holding the daemon's loop while it is sent.
+ * arrive in one receive batch by holding the daemon's loop while it is sent, with reads of the
+ * whole batch ({@code Server.AdaptiveBatch} off: an adaptive read takes one slot after a pause).
  */
 @ExtendWith(NettyLeakCheck.class)
 class SegmentsTest {
@@ -45,7 +46,7 @@ class SegmentsTest {
             sent.add(datagram(i, i == burst - 1 ? 40 : 100));
         }
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().wholeBatches().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = socket("127.0.0.1")) {
             Worker worker = daemon.worker(0);
@@ -74,6 +75,32 @@ class SegmentsTest {
     }
 
     @Test
+    void withAdaptiveReadsABurstAfterAPauseIsFoundByTheProbeAtLatestAndLeavesInRuns() throws Exception {
+        int burst = 40;
+        List<byte[]> sent = new ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            sent.add(datagram(i, 100));
+        }
+        try (DatagramSocket backend = socket("127.0.0.2");
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
+                        .upstream(rr("echo", peer(local(backend)))).build());
+                DatagramSocket client = socket("127.0.0.1")) {
+            try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
+                for (byte[] bytes : sent) {
+                    client.send(new DatagramPacket(bytes, bytes.length, daemon.listenAddress()));
+                }
+            }
+            assertThat(receive(backend, burst)).extracting(SegmentsTest::bytes)
+                    .as("every datagram whole and in order").containsExactlyElementsOf(sent);
+            // Reads of one slot after the pause, one datagram each, until a read ends soon after the
+            // last or the probe finds a second datagram; then the rest in one read of the batch.
+            int alone = SlotRecvAllocator.PROBE_EVERY - 1;
+            Poll.until("at most " + alone + " datagrams read one by one before the backlog was seen",
+                    () -> segmentedDatagrams(daemon) >= burst - alone);
+        }
+    }
+
+    @Test
     void aRunEndsAtADatagramOfAnotherSizeOrAfterAShorterOne() throws Exception {
         int[] sizes = {100, 100, 100, 60, 100, 100, 200, 200, 30};
         List<byte[]> sent = new ArrayList<>();
@@ -81,7 +108,7 @@ class SegmentsTest {
             sent.add(datagram(i, sizes[i]));
         }
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().wholeBatches().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket client = socket("127.0.0.1")) {
             try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
@@ -100,7 +127,7 @@ class SegmentsTest {
     @Test
     void datagramsOfTwoSessionsInOneBatchEachLeaveInTheirOwnRun() throws Exception {
         try (DatagramSocket backend = socket("127.0.0.2");
-                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().wholeBatches().defaultUpstream("echo")
                         .upstream(rr("echo", peer(local(backend)))).build());
                 DatagramSocket one = socket("127.0.0.1");
                 DatagramSocket two = socket("127.0.0.1")) {

@@ -41,6 +41,7 @@ final class TestConfig {
      * every datagram is about the daemon, not about that queue. Tests of the queue set it.
      */
     int recvBufBytes = 4 << 20;
+    boolean adaptiveBatch = true;
     int sessionRecvBufBytes = 212_992;
     List<InetAddress> sourceAddrs = List.of();
     List<Cidr> proxyProtocolFrom = List.of();
@@ -64,6 +65,12 @@ final class TestConfig {
     }
 
     /** {@code Server.RecvBufBytes}: SO_RCVBUF of the listening sockets. */
+    /** Every read offers all BatchSize slots: a burst held in the socket is read in one batch. */
+    TestConfig wholeBatches() {
+        adaptiveBatch = false;
+        return this;
+    }
+
     TestConfig recvBufBytes(int n) {
         recvBufBytes = n;
         return this;
@@ -131,7 +138,7 @@ final class TestConfig {
     StevedoreConfig build() {
         return new StevedoreConfig(
                 new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom,
-                        recvBufBytes),
+                        recvBufBytes, adaptiveBatch),
                 new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs, sessionRecvBufBytes),
                 new UploadConfig(defaultUpstream, routes, upstreams),
                 new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.MAX_AGE_HOUR.defaultValue(),
