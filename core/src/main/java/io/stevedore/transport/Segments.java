@@ -72,7 +72,7 @@ final class Segments {
         for (int i = from; i < from + count; i++) {
             bytes += data[i].readableBytes();
         }
-        ByteBuf run = channel.alloc().directBuffer(bytes, bytes);
+        ByteBuf run = CopyBuffers.of(bytes);
         RunPromise promise = runs.take();
         if (promise == null) {
             promise = new RunPromise(this);

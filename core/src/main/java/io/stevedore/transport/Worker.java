@@ -263,7 +263,7 @@ final class Worker {
                 drop(DropReason.OVERSIZE, data);
                 return;
             }
-            wire = channel.alloc().directBuffer(header.length + data.readableBytes())
+            wire = CopyBuffers.of(header.length + data.readableBytes())
                     .writeBytes(header).writeBytes(data, data.readerIndex(), data.readableBytes());
         }
         if (session.use(slot)) {

@@ -1,6 +1,7 @@
 package io.stevedore.transport;
 
 import static io.stevedore.transport.TestConfig.peer;
+import static io.stevedore.transport.TestConfig.proxied;
 import static io.stevedore.transport.TestConfig.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,16 +19,18 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Stevedore's own part of the data path allocates nothing per datagram once warm: a client's
- * datagrams to a peer and the peer's replies, handed to the loop's {@link Worker} in read batches
- * of one session and sent in segmented runs over real loopback sockets, counted by the loop
- * thread's allocation counter. What Netty's receive makes per datagram (the packet and the sender's
- * address) is left out by handing the worker packets made once; what is left is per run (the run's
- * packet and buffer, the address Netty copies per send), a few bytes per datagram. Before the
- * promises were reused, each datagram cost its promise, about 80 bytes.
+ * datagrams to a peer (with and without a PROXY header) and the peer's replies, handed to the
+ * loop's {@link Worker} in read batches of one session and sent in segmented runs over real loopback
+ * sockets, counted by the loop thread's allocation counter. What Netty's receive makes per datagram
+ * (the packet and the sender's address) is left out by handing the worker packets made once; what
+ * is left is per run (the run's packet, the address Netty copies per send), about a byte per
+ * datagram. Before the promises were reused each datagram cost its promise, about 58 bytes, and
+ * before {@link CopyBuffers} a PROXY header's copy cost 67.
  */
 class DataPathAllocationTest {
 
@@ -55,13 +58,16 @@ class DataPathAllocationTest {
         ResourceLeakDetector.setLevel(leakLevel);
     }
 
-    @Test
-    void forwardingAndReplyingAllocateNothingPerDatagram() throws Exception {
+    /** With {@code proxied}, every datagram is copied behind its session's PROXY v2 header first. */
+    @ParameterizedTest(name = "ProxyProtocol {0}")
+    @ValueSource(booleans = {false, true})
+    void forwardingAndReplyingAllocateNothingPerDatagram(boolean proxied) throws Exception {
         // Neither socket is read: the kernel drops what overflows them, and no ICMP comes back.
         try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
                 Daemon daemon = ControlPlane.startDataPlane(new TestConfig().defaultUpstream("echo")
-                        .upstream(rr("echo", peer(local(backend)))).build())) {
+                        .upstream(proxied ? proxied(rr("echo", peer(local(backend)))) : rr("echo", peer(local(backend))))
+                        .build())) {
             Worker worker = daemon.worker(0);
             Listener listener = worker.listeners().get(0);
             ByteBuf payload = Unpooled.wrappedBuffer(new byte[64]);
