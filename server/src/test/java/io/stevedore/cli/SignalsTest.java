@@ -147,8 +147,9 @@ class SignalsTest {
                 child.signal("HUP");
                 Poll.until(Duration.ofSeconds(10), "127.0.0.3 in /status", () -> status(child).contains(Addresses.format(b3.address())));
                 assertThat(client.request(new byte[] {2}).backend()).as("the same session, the new peer").isEqualTo(3);
-                assertThat(sample(get(child.admin, "/metrics").body(), "stevedore_config_reloads_total{result=\"ok\"}"))
-                        .isEqualTo(1);
+                // The counter is taken after the plan is applied, a moment after /status shows it.
+                Poll.until(Duration.ofSeconds(5), "one reload counted", () -> sample(page(child, "/metrics"),
+                        "stevedore_config_reloads_total{result=\"ok\"}") == 1);
 
                 // Not Process.destroy(): it sends SIGTERM too, but closes our end of the child's stderr.
                 child.signal("TERM");
@@ -254,7 +255,7 @@ class SignalsTest {
                     assertThat(child.log).anySatisfy(line -> assertThat(line).contains("config: ").endsWith(error));
                 }
                 assertThat(client.request(new byte[] {1}).backend()).isEqualTo(2);
-                assertThat(sample(get(child.admin, "/metrics").body(),
+                assertThat(sample(page(child, "/metrics"),
                         "stevedore_config_reloads_total{result=\"failed\"}")).isEqualTo(1);
 
                 child.signal("HUP");
@@ -298,8 +299,12 @@ class SignalsTest {
     }
 
     private static String status(Child child) {
+        return page(child, "/status");
+    }
+
+    private static String page(Child child, String path) {
         try {
-            return get(child.admin, "/status").body();
+            return get(child.admin, path).body();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
