@@ -68,6 +68,12 @@ final class Compare implements Callable<Integer> {
             + "(default: the daemon's own).")
     Integer recvBuf;
 
+    @Option(names = "--echo-threads", defaultValue = "1",
+            description = "Event loop threads of the echo backends (default ${DEFAULT-VALUE}). A path that relays "
+                    + "more than one thread echoes queues its excess in the echo's sockets, and the round trip "
+                    + "then measures that queue.")
+    int echoThreads;
+
     @Option(names = "--baseline-parallel", description = "ListenParallel of the baseline path (default: --parallel).")
     Integer baselineParallel;
 
@@ -220,7 +226,8 @@ final class Compare implements Callable<Integer> {
                 "-XX:+UseParallelGC", "-Xmx512m", "-Dio.netty.leakDetection.level=disabled",
                 "-Dio.netty.allocator.lowMemory=false",
                 "-cp", System.getProperty("java.class.path"),
-                LoadTool.class.getName(), "echo", "--duration", Long.toString(bound.toSeconds())));
+                LoadTool.class.getName(), "echo", "--duration", Long.toString(bound.toSeconds()),
+                "--threads", Integer.toString(echoThreads)));
         for (String ip : BACKEND_IPS.split(",")) {
             command.addAll(List.of("--listen", ip + ":0"));
         }
@@ -258,12 +265,12 @@ final class Compare implements Callable<Integer> {
     private String preface(Duration measured, Duration warm, long seconds, String loadBefore) {
         return String.format(Locale.ROOT,
                 "Measured %s on %d cores (Linux %s, Java %s), all on loopback: echo backends on %s (one JVM, "
-                        + "one thread), the load client in the comparing JVM. %d rounds; each run %.1f s of warm-up, "
+                        + "%s), the load client in the comparing JVM. %d rounds; each run %.1f s of warm-up, "
                         + "then %.1f s measured; %d s in all. Medians (min–max) of the rounds. Load average "
                         + "before: %s, after: %s.%n%n",
                 Instant.now().truncatedTo(ChronoUnit.MINUTES), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.version"), System.getProperty("java.version"), BACKEND_IPS,
-                rounds, warm.toMillis() / 1000.0, measured.toMillis() / 1000.0, seconds, loadBefore, loadAverage());
+                echoThreads == 1 ? "one thread" : echoThreads + " threads", rounds, warm.toMillis() / 1000.0, measured.toMillis() / 1000.0, seconds, loadBefore, loadAverage());
     }
 
     private static String loadAverage() {

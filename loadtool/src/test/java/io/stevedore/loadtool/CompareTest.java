@@ -28,10 +28,12 @@ class CompareTest {
                 "--paths", "direct,stevedore,nginx-1w",
                 "--stevedore", work.resolve("no-such-launcher").toString(),
                 "--nginx", work.resolve("no-such-nginx").toString(),
+                "--echo-threads", "2",
                 "--work", work.toString());
 
         assertThat(exit).as(err.toString()).isZero();
         String report = Files.readString(work.resolve("compare.md"));
+        assertThat(report).contains("(one JVM, 2 threads)");
         assertThat(report).containsPattern("\\| direct, no proxy \\| \\d+(\\.\\d)?k?/s \\(");
         assertThat(report).contains("| Stevedore, chash 0:4, ListenParallel 2 | n/a | n/a | n/a | n/a |");
         assertThat(report).contains("n/a for stevedore: " + work.resolve("no-such-launcher") + " not found");
