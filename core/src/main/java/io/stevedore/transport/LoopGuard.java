@@ -1,5 +1,6 @@
 package io.stevedore.transport;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -22,21 +23,25 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * with one read, which is all the hot path pays for a stranger's datagram; only a datagram from a
  * local address on such a port is looked at more closely.
  *
- * <p>A session socket is bound to the wildcard or, with {@code Session.SourceAddrs}, to one local
+ * <p>A session socket is bound to a wildcard or, with {@code Session.SourceAddrs}, to one local
  * address: a bit per port of each such binding says exactly which local addresses it answers from,
  * so a local client that happens to use a session socket's port on another address is not taken
- * for it.
+ * for it. The two wildcards differ: {@code 0.0.0.0} answers from IPv4 addresses only, while
+ * {@code ::} answers from both families. An IPv6 client on {@code ::1} may well get the port
+ * number of an IPv4 session socket, since the kernel keeps the two apart.
  */
 final class LoopGuard {
 
     private static final int PORTS = 65536;
-    /** {@link #bound} index of the wildcard binding. */
-    private static final int WILDCARD = 0;
+    /** {@link #bound} index of the IPv4 wildcard binding, {@code 0.0.0.0}. */
+    private static final int WILDCARD_V4 = 0;
+    /** {@link #bound} index of the IPv6 wildcard binding, {@code ::}, which IPv4 reaches too. */
+    private static final int WILDCARD_V6 = 1;
 
     /** How many session sockets, over every loop, are bound to each port. */
     private final AtomicIntegerArray sessionPorts = new AtomicIntegerArray(PORTS);
-    /** Per binding (the wildcard, then each source address met), a bit per port taken by a session socket. */
-    private volatile AtomicLongArray[] bound = {new AtomicLongArray(PORTS / 64)};
+    /** Per binding (the two wildcards, then each source address met), a bit per port taken by a session socket. */
+    private volatile AtomicLongArray[] bound = {new AtomicLongArray(PORTS / 64), new AtomicLongArray(PORTS / 64)};
     /**
      * The {@link #bound} index of each source address, replaced whole under this lock when an
      * address is first met; grows only, as sockets bound to a removed address may live on.
@@ -77,7 +82,7 @@ final class LoopGuard {
 
     private boolean sessionSocketAt(InetAddress ip, int port) {
         AtomicLongArray[] all = bound;
-        if (isLocal(ip) && isSet(all[WILDCARD], port)) {
+        if (isLocal(ip) && (isSet(all[WILDCARD_V6], port) || ip instanceof Inet4Address && isSet(all[WILDCARD_V4], port))) {
             return true;
         }
         Integer index = bindings.get(ip);
@@ -94,7 +99,9 @@ final class LoopGuard {
      * @return the binding to hand back to {@link #closed}
      */
     int opened(InetSocketAddress local) {
-        int index = local.getAddress().isAnyLocalAddress() ? WILDCARD : indexOf(local.getAddress());
+        InetAddress address = local.getAddress();
+        int index = !address.isAnyLocalAddress() ? indexOf(address)
+                : address instanceof Inet4Address ? WILDCARD_V4 : WILDCARD_V6;
         int port = local.getPort();
         AtomicLongArray bits = bound[index];
         bits.getAndUpdate(port >>> 6, word -> word | 1L << port);

@@ -15,6 +15,7 @@ import io.stevedore.testing.Poll;
 import io.stevedore.testing.Spoof;
 import java.io.IOException;
 import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -56,6 +57,25 @@ class LoopGuardTest {
             Poll.equal("loop drops", 1, () -> daemon.counters().dropped("loop"));
             markerGoesThrough(daemon, peer);
             assertThat(daemon.counters().total(LoopCounter.SESSIONS_OPENED)).as("sessions opened").isEqualTo(1);
+        }
+    }
+
+    /**
+     * The kernel keeps IPv4 and IPv6 ports apart: an IPv6 client on {@code ::1} may hold the port
+     * number of an IPv4 session socket bound to {@code 0.0.0.0}, and is a client like any other.
+     */
+    @Test
+    void anIpv6ClientOnTheSamePortNumberAsAnIpv4SessionSocketIsAClient() throws Exception {
+        try (HandPeer peer = new HandPeer("127.0.0.2");
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().listen("::1", 0).defaultUpstream("pool")
+                        .upstream(rr("pool", peer(peer.address()))).build())) {
+            int sessionPort = markerGoesThrough(daemon, peer).getPort();
+            try (DatagramSocket twin = new DatagramSocket(new InetSocketAddress("::1", sessionPort))) {
+                byte[] hello = "twin".getBytes(StandardCharsets.US_ASCII);
+                twin.send(new DatagramPacket(hello, hello.length, daemon.listenAddress()));
+                assertThat(payload(peer.receive())).as("the IPv6 client's datagram, relayed").isEqualTo(hello);
+            }
+            assertThat(daemon.counters().dropped("loop")).isZero();
         }
     }
 
