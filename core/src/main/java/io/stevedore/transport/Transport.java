@@ -1,5 +1,6 @@
 package io.stevedore.transport;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoHandlerFactory;
@@ -40,7 +41,13 @@ public enum Transport {
 
         @Override
         DatagramChannel newChannel(SocketProtocolFamily family) {
-            return new EpollDatagramChannel(family);
+            EpollDatagramChannel channel = new EpollDatagramChannel(family);
+            // recvmmsg hands each datagram on as a retained slice of the batch's buffer: the pooled
+            // allocator's slices are recycled by the loop, where Netty 4.2's default allocator makes
+            // one object per datagram. The launcher widens the pool's thread cache to hold a batch's
+            // buffer (docs/performance.md, "Allocation per datagram").
+            channel.config().setAllocator(PooledByteBufAllocator.DEFAULT);
+            return channel;
         }
 
         @Override

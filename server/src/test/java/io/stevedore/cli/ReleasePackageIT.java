@@ -155,6 +155,7 @@ class ReleasePackageIT {
         assertThat(lines.subList(1, lines.size())).containsExactly(
                 "-XX:+UseParallelGC", "-XX:MaxTenuringThreshold=1", "-Xms256m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
                 "-Dio.netty.leakDetection.level=disabled", "-Dio.netty.allocator.lowMemory=false",
+                "-Dio.netty.allocator.maxCachedBufferCapacity=262144",
                 "-Dstevedore.config=" + home.toRealPath().resolve("etc/stevedore.json"),
                 "-Xmx2g", "-Dextra=1",
                 "-cp", home.toRealPath().resolve("lib") + "/*", "io.stevedore.cli.Main", "--version");
