@@ -186,9 +186,21 @@ final class Compare implements Callable<Integer> {
                     // The proxy's sockets, or the backends' when there is no proxy.
                     SocketDropCounter drops = SocketDropCounter.ofTree(path.pid().orElse(echoPid));
                     Map<Long, Long> dropsBefore = drops.read();
-                    LoadResult result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
+                    // In a flood, where the round trip is the queues: which side's they were.
+                    QueueCensus census = shape == CompareShape.FLOOD
+                            ? QueueCensus.start(path.pid(), echoPid, ProcessHandle.current().pid(), warm, measured)
+                            : null;
+                    LoadResult result;
+                    try {
+                        result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
+                    } finally {
+                        if (census != null) {
+                            census.close();
+                        }
+                    }
                     long overflow = SocketDropCounter.since(dropsBefore, drops.read());
-                    runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid(), overflow));
+                    runs.add(new CompareTable.Run(path.key(), shape, round, result, path.pid(), overflow,
+                            census == null ? Optional.empty() : census.result()));
                     System.err.printf(Locale.ROOT,
                             "[%2d/%d] round %d  %-13s %-9s sent %6s/s  replies %6s/s  lost %5.1f%%  "
                                     + "p50 %7.1f us  p99 %8.1f us%n",
@@ -297,10 +309,11 @@ final class Compare implements Callable<Integer> {
     }
 
     /** A run as written to compare.json. */
-    record JsonRun(String path, String shape, int round, Long proxyPid, long overflow, LoadResult result) {
+    record JsonRun(String path, String shape, int round, Long proxyPid, long overflow, QueueCensus.Queued queued,
+            LoadResult result) {
         static JsonRun of(CompareTable.Run run) {
             return new JsonRun(run.path(), run.shape().name().toLowerCase(Locale.ROOT), run.round(),
-                    run.proxyPid().orElse(null), run.overflow(), run.result());
+                    run.proxyPid().orElse(null), run.overflow(), run.queued().orElse(null), run.result());
         }
     }
 }

@@ -16,10 +16,15 @@ final class CompareTable {
     /**
      * One measurement: a path, a column, a round, what the load tool saw, the proxy's pid if any,
      * and the datagrams the kernel dropped at full receive buffers of the proxy's sockets (of the
-     * backends' for the direct path) during the run, warm-up included.
+     * backends' for the direct path) during the run, warm-up included; in a flood, the bytes queued
+     * in each side's receive buffers ({@link QueueCensus}).
      */
     record Run(String path, CompareShape shape, int round, LoadResult result, Optional<Long> proxyPid,
-            long overflow) {
+            long overflow, Optional<QueueCensus.Queued> queued) {
+
+        Run(String path, CompareShape shape, int round, LoadResult result, Optional<Long> proxyPid, long overflow) {
+            this(path, shape, round, result, proxyPid, overflow, Optional.empty());
+        }
 
         /** CPU seconds the proxy (with its children) used during the window, if there is a proxy. */
         OptionalDouble proxyCpuSeconds() {
@@ -46,6 +51,12 @@ final class CompareTable {
     /** A row of the report: the path's key and heading, and why it was not measured, if it was not. */
     record Row(String key, String label, Optional<String> unavailable) {
     }
+
+    /**
+     * What the kernel charges a receive buffer for one 64-byte datagram on loopback (its truesize),
+     * measured (docs/performance.md, "Flood latency and the receive buffer").
+     */
+    static final int QUEUED_BYTES_PER_DATAGRAM = 832;
 
     private final List<Row> rows;
     private final List<CompareShape> shapes;
@@ -105,6 +116,22 @@ final class CompareTable {
                 out.append(' ').append(row.unavailable().isPresent() ? "n/a" : cpuCell(row.key(), shape)).append(" |");
             }
             out.append('\n');
+        }
+
+        if (runs.stream().anyMatch(run -> run.queued().isPresent())) {
+            out.append("\nWhere the flood's datagrams waited: bytes unread in the receive buffers of each side's "
+                    + "sockets, the mean of samples every 50 ms of the measured window (median of the rounds), and "
+                    + "the wait that queue means at the path's median replies/s (a 64 B datagram takes "
+                    + QUEUED_BYTES_PER_DATAGRAM + " B of buffer on loopback):\n\n");
+            out.append("| path | proxy's sockets | echo backends' | load client's |\n|---|---|---|---|\n");
+            for (Row row : rows) {
+                if (row.unavailable().isEmpty()) {
+                    out.append("| ").append(row.key()).append(" | ")
+                            .append(queuedCell(row.key(), q -> q.proxy() == null ? Double.NaN : q.proxy())).append(" | ")
+                            .append(queuedCell(row.key(), QueueCensus.Queued::echo)).append(" | ")
+                            .append(queuedCell(row.key(), QueueCensus.Queued::client)).append(" |\n");
+                }
+            }
         }
 
         List<Row> nginx = rows.stream()
@@ -190,6 +217,23 @@ final class CompareTable {
             }
         }
         return cell;
+    }
+
+    private String queuedCell(String path, ToDoubleFunction<QueueCensus.Queued> side) {
+        Optional<Spread> replies = headline(path, CompareShape.FLOOD);
+        return spread(path, CompareShape.FLOOD, run -> run.queued().map(side::applyAsDouble).orElse(Double.NaN))
+                .map(s -> bytes(s.median()) + " (" + bytes(s.min()) + "–" + bytes(s.max()) + ")"
+                        + replies.filter(r -> r.median() > 0).map(r -> ", ≈ " + millis(
+                                s.median() / QUEUED_BYTES_PER_DATAGRAM / r.median() * 1e6) + " ms").orElse(""))
+                .orElse("n/a");
+    }
+
+    /** Bytes the way the table reads them: 1.2 MB, 310 kB, 0 B. */
+    static String bytes(double n) {
+        if (n >= 1_000_000) {
+            return String.format(Locale.ROOT, "%.1f MB", n / 1e6);
+        }
+        return n >= 1000 ? String.format(Locale.ROOT, "%.0f kB", n / 1000) : String.format(Locale.ROOT, "%.0f B", n);
     }
 
     private Optional<Spread> floodP99(String path) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,7 +18,8 @@ import java.util.stream.Stream;
  * the JVM behind a launcher) because a receive buffer was full, whatever the process itself counts:
  * the {@code drops} column of {@code /proc/net/udp} and {@code /proc/net/udp6}, matched to the
  * process's sockets by inode ({@code /proc/PID/fd}). Read outside the measured loop, before and
- * after a run.
+ * after a run. Also what those sockets hold unread right now ({@link #queued}), for
+ * {@link QueueCensus}.
  */
 final class SocketDropCounter {
 
@@ -36,8 +38,47 @@ final class SocketDropCounter {
                 .map(ProcessHandle::pid).toList()).orElse(List.of()));
     }
 
+    /** The process {@code pid} alone, without the processes it started. */
+    static SocketDropCounter ofProcess(long pid) {
+        return new SocketDropCounter(List.of(pid));
+    }
+
     /** Each socket's drops so far, by inode; empty when nothing can be read. */
     Map<Long, Long> read() {
+        Set<Long> inodes = inodes();
+        Map<Long, Long> drops = new HashMap<>();
+        for (String[] fields : sockets()) {
+            long inode = Long.parseLong(fields[9]);
+            if (inodes.contains(inode)) {
+                drops.put(inode, Long.parseLong(fields[fields.length - 1]));
+            }
+        }
+        return drops;
+    }
+
+    /**
+     * The bytes each group's sockets hold unread now, as the kernel accounts them (a datagram's
+     * buffer with its overhead: about 800 bytes for one of 64 bytes on loopback), from one reading
+     * of the tables.
+     */
+    static long[] queued(List<SocketDropCounter> groups) {
+        List<Set<Long>> inodes = groups.stream().map(SocketDropCounter::inodes).toList();
+        long[] bytes = new long[groups.size()];
+        for (String[] fields : sockets()) {
+            long inode = Long.parseLong(fields[9]);
+            for (int g = 0; g < bytes.length; g++) {
+                if (inodes.get(g).contains(inode)) {
+                    // tx_queue:rx_queue, in hex.
+                    String queues = fields[4];
+                    bytes[g] += Long.parseLong(queues.substring(queues.indexOf(':') + 1), 16);
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /** The sockets of the processes, as they are now (sessions come and go). */
+    private Set<Long> inodes() {
         Set<Long> inodes = new HashSet<>();
         for (long pid : pids) {
             try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
@@ -48,21 +89,26 @@ final class SocketDropCounter {
                 // Gone, or not ours to read: its sockets are not counted.
             }
         }
-        Map<Long, Long> drops = new HashMap<>();
+        return inodes;
+    }
+
+    /** Every UDP socket's row of the kernel's tables, split into fields. */
+    private static List<String[]> sockets() {
+        List<String[]> rows = new ArrayList<>();
         for (Path table : TABLES) {
             try {
                 List<String> lines = Files.readAllLines(table);
                 for (int i = 1; i < lines.size(); i++) {
                     String[] fields = lines.get(i).trim().split("\\s+");
-                    if (fields.length >= 13 && inodes.contains(Long.parseLong(fields[9]))) {
-                        drops.put(Long.parseLong(fields[9]), Long.parseLong(fields[fields.length - 1]));
+                    if (fields.length >= 13) {
+                        rows.add(fields);
                     }
                 }
             } catch (IOException e) {
                 // No such table (IPv6 disabled): nothing of ours is in it.
             }
         }
-        return drops;
+        return rows;
     }
 
     /** What the sockets of {@code after} dropped since {@code before}; a socket new since then counts whole. */

@@ -73,6 +73,38 @@ class CompareTableTest {
     }
 
     @Test
+    void aFloodSaysWhoseQueuesItsDatagramsWaitedIn() {
+        List<CompareTable.Run> runs = new ArrayList<>();
+        double[] client = {1_100_000, 900_000, 2_000_000};
+        for (int round = 1; round <= 3; round++) {
+            runs.add(new CompareTable.Run("direct", CompareShape.FLOOD, round, result(300_000, 50, 80, 0),
+                    Optional.empty(), 0, Optional.of(new QueueCensus.Queued(null, 832, 0, 60))));
+            runs.add(new CompareTable.Run("stevedore", CompareShape.FLOOD, round, result(150_000, 50, 80, 1.0),
+                    Optional.of(77L), 0, Optional.of(new QueueCensus.Queued(310_000.0, 52_000, client[round - 1], 60))));
+        }
+        List<CompareTable.Row> rows = List.of(new CompareTable.Row("direct", "direct", Optional.empty()),
+                new CompareTable.Row("stevedore", "Stevedore", Optional.empty()));
+
+        String report = new CompareTable(rows, List.of(CompareShape.FLOOD), runs, Optional.empty()).markdown();
+
+        assertThat(report).contains("| path | proxy's sockets | echo backends' | load client's |",
+                "| direct | n/a | 832 B (832 B–832 B), ≈ 0.0 ms | 0 B (0 B–0 B), ≈ 0.0 ms |",
+                // 1.1 MB is 1,322 datagrams: 8.8 ms at 150k replies/s.
+                "| stevedore | 310 kB (310 kB–310 kB), ≈ 2.5 ms | 52 kB (52 kB–52 kB), ≈ 0.4 ms "
+                        + "| 1.1 MB (900 kB–2.0 MB), ≈ 8.8 ms |");
+    }
+
+    @Test
+    void noQueueTableWithoutACensus() {
+        List<CompareTable.Run> runs = List.of(new CompareTable.Run("direct", CompareShape.FLOOD, 1,
+                result(300_000, 50, 80, 0), Optional.empty(), 0));
+        List<CompareTable.Row> rows = List.of(new CompareTable.Row("direct", "direct", Optional.empty()));
+
+        assertThat(new CompareTable(rows, List.of(CompareShape.FLOOD), runs, Optional.empty()).markdown())
+                .doesNotContain("Where the flood's datagrams waited");
+    }
+
+    @Test
     void aRateTheClientCouldNotReachIsSaid() {
         List<CompareTable.Run> runs = List.of(new CompareTable.Run("direct", CompareShape.RATE, 1,
                 result(12_000, 50, 900, 0), Optional.empty(), 0));
