@@ -44,6 +44,15 @@ class CompareTest {
             assertThat(run.get("path").asText()).isEqualTo("direct");
             assertThat(run.get("result").get("received").asLong()).isPositive();
             assertThat(run.get("result").get("conversationsOnSeveralBackends").asInt()).isZero();
+            // Only the flood takes the census of queues; the direct path has no proxy's column.
+            boolean flood = run.get("shape").asText().equals("flood");
+            assertThat(run.get("queued").isNull()).isEqualTo(!flood);
+            if (flood) {
+                assertThat(run.get("queued").get("samples").asInt()).isPositive();
+                assertThat(run.get("queued").get("proxy").isNull()).isTrue();
+            }
         }
+        assertThat(report).contains("| path | proxy's sockets | echo backends' | load client's |");
+        assertThat(report).containsPattern("\\| direct \\| n/a \\| \\d[^|]* ms \\| \\d[^|]* ms \\|");
     }
 }
