@@ -74,6 +74,12 @@ final class Compare implements Callable<Integer> {
                     + "then measures that queue.")
     int echoThreads;
 
+    @Option(names = "--client", defaultValue = "jvm",
+            description = "Client of the flood: jvm (this process, default) or native (udpflood, a client in C "
+                    + "built with gcc into --work, whose own receive queue stays short where the JVM's does not keep "
+                    + "up with a fast proxy). The other shapes always use the JVM client.")
+    String client;
+
     @Option(names = "--baseline-parallel", description = "ListenParallel of the baseline path (default: --parallel).")
     Integer baselineParallel;
 
@@ -124,6 +130,11 @@ final class Compare implements Callable<Integer> {
         }
         long perRunMillis = warm.plus(measured).toMillis() + 400;
         Files.createDirectories(work);
+        if (!client.equals("jvm") && !client.equals("native")) {
+            throw new IllegalArgumentException("--client " + client + ": expected jvm or native");
+        }
+        Path floodClient = client.equals("native") && shapes.contains(CompareShape.FLOOD)
+                ? NativeFlood.build(work) : null;
 
         List<AutoCloseable> started = Collections.synchronizedList(new ArrayList<>());
         Thread cleanup = new Thread(() -> closeAll(started), "compare-cleanup");
@@ -148,7 +159,7 @@ final class Compare implements Callable<Integer> {
                     rounds, shapes.size(), live.size(), perRunMillis * rounds * shapes.size() * live.size() / 1000);
 
             Instant start = Instant.now();
-            List<CompareTable.Run> runs = measure(live, shapes, echo.pid(), warm, measured);
+            List<CompareTable.Run> runs = measure(live, shapes, echo.pid(), warm, measured, floodClient);
             long seconds = Duration.between(start, Instant.now()).toSeconds();
 
             List<CompareTable.Row> rows = opened.stream()
@@ -171,9 +182,13 @@ final class Compare implements Callable<Integer> {
         }
     }
 
-    /** Every round runs every shape through every path, each round starting with another path. */
+    /**
+     * Every round runs every shape through every path, each round starting with another path.
+     * {@code floodClient}: the native client of the flood, or null for the JVM's.
+     */
     private List<CompareTable.Run> measure(List<ComparePath> live, List<CompareShape> shapes, long echoPid,
-                                           Duration warm, Duration measured) throws InterruptedException {
+                                           Duration warm, Duration measured, Path floodClient)
+            throws IOException, InterruptedException {
         List<CompareTable.Run> runs = new ArrayList<>();
         int total = rounds * shapes.size() * live.size();
         for (int round = 1; round <= rounds; round++) {
@@ -192,7 +207,10 @@ final class Compare implements Callable<Integer> {
                             : null;
                     LoadResult result;
                     try {
-                        result = LoadRun.run(shape.spec(path.targets(), warm, measured, pids));
+                        LoadSpec spec = shape.spec(path.targets(), warm, measured, pids);
+                        result = shape == CompareShape.FLOOD && floodClient != null
+                                ? NativeFlood.run(floodClient, spec, census::client)
+                                : LoadRun.run(spec);
                     } finally {
                         if (census != null) {
                             census.close();
@@ -277,12 +295,14 @@ final class Compare implements Callable<Integer> {
     private String preface(Duration measured, Duration warm, long seconds, String loadBefore) {
         return String.format(Locale.ROOT,
                 "Measured %s on %d cores (Linux %s, Java %s), all on loopback: echo backends on %s (one JVM, "
-                        + "%s), the load client in the comparing JVM. %d rounds; each run %.1f s of warm-up, "
+                        + "%s), %s. %d rounds; each run %.1f s of warm-up, "
                         + "then %.1f s measured; %d s in all. Medians (min–max) of the rounds. Load average "
                         + "before: %s, after: %s.%n%n",
                 Instant.now().truncatedTo(ChronoUnit.MINUTES), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.version"), System.getProperty("java.version"), BACKEND_IPS,
-                echoThreads == 1 ? "one thread" : echoThreads + " threads", rounds, warm.toMillis() / 1000.0, measured.toMillis() / 1000.0, seconds, loadBefore, loadAverage());
+                echoThreads == 1 ? "one thread" : echoThreads + " threads",
+                client.equals("native") ? "the flood's load client udpflood (native, C), the others' the comparing JVM"
+                        : "the load client in the comparing JVM", rounds, warm.toMillis() / 1000.0, measured.toMillis() / 1000.0, seconds, loadBefore, loadAverage());
     }
 
     private static String loadAverage() {

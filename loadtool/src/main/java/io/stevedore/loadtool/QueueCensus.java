@@ -21,20 +21,19 @@ final class QueueCensus implements AutoCloseable {
     record Queued(Double proxy, double echo, double client, int samples) {
     }
 
-    private final List<SocketDropCounter> groups;
-    private final boolean hasProxy;
-    private final long[] sums;
+    private final SocketDropCounter proxy;
+    private final SocketDropCounter echo;
+    /** Whose sockets the load client's are: set again when the client is a process of its own. */
+    private volatile SocketDropCounter client;
+    private final long[] sums = new long[3];
     private final Thread sampler;
     private volatile boolean open = true;
     private int samples;
 
     private QueueCensus(Optional<Long> proxyPid, long echoPid, long clientPid, Duration delay, Duration window) {
-        hasProxy = proxyPid.isPresent();
-        groups = hasProxy
-                ? List.of(SocketDropCounter.ofTree(proxyPid.get()), SocketDropCounter.ofTree(echoPid),
-                        SocketDropCounter.ofProcess(clientPid))
-                : List.of(SocketDropCounter.ofTree(echoPid), SocketDropCounter.ofProcess(clientPid));
-        sums = new long[groups.size()];
+        proxy = proxyPid.map(SocketDropCounter::ofTree).orElse(null);
+        echo = SocketDropCounter.ofTree(echoPid);
+        client = SocketDropCounter.ofProcess(clientPid);
         sampler = new Thread(() -> sample(delay, window), "queue-census");
         sampler.setDaemon(true);
     }
@@ -49,6 +48,11 @@ final class QueueCensus implements AutoCloseable {
         return census;
     }
 
+    /** The load client is the process {@code pid} (the native client, started after the census). */
+    void client(long pid) {
+        client = SocketDropCounter.ofProcess(pid);
+    }
+
     private void sample(Duration delay, Duration window) {
         try {
             long next = System.nanoTime() + delay.toNanos();
@@ -61,7 +65,8 @@ final class QueueCensus implements AutoCloseable {
                 if (!open) {
                     return;
                 }
-                long[] bytes = SocketDropCounter.queued(groups);
+                long[] bytes = SocketDropCounter.queued(proxy == null
+                        ? List.of(SocketDropCounter.NONE, echo, client) : List.of(proxy, echo, client));
                 synchronized (this) {
                     for (int g = 0; g < sums.length; g++) {
                         sums[g] += bytes[g];
@@ -80,11 +85,8 @@ final class QueueCensus implements AutoCloseable {
         if (samples == 0) {
             return Optional.empty();
         }
-        int g = 0;
-        Double proxy = hasProxy ? (double) sums[g++] / samples : null;
-        double echo = (double) sums[g++] / samples;
-        double client = (double) sums[g] / samples;
-        return Optional.of(new Queued(proxy, echo, client, samples));
+        return Optional.of(new Queued(proxy == null ? null : (double) sums[0] / samples,
+                (double) sums[1] / samples, (double) sums[2] / samples, samples));
     }
 
     @Override

@@ -25,6 +25,9 @@ final class SocketDropCounter {
 
     private static final List<Path> TABLES = List.of(Path.of("/proc/net/udp"), Path.of("/proc/net/udp6"));
 
+    /** No process: no sockets. */
+    static final SocketDropCounter NONE = new SocketDropCounter(List.of());
+
     private final List<Long> pids;
 
     private SocketDropCounter(List<Long> pids) {

@@ -55,4 +55,35 @@ class CompareTest {
         assertThat(report).contains("| path | proxy's sockets | echo backends' | load client's |");
         assertThat(report).containsPattern("\\| direct \\| n/a \\| \\d[^|]* ms \\| \\d[^|]* ms \\|");
     }
+
+    @Test
+    void theNativeClientFloodsTheDirectPath(@TempDir Path work) throws IOException {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = LoadTool.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+
+        int exit = cli.execute("compare", "--rounds", "1", "--duration", "0.5", "--warmup", "0.5",
+                "--paths", "direct", "--shapes", "flood", "--client", "native", "--work", work.toString());
+
+        assertThat(exit).as(err.toString()).isZero();
+        String report = Files.readString(work.resolve("compare.md"));
+        assertThat(report).contains("the flood's load client udpflood (native, C)");
+        assertThat(report).containsPattern("\\| direct, no proxy \\| \\d+(\\.\\d)?k?/s \\(");
+        JsonNode run = new ObjectMapper().readTree(work.resolve("compare.json").toFile()).get(0);
+        assertThat(run.get("result").get("description").asText()).endsWith("native client");
+        assertThat(run.get("result").get("received").asLong()).isPositive();
+        assertThat(run.get("queued").get("samples").asInt()).isPositive();
+    }
+
+    @Test
+    void anUnknownClientIsRefused(@TempDir Path work) {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = LoadTool.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+
+        int exit = cli.execute("compare", "--paths", "direct", "--client", "rust", "--work", work.toString());
+
+        assertThat(exit).isNotZero();
+        assertThat(err.toString()).contains("--client rust: expected jvm or native");
+    }
 }
