@@ -123,12 +123,18 @@ class ReloadUnderTrafficTest {
         }
     }
 
+    /**
+     * 4 MiB of receive buffer per listener, not the default: each step sends a burst of 200
+     * datagrams of up to 512 bytes while the loops apply a reload, on a machine the other tests
+     * share, and the test counts every datagram the daemon reads; what the kernel would drop at a
+     * smaller buffer is another test's subject (OverflowTest).
+     */
     private static StevedoreConfig config(ReferenceRoutes routes, List<RecordingBackend> hash,
             List<RecordingBackend> rr) throws Exception {
         boolean hashFirst = routes == A;
         String json = """
                 {
-                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2, "BufSize": %d},
+                  "Server": {"ListenAddr": "127.0.0.1:0", "ListenParallel": 2, "BufSize": %d, "RecvBufBytes": 4194304},
                   "Upload": {
                     "DefaultUpstream": "%s",
                     "Routes": [{"KeyBytes": "0:1", "Operator": "<", "Value": "0x80", "Upstream": "%s"}],
