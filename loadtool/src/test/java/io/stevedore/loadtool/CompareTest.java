@@ -18,20 +18,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CompareTest {
 
-    @Test
-    void measuresTheDirectPathAndReportsMissingProxiesAsNa(@TempDir Path work) throws IOException {
+    /** What {@code stevedore-load compare ARGS} returned and wrote to its error stream. */
+    private record Ran(int exit, String err) {
+    }
+
+    private static Ran compare(String... args) {
         StringWriter err = new StringWriter();
         picocli.CommandLine cli = LoadTool.commandLine();
         cli.setErr(new PrintWriter(err, true));
+        String[] all = new String[args.length + 1];
+        all[0] = "compare";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return new Ran(cli.execute(all), err.toString());
+    }
 
-        int exit = cli.execute("compare", "--rounds", "1", "--duration", "0.5", "--warmup", "0.5",
+    @Test
+    void measuresTheDirectPathAndReportsMissingProxiesAsNa(@TempDir Path work) throws IOException {
+        Ran ran = compare("--rounds", "1", "--duration", "0.5", "--warmup", "0.5",
                 "--paths", "direct,stevedore,nginx-1w",
                 "--stevedore", work.resolve("no-such-launcher").toString(),
                 "--nginx", work.resolve("no-such-nginx").toString(),
                 "--echo-threads", "2",
                 "--work", work.toString());
 
-        assertThat(exit).as(err.toString()).isZero();
+        assertThat(ran.exit()).as(ran.err()).isZero();
         String report = Files.readString(work.resolve("compare.md"));
         assertThat(report).contains("(one JVM, 2 threads)");
         assertThat(report).containsPattern("\\| direct, no proxy \\| \\d+(\\.\\d)?k?/s \\(");
@@ -58,14 +68,10 @@ class CompareTest {
 
     @Test
     void theNativeClientFloodsTheDirectPath(@TempDir Path work) throws IOException {
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = LoadTool.commandLine();
-        cli.setErr(new PrintWriter(err, true));
-
-        int exit = cli.execute("compare", "--rounds", "1", "--duration", "0.5", "--warmup", "0.5",
+        Ran ran = compare("--rounds", "1", "--duration", "0.5", "--warmup", "0.5",
                 "--paths", "direct", "--shapes", "flood", "--client", "native", "--work", work.toString());
 
-        assertThat(exit).as(err.toString()).isZero();
+        assertThat(ran.exit()).as(ran.err()).isZero();
         String report = Files.readString(work.resolve("compare.md"));
         assertThat(report).contains("the flood's load client udpflood (native, C)");
         assertThat(report).containsPattern("\\| direct, no proxy \\| \\d+(\\.\\d)?k?/s \\(");
@@ -77,13 +83,9 @@ class CompareTest {
 
     @Test
     void anUnknownClientIsRefused(@TempDir Path work) {
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = LoadTool.commandLine();
-        cli.setErr(new PrintWriter(err, true));
+        Ran ran = compare("--paths", "direct", "--client", "rust", "--work", work.toString());
 
-        int exit = cli.execute("compare", "--paths", "direct", "--client", "rust", "--work", work.toString());
-
-        assertThat(exit).isNotZero();
-        assertThat(err.toString()).contains("--client rust: expected jvm or native");
+        assertThat(ran.exit()).isNotZero();
+        assertThat(ran.err()).contains("--client rust: expected jvm or native");
     }
 }
