@@ -12,11 +12,12 @@ final class RecvBuffers {
     /** A gibibyte: far above any rmem_max a host sets, and still an int once the kernel doubles it. */
     static final int MAX = 1 << 30;
     /**
-     * 131072 granted: 157 datagrams of 64 bytes, 56 of 1200, per listening socket. Chosen by the
-     * flood's round trip against nginx's (docs/performance.md, "The listeners' default"): twice
-     * this kept a flood's p99 a third above nginx's, where this matches it.
+     * 262144 granted: 315 datagrams of 64 bytes, 113 of 1200, per listening socket. Half of it
+     * brings a flood's p99 to nginx's, but loses datagrams of a storm of new sessions (300 clients
+     * within a millisecond, each costing the loop a socket to open); docs/performance.md, "Where a
+     * flood's datagrams wait".
      */
-    static final int LISTENER_DEFAULT = 64 << 10;
+    static final int LISTENER_DEFAULT = 128 << 10;
     static final int SESSION_DEFAULT = 128 << 10;
 
     private RecvBuffers() {
