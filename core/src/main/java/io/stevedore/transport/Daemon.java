@@ -126,6 +126,7 @@ public final class Daemon implements AutoCloseable {
                 new DefaultThreadFactory("stevedore-dataplane", true), transport.ioHandlerFactory());
         List<Worker> workers = new ArrayList<>(parallel);
         RecvBufReport recvBuffers = new RecvBufReport();
+        ClosedSocketDrops closedDrops = new ClosedSocketDrops();
         try {
             int affinityUpstreams = plan.anyKeptPeer ? plan.upstreams.length : 0;
             int latchSlots = plan.anyLatch ? plan.slotCount() : 0;
@@ -135,7 +136,7 @@ public final class Daemon implements AutoCloseable {
                 SessionTable table = new SessionTable(limit, loop, counters.loop(index),
                         config.session().timeoutSec(), affinityUpstreams, latchSlots);
                 Worker worker = new Worker(loop, plan, counters.loop(index), table, transport, server, guard,
-                        peerStates, sessionLog, recvBuffers);
+                        peerStates, sessionLog, recvBuffers, closedDrops);
                 workers.add(worker);
                 InetSocketAddress asked = address;
                 List<InetAddress> bindToo = locals;
@@ -156,7 +157,7 @@ public final class Daemon implements AutoCloseable {
                 sessionLog, beforeLoopsEnd);
         if (transport == Transport.EPOLL) {
             counters.socketDrops(new KernelDrops(workers.size(), loop -> workers.get(loop).listeners().stream()
-                    .mapToInt(listener -> transport.fd(listener.channel)).toArray()));
+                    .mapToInt(listener -> transport.fd(listener.channel)).toArray(), closedDrops));
         }
         log.info("listening on {} with {} socket(s) per address, {} transport, BatchSize {}, BufSize {}{}",
                 Addresses.format(address), parallel, transport, server.batchSize(), server.bufSize(),

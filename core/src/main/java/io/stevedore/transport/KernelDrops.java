@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A socket's counter lives as long as the socket, so the totals are kept here: each reading adds
  * what every socket gained since the last one, and a closed socket's count stays in the total. What
- * a session socket lost between the last reading and its close is not seen.
+ * a session socket lost between the last reading and its close its loop hands over as it closes
+ * ({@link ClosedSocketDrops}); a reading adds what of it had not been seen. A socket that left the
+ * tables keeps its last count here for one more reading, in case its hand-over comes after it.
  */
 final class KernelDrops implements SocketDrops {
 
@@ -38,17 +40,23 @@ final class KernelDrops implements SocketDrops {
     /** The descriptors of loop {@code i}'s listening sockets; -1 entries are skipped. */
     private final IntFunction<int[]> listenerFds;
     private final long[] listenerTotals;
+    private final ClosedSocketDrops closed;
     private long sessionTotal;
-    /** Each socket's count at the last reading, by inode. */
+    /** Each socket's count at the last reading, by inode, and for one more reading of those that left. */
     private Map<Long, Long> seen = new HashMap<>();
+    /** The sockets of {@link #seen} that were no longer in the tables at the last reading. */
+    private Set<Long> gone = new HashSet<>();
+    /** Sockets handed over as closed, skipped while the tables still list them. */
+    private final Set<Long> handedOver = new HashSet<>();
     private long readAt;
     private boolean read;
     private boolean failureLogged;
 
-    KernelDrops(int loops, IntFunction<int[]> listenerFds) {
+    KernelDrops(int loops, IntFunction<int[]> listenerFds, ClosedSocketDrops closed) {
         this.loops = loops;
         this.listenerFds = listenerFds;
         this.listenerTotals = new long[loops];
+        this.closed = closed;
     }
 
     @Override
@@ -80,7 +88,17 @@ final class KernelDrops implements SocketDrops {
                     }
                 }
             }
+            // Closed sockets first: one that closes while the tables are read is then either
+            // handed over already or still in the tables, or kept in seen for the next reading.
+            for (ClosedSocketDrops.Closed socket = closed.poll(); socket != null; socket = closed.poll()) {
+                sessionTotal += Math.max(0, socket.drops() - seen.getOrDefault(socket.inode(), 0L));
+                seen.remove(socket.inode());
+                handedOver.add(socket.inode());
+            }
+            sessionTotal += closed.takeWhole();
             Set<Long> ours = socketInodes();
+            handedOver.retainAll(ours);
+            ours.removeAll(handedOver);
             Map<Long, Long> current = new HashMap<>();
             for (Path table : TABLES) {
                 if (Files.exists(table)) {
@@ -99,7 +117,16 @@ final class KernelDrops implements SocketDrops {
                     sessionTotal += gained;
                 }
             });
-            seen = current;
+            Map<Long, Long> next = new HashMap<>(current);
+            Set<Long> nextGone = new HashSet<>();
+            seen.forEach((inode, drops) -> {
+                if (!current.containsKey(inode) && !gone.contains(inode)) {
+                    next.put(inode, drops);
+                    nextGone.add(inode);
+                }
+            });
+            seen = next;
+            gone = nextGone;
         } catch (IOException | RuntimeException e) {
             if (!failureLogged) {
                 failureLogged = true;
@@ -121,6 +148,11 @@ final class KernelDrops implements SocketDrops {
             }
         }
         return inodes;
+    }
+
+    /** The inode of this process's socket {@code fd}, or -1 if it is no socket (or closed meanwhile). */
+    static long inode(int fd) {
+        return fd < 0 ? -1 : inode(FDS.resolve(Integer.toString(fd)));
     }
 
     /** The inode of the socket {@code fd} links to, or -1 if it is no socket (or closed meanwhile). */

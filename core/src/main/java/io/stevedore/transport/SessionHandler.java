@@ -1,7 +1,9 @@
 package io.stevedore.transport;
 
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.stevedore.metrics.CloseReason;
 import io.stevedore.session.Session;
@@ -9,8 +11,9 @@ import io.stevedore.session.Session;
 /**
  * Reads what peers send to one session's upstream socket and hands it to the session's worker,
  * with the socket's errors: ICMP reports about earlier datagrams (see {@code FailedSends.socketError}).
+ * As the socket closes, its kernel drop count is handed over ({@link SessionSockets#closing}).
  */
-final class SessionHandler extends ChannelInboundHandlerAdapter {
+final class SessionHandler extends ChannelDuplexHandler {
 
     private final Worker worker;
     private final Session session;
@@ -19,9 +22,20 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** The socket's address and port as {@link LoopGuard#opened} has them, once bound; else -1. */
     private int binding = -1;
 
-    SessionHandler(Worker worker, Session session) {
+    private final SessionSockets sockets;
+
+    SessionHandler(Worker worker, Session session, SessionSockets sockets) {
         this.worker = worker;
         this.session = session;
+        this.sockets = sockets;
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (ctx.channel().isOpen()) {
+            sockets.closing((DatagramChannel) ctx.channel());
+        }
+        ctx.close(promise);
     }
 
     void bound(int binding) {

@@ -37,13 +37,15 @@ final class SessionSockets implements SessionTable.SocketOpener {
     private final Worker worker;
     private final RecvByteBufAllocator allocator;
     private final RecvBufReport recvBuffers;
+    private final ClosedSocketDrops closedDrops;
     /** The position in {@link Forwarding#sourceAddrs} of the address the next socket takes. */
     private int nextSource;
     private long lastOpenFailureLog = Long.MIN_VALUE;
 
     SessionSockets(EventLoop loop, Transport transport, ServerConfig server, LoopGuard guard, Worker worker,
-            RecvBufReport recvBuffers, ReadPace pace) {
+            RecvBufReport recvBuffers, ReadPace pace, ClosedSocketDrops closedDrops) {
         this.recvBuffers = recvBuffers;
+        this.closedDrops = closedDrops;
         this.loop = loop;
         this.transport = transport;
         this.server = server;
@@ -78,7 +80,7 @@ final class SessionSockets implements SessionTable.SocketOpener {
     public Channel open(Session session) throws Exception {
         Forwarding plan = worker.forwarding();
         DatagramChannel channel = transport.newChannel(plan.sessionFamily);
-        SessionHandler handler = new SessionHandler(worker, session);
+        SessionHandler handler = new SessionHandler(worker, session, this);
         try {
             channel.config().setOption(ChannelOption.DATAGRAM_CHANNEL_ACTIVE_ON_REGISTRATION, true);
             channel.config().setReceiveBufferSize(plan.sessionRecvBufBytes);
@@ -135,6 +137,20 @@ final class SessionSockets implements SessionTable.SocketOpener {
         }
         throw new IOException("no address of Session.SourceAddrs could be bound (" + sources.length + " tried; "
                 + lastSource.getAddress().getHostAddress() + ": " + last.getMessage() + ")", last);
+    }
+
+    /**
+     * A session socket is about to close: what the kernel dropped at its full receive buffer goes
+     * with it, so its count is handed to the metrics first (only when there is one to hand).
+     */
+    void closing(DatagramChannel channel) {
+        long drops = transport.drops(channel);
+        if (drops > 0) {
+            long inode = KernelDrops.inode(transport.fd(channel));
+            if (inode >= 0) {
+                closedDrops.closed(inode, drops);
+            }
+        }
     }
 
     private static void check(ChannelFuture registered, Channel channel) throws Exception {

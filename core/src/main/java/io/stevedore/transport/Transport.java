@@ -17,11 +17,14 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.RawUnixChannelOption;
 import io.netty.channel.unix.Socket;
 import io.stevedore.config.ServerConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,6 +123,17 @@ public enum Transport {
         }
 
         @Override
+        long drops(DatagramChannel channel) {
+            try {
+                ByteBuffer meminfo = channel.config().getOption(SO_MEMINFO).order(ByteOrder.nativeOrder());
+                return Integer.toUnsignedLong(meminfo.getInt(SK_MEMINFO_DROPS * Integer.BYTES));
+            } catch (RuntimeException e) {
+                // An old kernel without SO_MEMINFO, or the socket is gone: nothing to hand over.
+                return -1;
+            }
+        }
+
+        @Override
         void purgeErrorQueue(DatagramChannel channel) {
             if (channel.isOpen()) {
                 // Clearing IP_RECVERR empties the socket's one error queue, IPv6 reports included.
@@ -201,6 +215,11 @@ public enum Transport {
         }
 
         @Override
+        long drops(DatagramChannel channel) {
+            return -1;
+        }
+
+        @Override
         void purgeErrorQueue(DatagramChannel channel) {
             // Java NIO cannot set RECVERR: no ICMP error is queued on its sockets.
         }
@@ -220,6 +239,12 @@ public enum Transport {
     private static final IntegerUnixChannelOption IP_RECVERR = new IntegerUnixChannelOption("IP_RECVERR", 0, 11);
     /** {@code IPV6_RECVERR} (linux/in6.h), at level {@code SOL_IPV6}. */
     private static final IntegerUnixChannelOption IPV6_RECVERR = new IntegerUnixChannelOption("IPV6_RECVERR", 41, 25);
+    /**
+     * SO_MEMINFO (SOL_SOCKET 1, option 55): the socket's memory counters, nine 32-bit integers in
+     * Linux 4.x and later, the last of them (SK_MEMINFO_DROPS) what its full receive buffer dropped.
+     */
+    private static final RawUnixChannelOption SO_MEMINFO = new RawUnixChannelOption("SO_MEMINFO", 1, 55, 9 * Integer.BYTES);
+    private static final int SK_MEMINFO_DROPS = 8;
     private static final Integer ON = 1;
     private static final Integer OFF = 0;
 
@@ -303,6 +328,9 @@ public enum Transport {
 
     /** The socket's file descriptor, or -1 where the transport does not expose it (NIO). */
     abstract int fd(DatagramChannel channel);
+
+    /** What the kernel dropped at {@code channel}'s full receive buffer so far, or -1 if it cannot say. */
+    abstract long drops(DatagramChannel channel);
 
     /**
      * Drops the ICMP error reports queued on a session socket. Netty cannot read them

@@ -66,7 +66,7 @@ final class Worker {
 
     Worker(EventLoop loop, Forwarding forwarding, LoopCounters counters, SessionTable sessions,
             Transport transport, ServerConfig server, LoopGuard guard, PeerStates peerStates, SessionLog sessionLog,
-            RecvBufReport recvBuffers) {
+            RecvBufReport recvBuffers, ClosedSocketDrops closedDrops) {
         this.loop = loop;
         this.guard = guard;
         this.forwarding = forwarding;
@@ -76,7 +76,7 @@ final class Worker {
         ReadPace pace = new ReadPace();
         this.listeners = new Listeners(loop, transport, server, this, recvBuffers, pace);
         this.outboundProxy = new OutboundProxy(index -> listeners.get(index).channel.localAddress());
-        this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers, pace);
+        this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers, pace, closedDrops);
         Segments segments = new Segments(transport.segmentation(), counters);
         this.outbox = new Outbox(segments);
         this.replies = new ReplyBatch(loop, segments);

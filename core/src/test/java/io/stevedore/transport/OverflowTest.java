@@ -84,6 +84,36 @@ class OverflowTest {
         }
     }
 
+    @Test
+    void whatASessionSocketDroppedSinceTheLastReadingIsCountedAsItCloses() throws Exception {
+        try (HandPeer peer = new HandPeer("127.0.0.2");
+                Daemon daemon = ControlPlane.startDataPlane(new TestConfig().sessionRecvBufBytes(SMALLEST).timeouts(1, 1)
+                        .defaultUpstream("p")
+                        .upstream(rr("p", peer(peer.address()))).build(), Transport.EPOLL);
+                Client client = new Client(daemon.listenAddress())) {
+            assertThat(daemon.counters().dropped(DropReason.SESSION_OVERFLOW)).as("a reading before any drop").isZero();
+            client.send(new byte[] {1});
+            DatagramPacket first = peer.receive();
+            InetSocketAddress session = (InetSocketAddress) first.getSocketAddress();
+            long lost;
+            try (HeldLoop held = HeldLoop.on(daemon.worker(0))) {
+                for (int i = 0; i < SENT; i++) {
+                    peer.send(new byte[64], session);
+                }
+                Poll.until("the kernel drops at the held session socket", () -> kernelDrops(session.getPort()) > 0);
+                // Everything is sent: what the socket dropped, it dropped by now.
+                lost = kernelDrops(session.getPort());
+            }
+            // No reading of the counters until the idle session and its socket are gone.
+            Poll.until(java.time.Duration.ofSeconds(10), "the idle session closed", () -> daemon.sessionCount() == 0);
+            assertThat(kernelDrops(session.getPort())).as("the socket and its counter are gone").isZero();
+            assertThat(daemon.counters().dropped(DropReason.SESSION_OVERFLOW))
+                    .as("what the socket dropped, handed over as it closed").isEqualTo(lost).isGreaterThan(SENT / 2);
+            assertThat(daemon.counters().dropped(DropReason.SESSION_OVERFLOW)).as("read again: counted once")
+                    .isEqualTo(lost);
+        }
+    }
+
     /**
      * The {@code drops} of the sockets bound to {@code port}, read straight from the kernel's
      * tables: columns sl, local address:port (hex), ..., inode, ref, pointer, drops.
