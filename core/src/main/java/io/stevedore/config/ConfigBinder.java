@@ -88,6 +88,7 @@ final class ConfigBinder {
         int buf = s.integer(ServerConfig.BUF_SIZE);
         int tries = s.integer(ServerConfig.MAX_TRY_TIMES);
         int recvBuf = s.integer(ServerConfig.RECV_BUF_BYTES);
+        int floodRecvBuf = s.integer(ServerConfig.FLOOD_RECV_BUF_BYTES);
         long readBuffer = (long) batch * (buf + 1);
         if (readBuffer > MAX_READ_BUFFER) {
             s.errorAt(ServerConfig.BATCH_SIZE.name(), batch + " slots of " + s.pathOf(ServerConfig.BUF_SIZE.name())
@@ -101,7 +102,7 @@ final class ConfigBinder {
             }
         }
         return new ServerConfig(listen, parallel, batch, buf, tries, proxyProtocolFrom(s), recvBuf,
-                s.bool(ServerConfig.ADAPTIVE_BATCH));
+                floodRecvBuf, s.bool(ServerConfig.ADAPTIVE_BATCH));
     }
 
     /** The valid blocks of {@code Server.ProxyProtocolFrom}, in order; each invalid one is reported. */

@@ -12,12 +12,16 @@ final class RecvBuffers {
     /** A gibibyte: far above any rmem_max a host sets, and still an int once the kernel doubles it. */
     static final int MAX = 1 << 30;
     /**
-     * 262144 granted: 315 datagrams of 64 bytes, 113 of 1200, per listening socket. Half of it
-     * brings a flood's p99 to nginx's, but loses datagrams of a storm of new sessions (300 clients
-     * within a millisecond, each costing the loop a socket to open); docs/performance.md, "Where a
-     * flood's datagrams wait".
+     * 262144 granted: 315 datagrams of 64 bytes, 113 of 1200, per listening socket: room for a
+     * storm of new sessions (300 clients within a millisecond, each costing the loop a socket to
+     * open), which half of it loses part of.
      */
     static final int LISTENER_DEFAULT = 128 << 10;
+    /**
+     * Half the default while the kernel drops at the socket: a flood's p99 round trip then matches
+     * nginx's (docs/performance.md, "Where a flood's datagrams wait").
+     */
+    static final int LISTENER_FLOOD_DEFAULT = 64 << 10;
     static final int SESSION_DEFAULT = 128 << 10;
 
     private RecvBuffers() {

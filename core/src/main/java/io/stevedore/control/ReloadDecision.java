@@ -77,10 +77,11 @@ public record ReloadDecision(StevedoreConfig applied, List<String> needRestart, 
         unchanged(needRestart, "Server.BatchSize", listening.batchSize(), wants.batchSize());
         unchanged(needRestart, "Server.BufSize", listening.bufSize(), wants.bufSize());
         unchanged(needRestart, "Server.RecvBufBytes", listening.recvBufBytes(), wants.recvBufBytes());
+        unchanged(needRestart, "Server.FloodRecvBufBytes", listening.floodRecvBufBytes(), wants.floodRecvBufBytes());
         unchanged(needRestart, "Server.AdaptiveBatch", listening.adaptiveBatch(), wants.adaptiveBatch());
         ServerConfig server = new ServerConfig(listening.listenAddr(), listening.listenParallel(),
                 listening.batchSize(), listening.bufSize(), wants.maxTryTimes(), wants.proxyProtocolFrom(),
-                listening.recvBufBytes(), listening.adaptiveBatch());
+                listening.recvBufBytes(), listening.floodRecvBufBytes(), listening.adaptiveBatch());
         StevedoreConfig applied = new StevedoreConfig(server, asked.session(), asked.upload(), running.log(),
                 running.admin());
 

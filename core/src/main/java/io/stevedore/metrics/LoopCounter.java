@@ -29,7 +29,12 @@ public enum LoopCounter {
      * more than one destination within {@code Session.ATTRIBUTION_WINDOW_MILLIS}: the report does
      * not say which, so no peer is marked down for it.
      */
-    PASSIVE_AMBIGUOUS(Metric.PASSIVE_AMBIGUOUS, "passiveAmbiguous");
+    PASSIVE_AMBIGUOUS(Metric.PASSIVE_AMBIGUOUS, "passiveAmbiguous"),
+    /**
+     * Times a listening socket's receive buffer shrank to {@code Server.FloodRecvBufBytes} because
+     * the kernel dropped datagrams at it.
+     */
+    LISTENER_SHRINKS(Metric.LISTENER_SHRINKS, "shrinks");
 
     private final Metric metric;
     private final String statusKey;

@@ -32,6 +32,9 @@ public enum Metric {
     LISTENER_OVERFLOWS(Type.COUNTER, "stevedore_listener_overflows",
             "Client datagrams the kernel dropped because a listening socket's receive buffer was full "
                     + "(the reason overflow of stevedore_dropped_datagrams_total), per listening socket", "listener"),
+    LISTENER_SHRINKS(Type.COUNTER, "stevedore_listener_shrinks",
+            "Times a listening socket's receive buffer shrank to Server.FloodRecvBufBytes because the kernel dropped "
+                    + "datagrams at it; it gets Server.RecvBufBytes back after a second without drops", "listener"),
     SESSIONS_OPENED(Type.COUNTER, "stevedore_sessions_opened", "Client sessions opened, per listening socket",
             "listener"),
     SESSIONS_CLOSED(Type.COUNTER, "stevedore_sessions_closed",

@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads client datagrams from one listening socket (see {@link Listener}). Each read batch (one recvmmsg) ends with
  * {@code channelReadComplete}, where the worker flushes every session socket written to during the
- * batch, once, so several datagrams for one session leave in one sendmmsg.
+ * batch, once, so several datagrams for one session leave in one sendmmsg, and the socket's
+ * {@link FloodWatch} looks whether a full read means the kernel is dropping.
  */
 final class ListenerHandler extends ChannelInboundHandlerAdapter {
 
@@ -17,14 +18,17 @@ final class ListenerHandler extends ChannelInboundHandlerAdapter {
 
     private final Worker worker;
     private final Listener listener;
+    private final FloodWatch flood;
 
-    ListenerHandler(Worker worker, Listener listener) {
+    ListenerHandler(Worker worker, Listener listener, FloodWatch flood) {
         this.worker = worker;
         this.listener = listener;
+        this.flood = flood;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        flood.read();
         worker.fromClient(listener, (DatagramPacket) msg);
     }
 
@@ -32,6 +36,7 @@ final class ListenerHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         worker.flushSessions();
         worker.endBatch();
+        flood.readEnded();
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.stevedore.config.Addresses;
 import io.stevedore.config.ServerConfig;
+import io.stevedore.metrics.LoopCounters;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -40,6 +41,7 @@ final class Listeners {
     private final Worker worker;
     private final RecvBufReport recvBuffers;
     private final ReadPace pace;
+    private final LoopCounters counters;
     /** Indexed by {@link Listener#index}; grows only, on the loop; volatile for the admin endpoint. */
     private volatile Listener[] listeners = new Listener[0];
     /** The listener of each local address, null-free; late ones without a socket map to {@link #wildcard}. */
@@ -54,8 +56,9 @@ final class Listeners {
     private int lateAddresses;
 
     Listeners(EventLoop loop, Transport transport, ServerConfig server, Worker worker, RecvBufReport recvBuffers,
-            ReadPace pace) {
+            ReadPace pace, LoopCounters counters) {
         this.recvBuffers = recvBuffers;
+        this.counters = counters;
         this.pace = pace;
         this.loop = loop;
         this.transport = transport;
@@ -123,7 +126,9 @@ final class Listeners {
             if (listener.isWildcard()) {
                 transport.recordDestination(channel);
             }
-            channel.pipeline().addLast(new ListenerHandler(worker, listener));
+            FloodWatch flood = new FloodWatch(channel, transport, counters, server.recvBufBytes(),
+                    server.floodRecvBufBytes(), server.batchSize());
+            channel.pipeline().addLast(new ListenerHandler(worker, listener, flood));
         } catch (RuntimeException e) {
             channel.unsafe().closeForcibly();
             throw new ListenException(address, "cannot set the socket up: " + e.getMessage(), e);

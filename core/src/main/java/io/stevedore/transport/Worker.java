@@ -74,7 +74,7 @@ final class Worker {
         this.sessions = sessions;
         this.transport = transport;
         ReadPace pace = new ReadPace();
-        this.listeners = new Listeners(loop, transport, server, this, recvBuffers, pace);
+        this.listeners = new Listeners(loop, transport, server, this, recvBuffers, pace, counters);
         this.outboundProxy = new OutboundProxy(index -> listeners.get(index).channel.localAddress());
         this.sockets = new SessionSockets(loop, transport, server, guard, this, recvBuffers, pace, closedDrops);
         Segments segments = new Segments(transport.segmentation(), counters);

@@ -106,12 +106,12 @@ class ConfigBindingTest {
     void everyServerAndSessionKeyIsRead() throws Exception {
         StevedoreConfig config = ConfigLoader.parse(json("""
                 {'Server': {'ListenAddr': '[::1]:5000', 'ListenParallel': 3, 'BatchSize': 64, 'BufSize': 65535, 'MaxTryTimes': 5,
-                            'RecvBufBytes': 65536},
+                            'RecvBufBytes': 65536, 'FloodRecvBufBytes': 16384},
                  'Session': {'TimeoutSec': 60, 'RecycleIntervalSec': 5, 'MaxSessions': 7, 'RecvBufBytes': 8192},
                  'Upload': {'DefaultUpstream': 'a', 'Upstreams': [%s]}}
                 """.formatted(UPSTREAM))).config();
 
-        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5, List.of(), 65536, true));
+        assertThat(config.server()).isEqualTo(new ServerConfig(new InetSocketAddress("::1", 5000), 3, 64, 65535, 5, List.of(), 65536, 16384, true));
         assertThat(config.session()).isEqualTo(new SessionConfig(60, 5, 7, List.of(), 8192));
     }
 

@@ -114,6 +114,8 @@ class ConfigValidationTest {
                         "Server.BufSize: 65536 is out of range; expected an integer from 1 to 65535"),
                 Arguments.of("a listener's receive buffer below 4 KiB", withSection("Server", "{'RecvBufBytes': 1024}"),
                         "Server.RecvBufBytes: 1024 is out of range; expected an integer from 4096 to 1073741824"),
+                Arguments.of("a listener's flood buffer below 4 KiB", withSection("Server", "{'FloodRecvBufBytes': 0}"),
+                        "Server.FloodRecvBufBytes: 0 is out of range; expected an integer from 4096 to 1073741824"),
                 Arguments.of("a session's receive buffer above 1 GiB",
                         withSection("Session", "{'RecvBufBytes': 2147483647}"),
                         "Session.RecvBufBytes: 2147483647 is out of range; expected an integer from 4096 to 1073741824"),

@@ -163,8 +163,8 @@ class ReloadDecisionTest {
         StevedoreConfig before = config("'Server': {'ListenAddr': '127.0.0.1:2614', 'ListenParallel': 1, 'BatchSize': 32, "
                 + "'BufSize': 4096, 'MaxTryTimes': 3}, 'Log': {'Level': 'info'}", rr("pool", "", A2));
         StevedoreConfig after = config("'Server': {'ListenAddr': '127.0.0.1:2615', 'ListenParallel': 2, 'BatchSize': 8, "
-                + "'BufSize': 1500, 'MaxTryTimes': 1, 'RecvBufBytes': 65536, 'AdaptiveBatch': false, "
-                + "'ProxyProtocolFrom': ['127.0.0.8']}, "
+                + "'BufSize': 1500, 'MaxTryTimes': 1, 'RecvBufBytes': 65536, 'FloodRecvBufBytes': 32768, "
+                + "'AdaptiveBatch': false, 'ProxyProtocolFrom': ['127.0.0.8']}, "
                 + "'Session': {'TimeoutSec': 5}, 'Log': {'Level': 'debug'}, "
                 + "'Admin': {'ListenAddr': '127.0.0.1:9000'}", rr("pool", "", A2));
 
@@ -177,6 +177,7 @@ class ReloadDecisionTest {
                 "Server.BatchSize changed from 32 to 8: the listening sockets keep 32 until a restart",
                 "Server.BufSize changed from 4096 to 1500: the listening sockets keep 4096 until a restart",
                 "Server.RecvBufBytes changed from 131072 to 65536: the listening sockets keep 131072 until a restart",
+                "Server.FloodRecvBufBytes changed from 65536 to 32768: the listening sockets keep 65536 until a restart",
                 "Server.AdaptiveBatch changed from true to false: the listening sockets keep true until a restart");
         StevedoreConfig applied = decision.applied();
         assertThat(applied.server().listenAddr()).isEqualTo(before.server().listenAddr());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stevedore.control.ControlPlane;
 import io.stevedore.metrics.DropReason;
+import io.stevedore.metrics.LoopCounter;
 import io.stevedore.testing.Client;
 import io.stevedore.testing.HandPeer;
 import io.stevedore.testing.NettyLeakCheck;
@@ -51,6 +52,9 @@ class OverflowTest {
             assertThat(daemon.counters().dropped(DropReason.OVERFLOW)).isEqualTo(lost).isGreaterThan(SENT / 2);
             assertThat(daemon.counters().overflow(0)).isEqualTo(lost);
             assertThat(daemon.counters().dropped(DropReason.SESSION_OVERFLOW)).isZero();
+            assertThat(daemon.counters().loop(0, LoopCounter.LISTENER_SHRINKS))
+                    .as("FloodRecvBufBytes (64 KiB) above RecvBufBytes: nothing to shrink to").isZero();
+            assertThat(daemon.worker(0).listeners().get(0).channel.config().getReceiveBufferSize()).isEqualTo(2 * SMALLEST);
         }
     }
 
@@ -120,7 +124,7 @@ class OverflowTest {
      * The {@code drops} of the sockets bound to {@code port}, read straight from the kernel's
      * tables: columns sl, local address:port (hex), ..., inode, ref, pointer, drops.
      */
-    private static long kernelDrops(int port) {
+    static long kernelDrops(int port) {
         String suffix = String.format(":%04X", port);
         long drops = 0;
         for (String table : new String[] {"/proc/net/udp", "/proc/net/udp6"}) {

@@ -41,6 +41,7 @@ final class TestConfig {
      * every datagram is about the daemon, not about that queue. Tests of the queue set it.
      */
     int recvBufBytes = 4 << 20;
+    int floodRecvBufBytes = ServerConfig.FLOOD_RECV_BUF_BYTES.defaultValue();
     boolean adaptiveBatch = true;
     int sessionRecvBufBytes = 212_992;
     List<InetAddress> sourceAddrs = List.of();
@@ -64,15 +65,21 @@ final class TestConfig {
         return this;
     }
 
-    /** {@code Server.RecvBufBytes}: SO_RCVBUF of the listening sockets. */
     /** Every read offers all BatchSize slots: a burst held in the socket is read in one batch. */
     TestConfig wholeBatches() {
         adaptiveBatch = false;
         return this;
     }
 
+    /** {@code Server.RecvBufBytes}: SO_RCVBUF of the listening sockets. */
     TestConfig recvBufBytes(int n) {
         recvBufBytes = n;
+        return this;
+    }
+
+    /** {@code Server.FloodRecvBufBytes}: SO_RCVBUF of a listening socket while the kernel drops at it. */
+    TestConfig floodRecvBufBytes(int n) {
+        floodRecvBufBytes = n;
         return this;
     }
 
@@ -138,7 +145,7 @@ final class TestConfig {
     StevedoreConfig build() {
         return new StevedoreConfig(
                 new ServerConfig(listen, listenParallel, batchSize, bufSize, maxTryTimes, proxyProtocolFrom,
-                        recvBufBytes, adaptiveBatch),
+                        recvBufBytes, floodRecvBufBytes, adaptiveBatch),
                 new SessionConfig(timeoutSec, recycleIntervalSec, maxSessions, sourceAddrs, sessionRecvBufBytes),
                 new UploadConfig(defaultUpstream, routes, upstreams),
                 new LogConfig("", LogConfig.DEFAULT_LEVEL, false, LogConfig.MAX_AGE_HOUR.defaultValue(),

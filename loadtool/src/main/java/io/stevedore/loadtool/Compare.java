@@ -68,6 +68,10 @@ final class Compare implements Callable<Integer> {
             + "(default: the daemon's own).")
     Integer recvBuf;
 
+    @Option(names = "--flood-recv-buf", description = "Server.FloodRecvBufBytes of the Stevedore and baseline paths "
+            + "(default: the daemon's own).")
+    Integer floodRecvBuf;
+
     @Option(names = "--echo-threads", defaultValue = "1",
             description = "Event loop threads of the echo backends (default ${DEFAULT-VALUE}). A path that relays "
                     + "more than one thread echoes queues its excess in the echo's sockets, and the round trip "
@@ -110,6 +114,9 @@ final class Compare implements Callable<Integer> {
         }
         if (recvBuf != null && (recvBuf < 4096 || recvBuf > (1 << 30))) {
             throw new IllegalArgumentException("--recv-buf " + recvBuf + ": expected 4096..1073741824 bytes");
+        }
+        if (floodRecvBuf != null && (floodRecvBuf < 4096 || floodRecvBuf > (1 << 30))) {
+            throw new IllegalArgumentException("--flood-recv-buf " + floodRecvBuf + ": expected 4096..1073741824 bytes");
         }
         if (rounds < 1 || rounds > 20) {
             throw new IllegalArgumentException("--rounds " + rounds + ": expected 1..20");
@@ -231,13 +238,17 @@ final class Compare implements Callable<Integer> {
         return runs;
     }
 
+    private ServerTuning tuning() {
+        return new ServerTuning(recvBuf, floodRecvBuf);
+    }
+
     private ComparePath open(String key, List<EchoServer.Listener> backends) throws IOException, InterruptedException {
         return switch (key) {
             case "direct" -> ComparePath.direct(backends);
-            case "stevedore" -> ComparePath.stevedore(stevedore, parallel, recvBuf, backends, work);
-            case "stevedore-proxy" -> ComparePath.stevedoreProxy(stevedore, parallel, recvBuf, backends, work);
+            case "stevedore" -> ComparePath.stevedore(stevedore, parallel, tuning(), backends, work);
+            case "stevedore-proxy" -> ComparePath.stevedoreProxy(stevedore, parallel, tuning(), backends, work);
             case "baseline" -> ComparePath.baseline(baseline, baselineParallel == null ? parallel : baselineParallel,
-                    recvBuf, backends, work);
+                    tuning(), backends, work);
             case "nginx-1w" -> ComparePath.nginx(nginx, nginxModule, 1, backends, work, nginxVersion());
             case "nginx-2w" -> ComparePath.nginx(nginx, nginxModule, 2, backends, work, nginxVersion());
             default -> throw new IllegalArgumentException("unknown path " + key);

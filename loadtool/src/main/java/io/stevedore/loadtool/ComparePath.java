@@ -70,37 +70,33 @@ final class ComparePath implements AutoCloseable {
      * The daemon from {@code launcher -c CONFIG} with consistent hashing on bytes 0..4 over the
      * three backends and two listening sockets.
      */
-    static ComparePath stevedore(Path launcher, int parallel, Integer recvBuf, List<EchoServer.Listener> backends,
+    static ComparePath stevedore(Path launcher, int parallel, ServerTuning tuning, List<EchoServer.Listener> backends,
             Path work) throws IOException {
-        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel + recvBufLabel(recvBuf),
-                launcher, parallel, recvBuf, backends, work, false);
+        return stevedore("stevedore", "Stevedore, chash 0:4, ListenParallel " + parallel + tuning.label(),
+                launcher, parallel, tuning, backends, work, false);
     }
 
     /**
      * The same daemon with {@code "ProxyProtocol": "v2"} on the upstream, beside the path without:
      * the cost of writing a header before every datagram (the echo answers without it).
      */
-    static ComparePath stevedoreProxy(Path launcher, int parallel, Integer recvBuf,
+    static ComparePath stevedoreProxy(Path launcher, int parallel, ServerTuning tuning,
             List<EchoServer.Listener> backends, Path work) throws IOException {
         return stevedore("stevedore-proxy", "Stevedore, chash 0:4, ProxyProtocol v2, ListenParallel " + parallel
-                + recvBufLabel(recvBuf), launcher, parallel, recvBuf, backends, work, true);
+                + tuning.label(), launcher, parallel, tuning, backends, work, true);
     }
 
     /**
      * A second Stevedore build (another worktree's or an older package's launcher) measured in the
      * same run, so a change to the data plane is judged against the build before it, alternating.
      */
-    static ComparePath baseline(Path launcher, int parallel, Integer recvBuf, List<EchoServer.Listener> backends,
+    static ComparePath baseline(Path launcher, int parallel, ServerTuning tuning, List<EchoServer.Listener> backends,
             Path work) throws IOException {
         return stevedore("baseline", "Stevedore baseline (" + launcher + ", ListenParallel " + parallel
-                + recvBufLabel(recvBuf) + ")", launcher, parallel, recvBuf, backends, work, false);
+                + tuning.label() + ")", launcher, parallel, tuning, backends, work, false);
     }
 
-    private static String recvBufLabel(Integer recvBuf) {
-        return recvBuf == null ? "" : ", RecvBufBytes " + recvBuf;
-    }
-
-    private static ComparePath stevedore(String key, String label, Path launcher, int parallel, Integer recvBuf,
+    private static ComparePath stevedore(String key, String label, Path launcher, int parallel, ServerTuning tuning,
                                          List<EchoServer.Listener> backends, Path work, boolean proxyProtocol)
             throws IOException {
         if (!Files.isExecutable(launcher)) {
@@ -109,7 +105,7 @@ final class ComparePath implements AutoCloseable {
         InetSocketAddress listen = freePort();
         Path config = work.resolve(key + ".json");
         Files.createDirectories(work);
-        Files.writeString(config, stevedoreConfig(listen, parallel, recvBuf, backends, proxyProtocol), StandardCharsets.UTF_8);
+        Files.writeString(config, stevedoreConfig(listen, parallel, tuning, backends, proxyProtocol), StandardCharsets.UTF_8);
         ChildProcess daemon = ChildProcess.start(key,
                 List.of(launcher.toString(), "-c", config.toString()), work.resolve(key + ".log"));
         return started(key, label, listen, daemon);
@@ -153,8 +149,8 @@ final class ComparePath implements AutoCloseable {
         return new ComparePath(key, label, List.of(), null, reason);
     }
 
-    /** {@code recvBuf}: {@code Server.RecvBufBytes}, or null for the daemon's default. */
-    static String stevedoreConfig(InetSocketAddress listen, int parallel, Integer recvBuf,
+    /** {@code tuning}: the receive buffers of its {@code Server} section. */
+    static String stevedoreConfig(InetSocketAddress listen, int parallel, ServerTuning tuning,
                                   List<EchoServer.Listener> backends, boolean proxyProtocol) {
         String peers = backends.stream()
                 .map(b -> String.format("        { \"IP\": \"%s\", \"Port\": %d }",
@@ -178,7 +174,7 @@ final class ComparePath implements AutoCloseable {
                   "Log": { "Level": "warn" }
                 }
                 """.formatted(Addresses.format(listen), parallel,
-                recvBuf == null ? "" : ", \"RecvBufBytes\": " + recvBuf, proxyProtocol ? "\n          \"ProxyProtocol\": \"v2\"," : "",
+                tuning.json(), proxyProtocol ? "\n          \"ProxyProtocol\": \"v2\"," : "",
                 peers);
     }
 

@@ -122,19 +122,21 @@ class CompareTableTest {
                 new EchoServer.Listener(Loopback.socketAddress("127.0.0.3:40002"), "b2"));
         InetSocketAddress listen = Loopback.socketAddress("127.0.0.1:40100");
 
-        String stevedore = ComparePath.stevedoreConfig(listen, 2, null, backends, false);
+        String stevedore = ComparePath.stevedoreConfig(listen, 2, ServerTuning.DEFAULTS, backends, false);
         String nginx = ComparePath.nginxConfig(Path.of("/m/stream.so"), 2, Path.of("/p"), listen, backends);
 
         assertThat(stevedore).contains("\"ListenAddr\": \"127.0.0.1:40100\"", "\"KeyBytes\": \"0:4\"",
                 "\"Type\": \"chash\"", "{ \"IP\": \"127.0.0.3\", \"Port\": 40002 }", "\"ListenParallel\": 2");
         assertThat(stevedore).doesNotContain("RecvBufBytes");
-        assertThat(ComparePath.stevedoreConfig(listen, 2, 65536, backends, false))
+        assertThat(ComparePath.stevedoreConfig(listen, 2, new ServerTuning(65536, null), backends, false))
                 .contains("\"ListenParallel\": 2, \"RecvBufBytes\": 65536 }");
+        assertThat(ComparePath.stevedoreConfig(listen, 2, new ServerTuning(null, 32768), backends, false))
+                .contains("\"ListenParallel\": 2, \"FloodRecvBufBytes\": 32768 }");
         assertThat(nginx).contains("load_module /m/stream.so;", "daemon off;", "worker_processes 2;",
                 "pid /p/logs/nginx.pid;", "hash $remote_addr consistent;", "server 127.0.0.2:40001;",
                 "listen 127.0.0.1:40100 udp reuseport;", "proxy_timeout 30s;");
         assertThat(nginx).doesNotContain("proxy_responses");
         assertThat(stevedore).doesNotContain("ProxyProtocol");
-        assertThat(ComparePath.stevedoreConfig(listen, 2, null, backends, true)).contains("\"ProxyProtocol\": \"v2\",");
+        assertThat(ComparePath.stevedoreConfig(listen, 2, ServerTuning.DEFAULTS, backends, true)).contains("\"ProxyProtocol\": \"v2\",");
     }
 }
