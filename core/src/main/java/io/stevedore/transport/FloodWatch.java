@@ -84,10 +84,6 @@ final class FloodWatch {
         }
     }
 
-    boolean shrunk() {
-        return shrunk;
-    }
-
     /** Reads the kernel's count; true if it grew since the last reading. Disables the watch where it cannot be read. */
     private boolean dropped(long now) {
         long current = transport.drops(channel);
